@@ -1,0 +1,149 @@
+"""`python -m compare`: train both implementations on the same data and print the comparison."""
+
+import argparse
+import contextlib
+import math
+import os
+import sys
+from pathlib import Path
+
+from compare.data import DataError
+
+FORMATS = ("table", "markdown", "json", "csv")
+ONLY_CHOICES = {"keras": "keras", "raw": "raw_tf"}
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, no usage dump
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def positive_int(text):
+    value = int(text) if text.lstrip("+").isdigit() else None
+    if not value:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def non_negative_int(text):
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
+    return int(text)
+
+
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def build_parser():
+    parser = Parser(
+        prog="python -m compare",
+        description="Train the same CNN the Keras way and the pure-TensorFlow way, with the same data, "
+                    "hyper-parameters and seed, and print the seed's table 'Keras vs pure TensorFlow' "
+                    "extended with measured rows (lines of code, parameters, timings, test scores).",
+        epilog="Progress goes to stderr, the report to stdout (or --output). Op determinism is on: "
+               "the same flags give the same numbers.")
+    data = parser.add_argument_group("data")
+    data.add_argument("--dataset", choices=("auto", "mnist", "fashion_mnist", "digits"), default="auto",
+                      help="auto (default) takes the first available of mnist, fashion_mnist, digits and "
+                           "says which; a named dataset never falls back to another. mnist and "
+                           "fashion_mnist are read from --data-dir, else the Keras cache "
+                           "(~/.keras/datasets), else /usr/share/datasets/<name> (Debian packages "
+                           "dataset-mnist, dataset-fashion-mnist), else downloaded by Keras when online. "
+                           "digits is scikit-learn's bundled 8x8 set on a 28x28 canvas, always offline")
+    data.add_argument("--data-dir", type=Path, metavar="PATH",
+                      help="a Keras-style .npz (x_train, y_train, x_test, y_test), or a folder holding "
+                           "the four idx files (gzipped or not) or <name>.npz, or subfolders named after "
+                           "the dataset (mnist/, fashion_mnist/ or fashion-mnist/); loose files in the "
+                           "folder are used only for an explicitly named --dataset. Only this place is searched")
+    data.add_argument("--train-samples", type=positive_int, metavar="N", help="train on the first N images")
+    data.add_argument("--test-samples", type=positive_int, metavar="N", help="test on the first N images")
+    training = parser.add_argument_group("training (the same for both implementations)")
+    training.add_argument("--epochs", type=positive_int, default=3, help="passes over the data (default 3)")
+    training.add_argument("--batch-size", type=positive_int, default=128, help="mini-batch size (default 128)")
+    training.add_argument("--lr", type=positive_float, default=1e-3, help="Adam learning rate (default 0.001)")
+    training.add_argument("--seed", type=non_negative_int, default=0,
+                          help="seeds the initial weights and the shuffling (default 0)")
+    training.add_argument("--only", choices=tuple(ONLY_CHOICES), help="run one implementation only")
+    output = parser.add_argument_group("output")
+    output.add_argument("--format", choices=FORMATS, default="table",
+                        help="table (default), markdown, json (the stable interface for scripts, with "
+                             "per-epoch history) or csv (one row per implementation, no history)")
+    output.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE instead of stdout")
+    output.add_argument("--quiet", action="store_true", help="no progress while loading and training")
+    return parser
+
+
+def check_writable(path):
+    """Fail before training, not after, if the report cannot be written."""
+    if path.is_dir():
+        raise OSError(f"--output {path} is a folder, not a file")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OSError(f"--output {path}: folder {folder} does not exist")
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        raise OSError(f"--output {path}: not writable")
+
+
+def compare(args, say):
+    """Load the data, run the implementations, return the report as a dict."""
+    import tensorflow as tf  # imported after parsing, so --help and bad flags answer at once
+
+    from compare.data import load_dataset
+    from compare.run import Config, run
+
+    tf.config.experimental.enable_op_determinism()  # same seed, same numbers
+    dataset = load_dataset(args.dataset, args.data_dir).subset(args.train_samples, args.test_samples)
+    say(f"Dataset: {dataset.name} from {dataset.source} "
+        f"({len(dataset.x_train)} train / {len(dataset.x_test)} test images)")
+    config = Config(args.epochs, args.batch_size, args.lr, args.seed)
+    implementations = [ONLY_CHOICES[args.only]] if args.only else list(ONLY_CHOICES.values())
+    keras_verbose = 0 if args.quiet else (1 if sys.stderr.isatty() else 2)  # the bar needs a terminal
+    results = []
+    for implementation in implementations:
+        say(f"Training {implementation} ...")
+        results.append(run(implementation, dataset, config,
+                           verbose=keras_verbose if implementation == "keras" else int(not args.quiet)))
+    return {
+        "dataset": {"name": dataset.name, "source": dataset.source,
+                    "train_size": len(dataset.x_train), "test_size": len(dataset.x_test)},
+        "config": {"epochs": config.epochs, "batch_size": config.batch_size, "lr": config.lr, "seed": config.seed},
+        "results": results,
+    }
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+
+    def say(message):
+        if not args.quiet:
+            print(message, file=sys.stderr, flush=True)
+
+    from compare.report import render
+    from compare.run import TrainingDiverged
+
+    try:
+        if args.output:
+            check_writable(args.output)
+        with contextlib.redirect_stdout(sys.stderr):  # progress bars never mix with the report
+            report = compare(args, say)
+        text = render(report, args.format)
+        if args.output:
+            args.output.write_text(text)
+            say(f"Wrote {args.output}")
+        else:
+            sys.stdout.write(text)
+    except (DataError, TrainingDiverged, OSError) as error:
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{parser.prog}: interrupted", file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,250 @@
+"""Datasets for the comparison: MNIST and Fashion-MNIST from local files, or scikit-learn's digits.
+
+Every loader returns the same `Dataset`: float32 images in [0, 1] shaped (N, 28, 28, 1) and
+int32 labels in [0, 10), so both implementations train on exactly the same arrays.
+Anything wrong with the files raises `DataError` with a one-line explanation.
+"""
+
+import dataclasses
+import gzip
+import os
+import socket
+import threading
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+IMAGE_SHAPE = (28, 28)
+NUM_CLASSES = 10
+SPLITS = ("x_train", "y_train", "x_test", "y_test")
+IDX_NAMES = {  # the file names every MNIST-format dataset uses
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+IDX_DIMENSIONS = {"x_train": 3, "y_train": 1, "x_test": 3, "y_test": 1}
+FOLDER_NAMES = {"mnist": ("mnist",), "fashion_mnist": ("fashion_mnist", "fashion-mnist")}
+KERAS_CACHE_FILES = {"mnist": "mnist.npz", "fashion_mnist": "fashion-mnist"}  # under ~/.keras/datasets
+DEBIAN_DIR = Path("/usr/share/datasets")
+DEBIAN_PACKAGES = {"mnist": "dataset-mnist", "fashion_mnist": "dataset-fashion-mnist"}
+DOWNLOAD_HOST = ("storage.googleapis.com", 443)  # where keras.datasets downloads from
+DIGITS_TEST_FRACTION, DIGITS_SPLIT_SEED = 0.25, 0
+
+
+class DataError(Exception):
+    """A dataset that is missing, unreadable or not shaped like 28x28 digits."""
+
+
+@dataclasses.dataclass
+class Dataset:
+    name: str
+    source: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+    def subset(self, train_samples=None, test_samples=None):
+        """The first `train_samples` / `test_samples` examples (None keeps them all)."""
+        for flag, wanted, available in (("--train-samples", train_samples, len(self.x_train)),
+                                        ("--test-samples", test_samples, len(self.x_test))):
+            if wanted is not None and not 1 <= wanted <= available:
+                raise DataError(f"{flag} {wanted} is out of range: {self.name} has {available} such images")
+        return dataclasses.replace(
+            self, x_train=self.x_train[:train_samples], y_train=self.y_train[:train_samples],
+            x_test=self.x_test[:test_samples], y_test=self.y_test[:test_samples])
+
+
+# Reading files ------------------------------------------------------------------
+def read_idx(path):
+    """One idx file (gzipped or not) as a uint8 array, checking its header against its size."""
+    raw = Path(path).read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as error:
+            raise DataError(f"{path}: corrupt gzip file ({error})") from None
+    if len(raw) < 4 or raw[:3] != b"\x00\x00\x08":
+        raise DataError(f"{path}: not an idx file of unsigned bytes (magic number {raw[:4].hex() or 'missing'})")
+    ndim = raw[3]
+    header_size = 4 + 4 * ndim
+    if len(raw) < header_size:
+        raise DataError(f"{path}: truncated idx header")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    body = raw[header_size:]
+    if len(body) != int(np.prod(shape)):
+        raise DataError(f"{path}: header says shape {shape} ({int(np.prod(shape))} bytes) "
+                        f"but the file holds {len(body)} bytes (truncated or corrupt)")
+    return np.frombuffer(body, dtype=np.uint8).reshape(shape)
+
+
+def find_idx_files(folder):
+    """The four idx files in `folder` (each gzipped or not), or None if any is missing."""
+    paths = {}
+    for split, name in IDX_NAMES.items():
+        candidates = [folder / (name + ".gz"), folder / name]
+        found = [path for path in candidates if path.is_file()]
+        if not found:
+            return None
+        paths[split] = found[0]
+    return paths
+
+
+def load_idx_folder(folder):
+    arrays = {}
+    for split, path in find_idx_files(folder).items():
+        arrays[split] = read_idx(path)
+        if arrays[split].ndim != IDX_DIMENSIONS[split]:
+            raise DataError(f"{path}: expected {IDX_DIMENSIONS[split]} dimensions, found shape {arrays[split].shape}")
+    return arrays
+
+
+def load_npz(path):
+    """A Keras-style .npz with x_train, y_train, x_test and y_test."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = [key for key in SPLITS if key not in archive.files]
+            if missing:
+                raise DataError(f"{path}: missing arrays {', '.join(missing)} (needs {', '.join(SPLITS)})")
+            return {key: archive[key] for key in SPLITS}
+    except (OSError, ValueError, EOFError, zlib.error) as error:
+        raise DataError(f"{path}: not a readable .npz file ({error})") from None
+
+
+# Checking and normalising --------------------------------------------------------
+def to_dataset(name, source, arrays):
+    """Check shapes, counts, labels and pixels, then scale images to float32 in [0, 1]."""
+    checked = {}
+    for part in ("train", "test"):
+        images, labels = arrays[f"x_{part}"], arrays[f"y_{part}"]
+        checked[f"x_{part}"] = normalise_images(images, f"{source}: x_{part}")
+        checked[f"y_{part}"] = check_labels(labels, f"{source}: y_{part}")
+        if len(images) != len(labels):
+            raise DataError(f"{source}: {len(images)} {part} images but {len(labels)} {part} labels")
+        if len(images) == 0:
+            raise DataError(f"{source}: the {part} split is empty")
+    return Dataset(name, source, **checked)
+
+
+def normalise_images(images, where):
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
+        raise DataError(f"{where}: images must be (N, 28, 28) or (N, 28, 28, 1), found shape {images.shape}")
+    if images.dtype == np.uint8:
+        return (images.astype(np.float32) / 255.0)[..., None]
+    if not np.issubdtype(images.dtype, np.floating):
+        raise DataError(f"{where}: images must be uint8 (0-255) or floats in [0, 1], found dtype {images.dtype}")
+    if not np.all(np.isfinite(images)):
+        raise DataError(f"{where}: images contain NaN or infinite pixels")
+    return images.astype(np.float32)[..., None]
+
+
+def check_labels(labels, where):
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(f"{where}: labels must be a 1-D integer array, found {labels.dtype} shape {labels.shape}")
+    if labels.size and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
+        raise DataError(f"{where}: labels must be in 0..{NUM_CLASSES - 1}, found {labels.min()}..{labels.max()}")
+    return labels.astype(np.int32)
+
+
+# Where each dataset can come from ------------------------------------------------
+def keras_cache_dir():
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
+
+
+def local_candidates(name, data_dir=None, explicit=True):
+    """Places to look for `name`, in order. With --data-dir only that folder (or file) counts."""
+    if data_dir is not None:
+        data_dir = Path(data_dir)
+        if data_dir.suffix == ".npz":
+            return [data_dir] if explicit else []
+        places = [data_dir / f"{folder}.npz" for folder in FOLDER_NAMES[name]]
+        places += [data_dir / folder for folder in FOLDER_NAMES[name]]
+        return places + ([data_dir] if explicit else [])  # loose files only when the name is explicit
+    return [keras_cache_dir() / KERAS_CACHE_FILES[name]] + [DEBIAN_DIR / folder for folder in FOLDER_NAMES[name]]
+
+
+def load_local(name, place):
+    """The dataset at `place` (an .npz file or a folder of idx files), or None if nothing is there."""
+    if place.suffix == ".npz":
+        return to_dataset(name, str(place), load_npz(place)) if place.is_file() else None
+    if place.is_dir() and find_idx_files(place):
+        return to_dataset(name, str(place), load_idx_folder(place))
+    return None
+
+
+def online(timeout=3.0):
+    """Whether Keras' download host answers within `timeout` seconds (name lookup included)."""
+    def connect():
+        try:
+            socket.create_connection(DOWNLOAD_HOST, timeout=timeout).close()
+            answers.append(True)
+        except OSError:
+            pass
+
+    answers = []
+    probe = threading.Thread(target=connect, daemon=True)  # a hung DNS lookup cannot block us
+    probe.start()
+    probe.join(timeout)
+    return bool(answers)
+
+
+def download_with_keras(name):
+    import keras  # imported late: reading local files needs no Keras
+
+    (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, name).load_data()
+    arrays = dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    return to_dataset(name, f"downloaded by Keras into {keras_cache_dir()}", arrays)
+
+
+def load_digits_28x28():
+    """scikit-learn's bundled 8x8 digits, scaled 3x and centred on a 28x28 canvas like MNIST."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    images = np.kron(digits.images, np.ones((3, 3)))  # (1797, 24, 24), values 0..16
+    images = np.pad(images, ((0, 0), (2, 2), (2, 2))) * (255 / 16)  # (1797, 28, 28), 0..255
+    x_train, x_test, y_train, y_test = train_test_split(
+        images.round().astype(np.uint8), digits.target, test_size=DIGITS_TEST_FRACTION,
+        random_state=DIGITS_SPLIT_SEED, stratify=digits.target)
+    arrays = dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    return to_dataset("digits", "scikit-learn load_digits (8x8 scaled onto 28x28)", arrays)
+
+
+def how_to_get(name):
+    return (f"get it with `apt-get install {DEBIAN_PACKAGES[name]}`, put the idx files or {name}.npz in "
+            f"a folder given by --data-dir, run once online, or use --dataset digits")
+
+
+def load_named(name, data_dir=None, allow_download=True):
+    """Load `name` from the first place that has it; raise DataError saying where we looked."""
+    if name == "digits":
+        return load_digits_28x28()
+    places = local_candidates(name, data_dir)
+    for place in places:
+        dataset = load_local(name, place)
+        if dataset is not None:
+            return dataset
+    if data_dir is None and allow_download and online():
+        return download_with_keras(name)
+    looked = ", ".join(str(place) for place in places)
+    download = "" if data_dir is not None else " and Keras' download host was unreachable"
+    raise DataError(f"{name} not found (looked in {looked}{download}); {how_to_get(name)}")
+
+
+def load_dataset(name="auto", data_dir=None):
+    """`auto` takes the first available of mnist, fashion_mnist, digits; others never fall back."""
+    if name != "auto":
+        return load_named(name, data_dir)
+    for candidate in ("mnist", "fashion_mnist"):
+        for place in local_candidates(candidate, data_dir, explicit=False):
+            dataset = load_local(candidate, place)
+            if dataset is not None:
+                return dataset
+        if candidate == "mnist" and data_dir is None and online():
+            return download_with_keras("mnist")
+    return load_digits_28x28()

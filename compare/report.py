@@ -1,0 +1,76 @@
+"""The comparison table: the seed's rows, extended with measured ones, in four formats."""
+
+import csv
+import io
+import json
+
+from tabulate import tabulate
+
+from compare.loc import STEPS
+
+TITLE = "Keras vs pure TensorFlow"
+COLUMN_NAMES = {"keras": "Keras", "raw_tf": "Pure TensorFlow"}
+SEED_ROWS = [  # the seed lecture's table, in its own words
+    ("Abstraction level", {"keras": "High (focused on speed)", "raw_tf": "Low (detailed control)"}),
+    ("Typical use", {"keras": "Rapid prototyping", "raw_tf": "Research / advanced customisation"}),
+]
+
+
+def optional(fmt):
+    return lambda value: "n/a" if value is None else fmt.format(value)
+
+
+MEASURED_ROWS = [  # (label, how to read it from a result, how to print it)
+    *[(f"Lines of code: {step}", lambda r, step=step: r["loc"][step], str) for step in STEPS],
+    ("Lines of code: total (with imports)", lambda r: r["loc"]["total"], str),
+    ("Trainable parameters", lambda r: r["params"], "{:,}".format),
+    ("First step, tracing included (s)", lambda r: r["trace_seconds"], optional("{:.2f}")),
+    ("First epoch, tracing included (s)", lambda r: r["first_epoch_seconds"], "{:.2f}".format),
+    ("Steady throughput (samples/s)", lambda r: r["steady_samples_per_second"], optional("{:,.0f}")),
+    ("Train time (s)", lambda r: r["train_seconds"], "{:.2f}".format),
+    ("Test loss", lambda r: r["test_loss"], "{:.4f}".format),
+    ("Test accuracy", lambda r: r["test_accuracy"], "{:.4f}".format),
+]
+
+
+def table_rows(results):
+    rows = [[label, *(texts[r["implementation"]] for r in results)] for label, texts in SEED_ROWS]
+    rows += [[label, *(show(read(r)) for r in results)] for label, read, show in MEASURED_ROWS]
+    return rows
+
+
+def summary(report):
+    dataset, config = report["dataset"], report["config"]
+    lines = [f"{dataset['name']} ({dataset['train_size']} train / {dataset['test_size']} test images, "
+             f"from {dataset['source']}); epochs {config['epochs']}, batch size {config['batch_size']}, "
+             f"lr {config['lr']}, seed {config['seed']}"]
+    speeds = {r["implementation"]: r["steady_samples_per_second"] for r in report["results"]}
+    if speeds.get("keras") and speeds.get("raw_tf"):
+        lines.append(f"Steady throughput, pure TensorFlow / Keras: {speeds['raw_tf'] / speeds['keras']:.2f}x")
+    return "\n".join(lines)
+
+
+def flat_row(report, result):
+    """One CSV row: the scalar fields of a result (history is in the JSON format only)."""
+    row = {"dataset": report["dataset"]["name"], **report["config"], "implementation": result["implementation"]}
+    row.update({f"loc_{step}": count for step, count in result["loc"].items()})
+    row.update({key: value for key, value in result.items() if key not in ("implementation", "loc", "history")})
+    return row
+
+
+def render(report, fmt):
+    """The report as text in `fmt`: table, markdown, json or csv."""
+    if fmt == "json":
+        return json.dumps(report, indent=2) + "\n"
+    if fmt == "csv":
+        rows = [flat_row(report, result) for result in report["results"]]
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return out.getvalue()
+    headers = ["Characteristic", *(COLUMN_NAMES[r["implementation"]] for r in report["results"])]
+    table = tabulate(table_rows(report["results"]), headers,
+                     tablefmt="github" if fmt == "markdown" else "rounded_outline")
+    heading = f"## {TITLE}" if fmt == "markdown" else TITLE
+    return f"{heading}\n\n{table}\n\n{summary(report)}\n"

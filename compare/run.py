@@ -1,0 +1,81 @@
+"""Train and evaluate one implementation on a dataset, measuring what the table reports."""
+
+import dataclasses
+import inspect
+import math
+import time
+
+import numpy as np
+
+import keras_impl
+import raw_tf_impl
+from compare.loc import lines_per_step
+from compare.timing import EpochTimer
+
+IMPLEMENTATIONS = {"keras": keras_impl, "raw_tf": raw_tf_impl}
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    epochs: int = 3
+    batch_size: int = 128
+    lr: float = 1e-3
+    seed: int = 0
+
+
+class TrainingDiverged(Exception):
+    """The loss became NaN or infinite."""
+
+
+def source_file(implementation):
+    return inspect.getsourcefile(IMPLEMENTATIONS[implementation].train)
+
+
+def parameter_count(variables):
+    return int(sum(np.prod(variable.shape) for variable in variables))
+
+
+def check_finite(implementation, history, test_loss, lr):
+    for epoch, loss in enumerate(history["loss"] + [test_loss]):
+        if not math.isfinite(loss):
+            when = f"epoch {epoch + 1}" if epoch < len(history["loss"]) else "evaluation"
+            raise TrainingDiverged(f"{implementation} training diverged: the loss became {loss} in {when} "
+                                   f"(--lr {lr}); try a lower --lr")
+
+
+def build(implementation, config):
+    """Steps 1-2 (define, compile) of one implementation, and steps 3-4 as closures over the model."""
+    if implementation == "keras":
+        model = keras_impl.compile_model(keras_impl.build_model(config.seed), config.lr)
+        return (model.trainable_weights,
+                lambda x, y, **options: keras_impl.train(model, x, y, **options),
+                lambda x, y: keras_impl.evaluate(model, x, y, config.batch_size))
+    model = raw_tf_impl.build_model(config.seed)
+    optimizer = raw_tf_impl.compile_model(model, config.lr)
+    return (model.trainable_variables,
+            lambda x, y, **options: raw_tf_impl.train(model, optimizer, x, y, seed=config.seed, **options),
+            lambda x, y: raw_tf_impl.evaluate(model, x, y, config.batch_size))
+
+
+def run(implementation, dataset, config, verbose=1):
+    """Build, compile, train and evaluate one implementation; return its measured results."""
+    variables, train, evaluate = build(implementation, config)
+    timer = EpochTimer(len(dataset.x_train), config.batch_size)
+    history = train(dataset.x_train, dataset.y_train, epochs=config.epochs,
+                    batch_size=config.batch_size, verbose=verbose, callbacks=[timer])
+    train_seconds = time.perf_counter() - timer.start
+    scores = evaluate(dataset.x_test, dataset.y_test)
+    history = {name: [float(value) for value in history[name]] for name in ("loss", "accuracy")}
+    check_finite(implementation, history, scores["loss"], config.lr)
+    return {
+        "implementation": implementation,
+        "loc": lines_per_step(source_file(implementation)),
+        "params": parameter_count(variables),
+        "trace_seconds": timer.trace_seconds,
+        "first_epoch_seconds": timer.first_epoch_seconds,
+        "steady_samples_per_second": timer.steady_samples_per_second,
+        "train_seconds": train_seconds,
+        "test_loss": float(scores["loss"]),
+        "test_accuracy": float(scores["accuracy"]),
+        "history": history,
+    }
