@@ -71,6 +71,10 @@ def build_parser():
     training.add_argument("--seed", type=non_negative_int, default=0,
                           help="seeds the initial weights and the shuffling (default 0)")
     training.add_argument("--only", choices=tuple(ONLY_CHOICES), help="run one implementation only")
+    training.add_argument("--repeats", type=positive_int, default=1, metavar="N",
+                          help="train each implementation N times, interleaved (keras, raw, keras, raw, ...), "
+                               "and report the median timings and the median of the pairwise raw/Keras "
+                               "throughput ratios (default 1)")
     output = parser.add_argument_group("output")
     output.add_argument("--format", choices=FORMATS, default="table",
                         help="table (default), markdown, json (the stable interface for scripts, with "
@@ -96,7 +100,7 @@ def compare(args, say):
     import tensorflow as tf  # imported after parsing, so --help and bad flags answer at once
 
     from compare.data import load_dataset
-    from compare.run import Config, run
+    from compare.run import Config, median_of_runs, run, throughput_ratio
 
     tf.config.experimental.enable_op_determinism()  # same seed, same numbers
     dataset = load_dataset(args.dataset, args.data_dir).subset(args.train_samples, args.test_samples)
@@ -105,17 +109,21 @@ def compare(args, say):
     config = Config(args.epochs, args.batch_size, args.lr, args.seed)
     implementations = [ONLY_CHOICES[args.only]] if args.only else list(ONLY_CHOICES.values())
     keras_verbose = 0 if args.quiet else (1 if sys.stderr.isatty() else 2)  # the bar needs a terminal
-    results = []
-    for implementation in implementations:
-        say(f"Training {implementation} ...")
-        results.append(run(implementation, dataset, config,
-                           verbose=keras_verbose if implementation == "keras" else int(not args.quiet)))
-    return {
+    runs = {implementation: [] for implementation in implementations}
+    for repeat in range(args.repeats):
+        for implementation in implementations:  # interleaved, so machine drift hits both alike
+            say(f"Training {implementation} (run {repeat + 1} of {args.repeats}) ...")
+            runs[implementation].append(run(implementation, dataset, config,
+                                            verbose=keras_verbose if implementation == "keras" else int(not args.quiet)))
+    report = {
         "dataset": {"name": dataset.name, "source": dataset.source,
                     "train_size": len(dataset.x_train), "test_size": len(dataset.x_test)},
         "config": {"epochs": config.epochs, "batch_size": config.batch_size, "lr": config.lr, "seed": config.seed},
-        "results": results,
+        "results": [median_of_runs(runs[implementation]) for implementation in implementations],
     }
+    if len(runs) == 2:
+        report["raw_over_keras_steady_throughput"] = throughput_ratio(runs["raw_tf"], runs["keras"])
+    return report
 
 
 def main(argv=None):

@@ -7,9 +7,11 @@ Anything wrong with the files raises `DataError` with a one-line explanation.
 
 import dataclasses
 import gzip
+import math
 import os
 import socket
 import threading
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -74,8 +76,8 @@ def read_idx(path):
         raise DataError(f"{path}: truncated idx header")
     shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
     body = raw[header_size:]
-    if len(body) != int(np.prod(shape)):
-        raise DataError(f"{path}: header says shape {shape} ({int(np.prod(shape))} bytes) "
+    if len(body) != math.prod(shape):  # exact: np.prod wraps around int64 for huge headers
+        raise DataError(f"{path}: header says shape {shape} ({math.prod(shape)} bytes) "
                         f"but the file holds {len(body)} bytes (truncated or corrupt)")
     return np.frombuffer(body, dtype=np.uint8).reshape(shape)
 
@@ -104,12 +106,15 @@ def load_idx_folder(folder):
 def load_npz(path):
     """A Keras-style .npz with x_train, y_train, x_test and y_test."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):  # a lone .npy array
+            raise DataError(f"{path}: holds a single array, not an .npz archive of {', '.join(SPLITS)}")
+        with archive:
             missing = [key for key in SPLITS if key not in archive.files]
             if missing:
                 raise DataError(f"{path}: missing arrays {', '.join(missing)} (needs {', '.join(SPLITS)})")
             return {key: archive[key] for key in SPLITS}
-    except (OSError, ValueError, EOFError, zlib.error) as error:
+    except (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile) as error:
         raise DataError(f"{path}: not a readable .npz file ({error})") from None
 
 
@@ -139,6 +144,8 @@ def normalise_images(images, where):
         raise DataError(f"{where}: images must be uint8 (0-255) or floats in [0, 1], found dtype {images.dtype}")
     if not np.all(np.isfinite(images)):
         raise DataError(f"{where}: images contain NaN or infinite pixels")
+    if images.size and (images.min() < 0 or images.max() > 1):
+        raise DataError(f"{where}: float images must be in [0, 1], found {images.min()}..{images.max()}")
     return images.astype(np.float32)[..., None]
 
 

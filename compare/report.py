@@ -44,9 +44,11 @@ def summary(report):
     lines = [f"{dataset['name']} ({dataset['train_size']} train / {dataset['test_size']} test images, "
              f"from {dataset['source']}); epochs {config['epochs']}, batch size {config['batch_size']}, "
              f"lr {config['lr']}, seed {config['seed']}"]
-    speeds = {r["implementation"]: r["steady_samples_per_second"] for r in report["results"]}
-    if speeds.get("keras") and speeds.get("raw_tf"):
-        lines.append(f"Steady throughput, pure TensorFlow / Keras: {speeds['raw_tf'] / speeds['keras']:.2f}x")
+    ratio = report.get("raw_over_keras_steady_throughput")
+    if ratio:
+        runs = len(report["results"][0].get("runs", [None]))
+        how = f"median of {runs} pairwise ratios" if runs > 1 else "one run each"
+        lines.append(f"Steady throughput, pure TensorFlow / Keras: {ratio:.2f}x ({how})")
     return "\n".join(lines)
 
 
@@ -54,7 +56,8 @@ def flat_row(report, result):
     """One CSV row: the scalar fields of a result (history is in the JSON format only)."""
     row = {"dataset": report["dataset"]["name"], **report["config"], "implementation": result["implementation"]}
     row.update({f"loc_{step}": count for step, count in result["loc"].items()})
-    row.update({key: value for key, value in result.items() if key not in ("implementation", "loc", "history")})
+    row.update({key: value for key, value in result.items()
+                if key not in ("implementation", "loc", "history", "runs")})
     return row
 
 

@@ -3,6 +3,7 @@
 import dataclasses
 import inspect
 import math
+import statistics
 import time
 
 import numpy as np
@@ -79,3 +80,26 @@ def run(implementation, dataset, config, verbose=1):
         "test_accuracy": float(scores["accuracy"]),
         "history": history,
     }
+
+
+TIMED_FIELDS = ("trace_seconds", "first_epoch_seconds", "steady_samples_per_second", "train_seconds")
+
+
+def median_of_runs(runs):
+    """One result from repeated runs of an implementation: the medians of the timings, each run's
+    timings under "runs", and the scores of the first run (op determinism makes them all equal)."""
+    result = dict(runs[0])
+    for field in TIMED_FIELDS:
+        values = [run[field] for run in runs]
+        result[field] = None if None in values else statistics.median(values)
+    if len(runs) > 1:
+        result["runs"] = [{field: run[field] for field in TIMED_FIELDS} for run in runs]
+    return result
+
+
+def throughput_ratio(numerator_runs, denominator_runs):
+    """The median of the pairwise steady-throughput ratios of runs made side by side."""
+    ratios = [a["steady_samples_per_second"] / b["steady_samples_per_second"]
+              for a, b in zip(numerator_runs, denominator_runs)
+              if a["steady_samples_per_second"] and b["steady_samples_per_second"]]
+    return statistics.median(ratios) if ratios else None

@@ -27,11 +27,11 @@ class CNN(tf.Module):
         self.flat_size = (height - 2) // 2 * ((width - 2) // 2) * 32  # 13 * 13 * 32 = 5408
         rng = tf.random.Generator.from_seed(seed)
         self.conv_kernel = tf.Variable(  # (3, 3, 1, 32); fans count the 3x3 window
-            glorot_uniform(rng, (3, 3, channels, 32), fan_in=9 * channels, fan_out=9 * 32))
-        self.conv_bias = tf.Variable(tf.zeros([32]))
+            glorot_uniform(rng, (3, 3, channels, 32), fan_in=9 * channels, fan_out=9 * 32), name="conv_kernel")
+        self.conv_bias = tf.Variable(tf.zeros([32]), name="conv_bias")
         self.dense_kernel = tf.Variable(  # (5408, 10)
-            glorot_uniform(rng, (self.flat_size, num_classes), self.flat_size, num_classes))
-        self.dense_bias = tf.Variable(tf.zeros([num_classes]))
+            glorot_uniform(rng, (self.flat_size, num_classes), self.flat_size, num_classes), name="dense_kernel")
+        self.dense_bias = tf.Variable(tf.zeros([num_classes]), name="dense_bias")
 
     def __call__(self, images):                                               # (B, 28, 28, 1)
         x = tf.nn.conv2d(images, self.conv_kernel, strides=1, padding="VALID")  # (B, 26, 26, 32)
