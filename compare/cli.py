@@ -84,6 +84,31 @@ def build_parser():
     return parser
 
 
+@contextlib.contextmanager
+def stderr_silenced():
+    """Hide file descriptor 2: TensorFlow's C++ start-up logs (oneDNN, CUDA probing) bypass
+    Python and ignore a TF_CPP_MIN_LOG_LEVEL set after the process started."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def load_tensorflow_quietly():
+    try:
+        with stderr_silenced():
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()  # the CUDA probe logs here
+    except ImportError as error:  # shown once stderr is back
+        raise SystemExit(f"python -m compare: error: TensorFlow does not import: {error}") from None
+
+
 def check_writable(path):
     """Fail before training, not after, if the report cannot be written."""
     if path.is_dir():
@@ -97,7 +122,7 @@ def check_writable(path):
 
 def compare(args, say):
     """Load the data, run the implementations, return the report as a dict."""
-    import tensorflow as tf  # imported after parsing, so --help and bad flags answer at once
+    import tensorflow as tf
 
     from compare.data import load_dataset
     from compare.run import Config, median_of_runs, run, throughput_ratio
@@ -134,6 +159,7 @@ def main(argv=None):
         if not args.quiet:
             print(message, file=sys.stderr, flush=True)
 
+    load_tensorflow_quietly()  # after parsing, so --help and bad flags answer at once
     from compare.report import render
     from compare.run import TrainingDiverged
 

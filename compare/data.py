@@ -254,4 +254,8 @@ def load_dataset(name="auto", data_dir=None):
                 return dataset
         if candidate == "mnist" and data_dir is None and online():
             return download_with_keras("mnist")
+    if data_dir is not None:  # the user pointed at data: training on digits instead would mislead
+        raise DataError(f"no mnist or fashion_mnist data under {data_dir} (looked for mnist.npz, "
+                        f"fashion_mnist.npz and subfolders mnist/, fashion_mnist/, fashion-mnist/); "
+                        f"for loose idx files or a single .npz name the dataset with --dataset")
     return load_digits_28x28()

@@ -186,11 +186,18 @@ def test_auto_picks_fashion_mnist_when_mnist_is_absent(tmp_path):
     assert load_dataset("auto", data_dir=tmp_path).name == "fashion_mnist"
 
 
-def test_auto_falls_back_to_digits(tmp_path):
-    """auto with nothing usable in --data-dir (loose files are ignored) ends with digits."""
-    write_idx_folder(tmp_path)  # loose files only count for an explicit name
-    assert load_dataset("auto", data_dir=tmp_path).name == "digits"
-    assert load_dataset("auto").name == "digits"  # empty cache, empty Debian folder, offline
+def test_auto_falls_back_to_digits():
+    """auto with no MNIST anywhere (empty cache, empty Debian folder, offline) ends with digits."""
+    assert load_dataset("auto").name == "digits"
+
+
+@pytest.mark.parametrize("make", [write_idx_folder, lambda folder: write_npz(folder / "data.npz")])
+def test_auto_with_a_data_dir_it_cannot_name_is_an_error(tmp_path, make):
+    """Loose idx files or a lone .npz could be either dataset: auto asks for --dataset, not digits."""
+    make(tmp_path)
+    data_dir = tmp_path / "data.npz" if (tmp_path / "data.npz").exists() else tmp_path
+    with pytest.raises(DataError, match="name the dataset with --dataset"):
+        load_dataset("auto", data_dir=data_dir)
 
 
 @pytest.mark.parametrize("name", ["mnist", "fashion_mnist"])
