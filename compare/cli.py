@@ -133,13 +133,14 @@ def compare(args, say):
         f"({len(dataset.x_train)} train / {len(dataset.x_test)} test images)")
     config = Config(args.epochs, args.batch_size, args.lr, args.seed)
     implementations = [ONLY_CHOICES[args.only]] if args.only else list(ONLY_CHOICES.values())
-    keras_verbose = 0 if args.quiet else (1 if sys.stderr.isatty() else 2)  # the bar needs a terminal
+    keras_progress = 1 if sys.stderr.isatty() else 2  # Keras' bar on a terminal, else a line per epoch
+    verbose = {"keras": 0 if args.quiet else keras_progress, "raw_tf": int(not args.quiet)}
     runs = {implementation: [] for implementation in implementations}
     for repeat in range(args.repeats):
         for implementation in implementations:  # interleaved, so machine drift hits both alike
-            say(f"Training {implementation} (run {repeat + 1} of {args.repeats}) ...")
-            runs[implementation].append(run(implementation, dataset, config,
-                                            verbose=keras_verbose if implementation == "keras" else int(not args.quiet)))
+            which_run = f" (run {repeat + 1} of {args.repeats})" if args.repeats > 1 else ""
+            say(f"Training {implementation}{which_run} ...")
+            runs[implementation].append(run(implementation, dataset, config, verbose[implementation]))
     report = {
         "dataset": {"name": dataset.name, "source": dataset.source,
                     "train_size": len(dataset.x_train), "test_size": len(dataset.x_test)},

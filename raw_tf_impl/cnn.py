@@ -89,7 +89,8 @@ def loss_and_correct(model, images, labels):
 
 @tf.function
 def train_step(model, optimizer, images, labels, batch_indices):
-    """One mini-batch: forward, loss, gradients, Adam update. Traced once into a graph."""
+    """One mini-batch: forward, loss, gradients, Adam update. Traced into a graph on the first
+    call (and once more for a smaller last batch); returns the batch's summed loss and hits."""
     batch_images = tf.gather(images, batch_indices)  # (B, 28, 28, 1), gathered in the graph
     batch_labels = tf.gather(labels, batch_indices)  # (B,)
     with tf.GradientTape() as tape:
