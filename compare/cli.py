@@ -1,6 +1,7 @@
 """`python -m compare`: train both implementations on the same data and print the comparison."""
 
 import argparse
+import dataclasses
 import contextlib
 import math
 import os
@@ -70,6 +71,9 @@ def build_parser():
     training.add_argument("--lr", type=positive_float, default=1e-3, help="Adam learning rate (default 0.001)")
     training.add_argument("--seed", type=non_negative_int, default=0,
                           help="seeds the initial weights and the shuffling (default 0)")
+    training.add_argument("--steps-per-execution", type=positive_int, metavar="N",
+                          help="mini-batches per graph call, for both implementations (default: each "
+                               "style's own: Keras 1, the raw loop a whole epoch)")
     training.add_argument("--only", choices=tuple(ONLY_CHOICES), help="run one implementation only")
     training.add_argument("--repeats", type=positive_int, default=1, metavar="N",
                           help="train each implementation N times, interleaved (keras, raw, keras, raw, ...), "
@@ -131,7 +135,7 @@ def compare(args, say):
     dataset = load_dataset(args.dataset, args.data_dir).subset(args.train_samples, args.test_samples)
     say(f"Dataset: {dataset.name} from {dataset.source} "
         f"({len(dataset.x_train)} train / {len(dataset.x_test)} test images)")
-    config = Config(args.epochs, args.batch_size, args.lr, args.seed)
+    config = Config(args.epochs, args.batch_size, args.lr, args.seed, args.steps_per_execution)
     implementations = [ONLY_CHOICES[args.only]] if args.only else list(ONLY_CHOICES.values())
     keras_progress = 1 if sys.stderr.isatty() else 2  # Keras' bar on a terminal, else a line per epoch
     verbose = {"keras": 0 if args.quiet else keras_progress, "raw_tf": int(not args.quiet)}
@@ -144,7 +148,7 @@ def compare(args, say):
     report = {
         "dataset": {"name": dataset.name, "source": dataset.source,
                     "train_size": len(dataset.x_train), "test_size": len(dataset.x_test)},
-        "config": {"epochs": config.epochs, "batch_size": config.batch_size, "lr": config.lr, "seed": config.seed},
+        "config": dataclasses.asdict(config),
         "results": [median_of_runs(runs[implementation]) for implementation in implementations],
     }
     if len(runs) == 2:

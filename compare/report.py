@@ -24,8 +24,8 @@ MEASURED_ROWS = [  # (label, how to read it from a result, how to print it)
     *[(f"Lines of code: {step}", lambda r, step=step: r["loc"][step], str) for step in STEPS],
     ("Lines of code: total (with imports)", lambda r: r["loc"]["total"], str),
     ("Trainable parameters", lambda r: r["params"], "{:,}".format),
-    ("First step, tracing included (s)", lambda r: r["trace_seconds"], optional("{:.2f}")),
     ("First epoch, tracing included (s)", lambda r: r["first_epoch_seconds"], "{:.2f}".format),
+    ("Tracing + warm-up: first epoch minus a steady one (s)", lambda r: r["trace_seconds"], optional("{:.2f}")),
     ("Steady throughput (samples/s)", lambda r: r["steady_samples_per_second"], optional("{:,.0f}")),
     ("Train time (s)", lambda r: r["train_seconds"], "{:.2f}".format),
     ("Test loss", lambda r: r["test_loss"], "{:.4f}".format),
@@ -43,7 +43,8 @@ def summary(report):
     dataset, config = report["dataset"], report["config"]
     lines = [f"{dataset['name']} ({dataset['train_size']} train / {dataset['test_size']} test images, "
              f"from {dataset['source']}); epochs {config['epochs']}, batch size {config['batch_size']}, "
-             f"lr {config['lr']}, seed {config['seed']}"]
+             f"lr {config['lr']}, seed {config['seed']}, batches per graph call "
+             f"{config['steps_per_execution'] or 'as each style defaults (Keras 1, raw TF an epoch)'}"]
     ratio = report.get("raw_over_keras_steady_throughput")
     if ratio:
         runs = len(report["results"][0].get("runs", [None]))

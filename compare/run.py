@@ -22,6 +22,7 @@ class Config:
     batch_size: int = 128
     lr: float = 1e-3
     seed: int = 0
+    steps_per_execution: int | None = None  # batches per graph call; None: each style's default
 
 
 class TrainingDiverged(Exception):
@@ -45,16 +46,19 @@ def check_finite(implementation, history, test_loss, lr):
 
 
 def build(implementation, config):
-    """Steps 1-2 (define, compile) of one implementation, and steps 3-4 as closures over the model."""
+    """Steps 1-2 (define, compile) of one implementation, and steps 3-4 as closures over the model.
+    Each style keeps its own default for steps_per_execution: Keras 1, raw TF a whole epoch."""
     if implementation == "keras":
-        model = keras_impl.compile_model(keras_impl.build_model(config.seed), config.lr)
+        model = keras_impl.build_model(config.seed)
+        keras_impl.compile_model(model, config.lr, steps_per_execution=config.steps_per_execution or 1)
         return (model.trainable_weights,
                 lambda x, y, **options: keras_impl.train(model, x, y, **options),
                 lambda x, y: keras_impl.evaluate(model, x, y, config.batch_size))
     model = raw_tf_impl.build_model(config.seed)
     optimizer = raw_tf_impl.compile_model(model, config.lr)
     return (model.trainable_variables,
-            lambda x, y, **options: raw_tf_impl.train(model, optimizer, x, y, seed=config.seed, **options),
+            lambda x, y, **options: raw_tf_impl.train(model, optimizer, x, y, seed=config.seed,
+                                                      steps_per_execution=config.steps_per_execution, **options),
             lambda x, y: raw_tf_impl.evaluate(model, x, y, config.batch_size))
 
 

@@ -1,10 +1,11 @@
 """An epoch timer both implementations accept: a Keras callback whose hooks the raw loop calls too.
 
-TensorFlow runs eagerly-called functions synchronously on the CPU, so a timestamp taken when
-batch k begins marks the end of batch k - 1 without forcing an extra host sync.
+Both styles call `on_train_batch_begin(batch)` before each graph call (one batch, or
+`steps_per_execution` of them) and `on_epoch_end` after each epoch. TensorFlow runs a graph
+call synchronously on the CPU, so a timestamp taken when a call begins marks the end of the
+one before, without forcing an extra host sync.
 """
 
-import math
 import time
 
 import keras
@@ -15,25 +16,17 @@ class EpochTimer(keras.callbacks.Callback):
         super().__init__()
         self.samples_per_epoch, self.batch_size = samples_per_epoch, batch_size
         self.start = time.perf_counter()
-        self.last_batch = math.ceil(samples_per_epoch / batch_size) - 1
-        self.first_step_end = self.last_batch_begin = None
+        self.first_call_end = self.last_call_begin = None  # (batch, time) within the first epoch
         self.epoch_ends = []
 
     def on_train_batch_begin(self, batch, logs=None):
-        if self.epoch_ends:
-            return
-        if batch == 1:  # the first step (tracing included) is over
-            self.first_step_end = time.perf_counter()
-        if batch == self.last_batch:  # may be a partial batch, which a loop may trace again
-            self.last_batch_begin = time.perf_counter()
+        if batch > 0 and not self.epoch_ends:
+            mark = (batch, time.perf_counter())
+            self.first_call_end = self.first_call_end or mark
+            self.last_call_begin = mark
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch_ends.append(time.perf_counter())
-
-    @property
-    def trace_seconds(self):
-        """The first training step: tracing the function into a graph, then running it once."""
-        return None if self.first_step_end is None else self.first_step_end - self.start
 
     @property
     def first_epoch_seconds(self):
@@ -41,10 +34,19 @@ class EpochTimer(keras.callbacks.Callback):
 
     @property
     def steady_samples_per_second(self):
-        """Throughput after the first epoch or, with one epoch, over its full batches after the first."""
+        """Throughput after the first epoch or, with one epoch, over its graph calls after the first
+        up to the last (which may hold a partial batch); None when there is nothing to measure."""
         if len(self.epoch_ends) > 1:
             samples = self.samples_per_epoch * (len(self.epoch_ends) - 1)
             return samples / (self.epoch_ends[-1] - self.epoch_ends[0])
-        if self.last_batch < 2:  # fewer than three batches: nothing steady to measure
+        if self.first_call_end is None or self.last_call_begin[0] == self.first_call_end[0]:
             return None
-        return (self.last_batch - 1) * self.batch_size / (self.last_batch_begin - self.first_step_end)
+        (first_batch, first_time), (last_batch, last_time) = self.first_call_end, self.last_call_begin
+        return (last_batch - first_batch) * self.batch_size / (last_time - first_time)
+
+    @property
+    def trace_seconds(self):
+        """What the first epoch costs beyond a steady one: tracing the Python code into a graph,
+        optimising it, first-time allocations."""
+        steady = self.steady_samples_per_second
+        return None if steady is None else self.first_epoch_seconds - self.samples_per_epoch / steady

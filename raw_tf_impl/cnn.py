@@ -87,35 +87,48 @@ def loss_and_correct(model, images, labels):
     return sparse_categorical_crossentropy(labels, logits), correct
 
 
-@tf.function
-def train_step(model, optimizer, images, labels, batch_indices):
-    """One mini-batch: forward, loss, gradients, Adam update. Traced into a graph on the first
-    call (and once more for a smaller last batch); returns the batch's summed loss and hits."""
-    batch_images = tf.gather(images, batch_indices)  # (B, 28, 28, 1), gathered in the graph
-    batch_labels = tf.gather(labels, batch_indices)  # (B,)
+def train_step(model, optimizer, images, labels):
+    """One mini-batch: forward, loss, gradients, Adam update."""
     with tf.GradientTape() as tape:
-        loss, correct = loss_and_correct(model, batch_images, batch_labels)
+        loss, correct = loss_and_correct(model, images, labels)
     gradients = tape.gradient(loss, model.trainable_variables)
     optimizer.apply(gradients, model.trainable_variables)
-    return loss * tf.cast(tf.size(batch_indices), tf.float32), correct
+    return loss, correct
+
+
+@tf.function
+def train_batches(model, optimizer, images, labels, indices, batch_size):
+    """The mini-batches of `indices`, in order, in one graph call: AutoGraph turns the loop over
+    tf.range into a tf.while_loop, so Python does not run once per batch.
+    Returns the summed loss and the number of right answers."""
+    loss_sum, correct = tf.constant(0.0), tf.constant(0.0)
+    for start in tf.range(0, tf.size(indices), batch_size):
+        batch_indices = indices[start:start + batch_size]               # (B,)
+        batch_loss, batch_correct = train_step(
+            model, optimizer, tf.gather(images, batch_indices), tf.gather(labels, batch_indices))
+        loss_sum += batch_loss * tf.cast(tf.size(batch_indices), tf.float32)
+        correct += batch_correct
+    return loss_sum, correct
 
 
 def train(model, optimizer, x_train, y_train, epochs, batch_size, shuffle=True, seed=0,
-          verbose=1, callbacks=()):
-    """The loop `fit` hides: epochs x shuffled mini-batches, running loss and accuracy."""
+          steps_per_execution=None, verbose=1, callbacks=()):
+    """The loop `fit` hides: epochs x shuffled mini-batches, running loss and accuracy.
+    Each graph call runs `steps_per_execution` batches; None (the default) runs a whole epoch."""
     images, labels = tf.constant(x_train), tf.constant(y_train)  # copied to TF once
     shuffler = np.random.default_rng(seed)
+    samples_per_call = batch_size * (steps_per_execution or math.ceil(len(x_train) / batch_size))
     history = {"loss": [], "accuracy": []}
     for epoch in range(epochs):
         order = shuffler.permutation(len(x_train)) if shuffle else np.arange(len(x_train))
-        loss_sum, correct = 0.0, 0.0  # running sums stay tensors: no host sync per batch
-        for step, start in enumerate(range(0, len(order), batch_size)):
+        loss_sum, correct = 0.0, 0.0  # running sums stay tensors: no host sync per call
+        for start in range(0, len(order), samples_per_call):
             for callback in callbacks:
-                callback.on_train_batch_begin(step)
-            batch_loss_sum, batch_correct = train_step(
-                model, optimizer, images, labels, order[start:start + batch_size])
-            loss_sum += batch_loss_sum
-            correct += batch_correct
+                callback.on_train_batch_begin(start // batch_size)
+            call_loss_sum, call_correct = train_batches(
+                model, optimizer, images, labels, order[start:start + samples_per_call], batch_size)
+            loss_sum += call_loss_sum
+            correct += call_correct
         logs = {"loss": float(loss_sum) / len(order), "accuracy": float(correct) / len(order)}
         for name, value in logs.items():
             history[name].append(value)

@@ -17,7 +17,7 @@ import keras
 import keras_impl
 import raw_tf_impl
 from conftest import keras_and_raw_pair
-from raw_tf_impl.cnn import sparse_categorical_crossentropy, train_step
+from raw_tf_impl.cnn import sparse_categorical_crossentropy, train_batches
 
 PER_OP = 1e-6
 REDUCTION = 1.2e-5
@@ -67,7 +67,7 @@ def test_twenty_adam_steps_same_weights_and_losses(digits):
         indices = np.arange(64 * step, 64 * (step + 1))
         keras_logs = keras_model.train_on_batch(digits.x_train[indices], digits.y_train[indices], return_dict=True)
         keras_losses.append(keras_logs["loss"])
-        raw_loss_sum, _ = train_step(raw_model, optimizer, images, labels, indices)
+        raw_loss_sum, _ = train_batches(raw_model, optimizer, images, labels, indices, batch_size=64)
         raw_losses.append(float(raw_loss_sum) / len(indices))
 
     np.testing.assert_allclose(raw_losses, keras_losses, rtol=REDUCTION)
@@ -106,3 +106,16 @@ def test_one_epoch_on_real_data_same_history_and_scores(digits):
     assert raw_scores["loss"] == pytest.approx(keras_scores["loss"], rel=REDUCTION)
     assert raw_scores["accuracy"] == pytest.approx(keras_scores["accuracy"], abs=1 / len(digits.x_test))
     assert keras_scores["accuracy"] > 0.5  # one epoch on digits learns something real
+
+
+def test_graph_calls_do_not_change_the_numbers(digits):
+    """The raw loop gives the same history whether each graph call runs 1, 5 or all batches."""
+    images, labels = digits.x_train[:640], digits.y_train[:640]
+    histories = []
+    for steps_per_execution in (1, 5, None):
+        _, raw_model, optimizer = keras_and_raw_pair()
+        histories.append(raw_tf_impl.train(raw_model, optimizer, images, labels, epochs=2, batch_size=64,
+                                           steps_per_execution=steps_per_execution, verbose=0))
+    for history in histories[1:]:
+        np.testing.assert_allclose(history["loss"], histories[0]["loss"], rtol=REDUCTION)
+        np.testing.assert_allclose(history["accuracy"], histories[0]["accuracy"], atol=1 / len(images))
