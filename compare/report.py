@@ -25,7 +25,7 @@ MEASURED_ROWS = [  # (label, how to read it from a result, how to print it)
     ("Lines of code: total (with imports)", lambda r: r["loc"]["total"], str),
     ("Trainable parameters", lambda r: r["params"], "{:,}".format),
     ("First epoch, tracing included (s)", lambda r: r["first_epoch_seconds"], "{:.2f}".format),
-    ("Tracing + warm-up: first epoch minus a steady one (s)", lambda r: r["trace_seconds"], optional("{:.2f}")),
+    ("Tracing: first graph call minus steady time (s)", lambda r: r["trace_seconds"], optional("{:.2f}")),
     ("Steady throughput (samples/s)", lambda r: r["steady_samples_per_second"], optional("{:,.0f}")),
     ("Train time (s)", lambda r: r["train_seconds"], "{:.2f}".format),
     ("Test loss", lambda r: r["test_loss"], "{:.4f}".format),

@@ -46,7 +46,13 @@ class EpochTimer(keras.callbacks.Callback):
 
     @property
     def trace_seconds(self):
-        """What the first epoch costs beyond a steady one: tracing the Python code into a graph,
-        optimising it, first-time allocations."""
+        """What the first graph call costs beyond the same work at steady speed: tracing the Python
+        code into a graph, optimising it, first-time allocations. The first call is one batch for
+        Keras' default, a whole epoch for the raw loop's."""
         steady = self.steady_samples_per_second
-        return None if steady is None else self.first_epoch_seconds - self.samples_per_epoch / steady
+        if steady is None:
+            return None
+        if self.first_call_end is None:  # the first call ran the whole first epoch
+            return self.first_epoch_seconds - self.samples_per_epoch / steady
+        first_batches, end = self.first_call_end
+        return end - self.start - first_batches * self.batch_size / steady
