@@ -8,7 +8,8 @@ import os
 import sys
 from pathlib import Path
 
-from compare.data import DataError
+from compare.errors import CompareError
+from compare.quiet import load_tensorflow_quietly
 
 FORMATS = ("table", "markdown", "json", "csv")
 ONLY_CHOICES = {"keras": "keras", "raw": "raw_tf"}
@@ -42,15 +43,9 @@ def positive_float(text):
     return value
 
 
-def build_parser():
-    parser = Parser(
-        prog="python -m compare",
-        description="Train the same CNN the Keras way and the pure-TensorFlow way, with the same data, "
-                    "hyper-parameters and seed, and print the seed's table 'Keras vs pure TensorFlow' "
-                    "extended with measured rows (lines of code, parameters, timings, test scores).",
-        epilog="Progress goes to stderr, the report to stdout (or --output). Op determinism is on: "
-               "the same flags give the same numbers.")
-    data = parser.add_argument_group("data")
+def data_options():
+    options = Parser(add_help=False)
+    data = options.add_argument_group("data")
     data.add_argument("--dataset", choices=("auto", "mnist", "fashion_mnist", "digits"), default="auto",
                       help="auto (default) takes the first available of mnist, fashion_mnist, digits and "
                            "says which; a named dataset never falls back to another. mnist and "
@@ -65,6 +60,52 @@ def build_parser():
                            "folder are used only for an explicitly named --dataset. Only this place is searched")
     data.add_argument("--train-samples", type=positive_int, metavar="N", help="train on the first N images")
     data.add_argument("--test-samples", type=positive_int, metavar="N", help="test on the first N images")
+    return options
+
+
+def output_options(json_help):
+    options = Parser(add_help=False)
+    output = options.add_argument_group("output")
+    output.add_argument("--format", choices=FORMATS, default="table", help=f"table (default), markdown, {json_help}")
+    output.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE instead of stdout")
+    output.add_argument("--quiet", action="store_true", help="no progress while loading and training")
+    return options
+
+
+def positive_int_list(text):
+    return tuple(positive_int(item) for item in text.split(","))
+
+
+def epochs_for_bench(text):
+    epochs = positive_int(text)
+    if epochs < 2:
+        raise argparse.ArgumentTypeError("must be at least 2: the first epoch is warm-up")
+    return epochs
+
+
+def variant_list(known):
+    def parse(text):
+        names = tuple(known) if text == "all" else tuple(text.split(","))
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise argparse.ArgumentTypeError(f"unknown variant {unknown[0]!r} (choose from {', '.join(known)}, all)")
+        return names
+    return parse
+
+
+def build_parser():
+    from compare.bench import DEFAULT_VARIANTS, VARIANTS
+
+    parser = Parser(
+        prog="python -m compare",
+        parents=[data_options(), output_options("json (the stable interface for scripts, with per-epoch "
+                                                "history) or csv (one row per implementation, no history)")],
+        description="Train the same CNN the Keras way and the pure-TensorFlow way, with the same data, "
+                    "hyper-parameters and seed, and print the seed's table 'Keras vs pure TensorFlow' "
+                    "extended with measured rows (lines of code, parameters, timings, test scores). "
+                    "`python -m compare bench --help` describes the benchmark.",
+        epilog="Progress goes to stderr, the report to stdout (or --output). Op determinism is on: "
+               "the same flags give the same numbers.")
     training = parser.add_argument_group("training (the same for both implementations)")
     training.add_argument("--epochs", type=positive_int, default=3, help="passes over the data (default 3)")
     training.add_argument("--batch-size", type=positive_int, default=128, help="mini-batch size (default 128)")
@@ -79,38 +120,30 @@ def build_parser():
                           help="train each implementation N times, interleaved (keras, raw, keras, raw, ...), "
                                "and report the median timings and the median of the pairwise raw/Keras "
                                "throughput ratios (default 1)")
-    output = parser.add_argument_group("output")
-    output.add_argument("--format", choices=FORMATS, default="table",
-                        help="table (default), markdown, json (the stable interface for scripts, with "
-                             "per-epoch history) or csv (one row per implementation, no history)")
-    output.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE instead of stdout")
-    output.add_argument("--quiet", action="store_true", help="no progress while loading and training")
+
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="{bench}")
+    bench = commands.add_parser(
+        "bench", help="measure training speed against the machine's compute limit",
+        parents=[data_options(), output_options("json (machine, results, compute limits, ratios: "
+                                                "the file a later run compares against) or csv")],
+        description="Benchmark the variants: tracing time, steady training throughput (median, min, max "
+                    "over interleaved repeats), inference throughput, peak RSS (one process per variant "
+                    "and batch size), efficiency against the compute limit (the raw training step on one "
+                    "resident batch looped inside one graph) and GFLOP/s against a measured fp32 matmul "
+                    "peak. Options go after `bench`.",
+        epilog="Variants: " + "; ".join(f"{name}: {description}" for name, (_, _, description) in VARIANTS.items()))
+    measure = bench.add_argument_group("benchmark")
+    measure.add_argument("--batch-sizes", type=positive_int_list, default=(128,), metavar="B1,B2,...",
+                         help="a row per batch size (default 128; for example 32,128,512)")
+    measure.add_argument("--repeats", type=positive_int, default=3, metavar="N",
+                         help="interleaved runs per variant and batch size (default 3)")
+    measure.add_argument("--epochs", type=epochs_for_bench, default=2,
+                         help="epochs per run, at least 2: the first is warm-up, the others steady (default 2)")
+    measure.add_argument("--variants", type=variant_list(VARIANTS), default=DEFAULT_VARIANTS, metavar="V1,V2,...",
+                         help=f"default {','.join(DEFAULT_VARIANTS)}; 'all' for every variant "
+                              f"({', '.join(VARIANTS)}); torch needs PyTorch installed")
+    measure.add_argument("--seed", type=non_negative_int, default=0, help="the same for every run (default 0)")
     return parser
-
-
-@contextlib.contextmanager
-def stderr_silenced():
-    """Hide file descriptor 2: TensorFlow's C++ start-up logs (oneDNN, CUDA probing) bypass
-    Python and ignore a TF_CPP_MIN_LOG_LEVEL set after the process started."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-def load_tensorflow_quietly():
-    try:
-        with stderr_silenced():
-            import tensorflow as tf
-
-            tf.config.list_physical_devices()  # the CUDA probe logs here
-    except ImportError as error:  # shown once stderr is back
-        raise SystemExit(f"python -m compare: error: TensorFlow does not import: {error}") from None
 
 
 def check_writable(path):
@@ -128,13 +161,11 @@ def compare(args, say):
     """Load the data, run the implementations, return the report as a dict."""
     import tensorflow as tf
 
-    from compare.data import load_dataset
-    from compare.run import Config, median_of_runs, run, throughput_ratio
+    from compare.run import Config, median_of_runs, run
+    from compare.stats import throughput_ratio
 
     tf.config.experimental.enable_op_determinism()  # same seed, same numbers
-    dataset = load_dataset(args.dataset, args.data_dir).subset(args.train_samples, args.test_samples)
-    say(f"Dataset: {dataset.name} from {dataset.source} "
-        f"({len(dataset.x_train)} train / {len(dataset.x_test)} test images)")
+    dataset = load_and_describe(args, say)
     config = Config(args.epochs, args.batch_size, args.lr, args.seed, args.steps_per_execution)
     implementations = [ONLY_CHOICES[args.only]] if args.only else list(ONLY_CHOICES.values())
     keras_progress = 1 if sys.stderr.isatty() else 2  # Keras' bar on a terminal, else a line per epoch
@@ -156,6 +187,24 @@ def compare(args, say):
     return report
 
 
+def load_and_describe(args, say):
+    from compare.data import load_dataset
+
+    dataset = load_dataset(args.dataset, args.data_dir).subset(args.train_samples, args.test_samples)
+    say(f"Dataset: {dataset.name} from {dataset.source} "
+        f"({len(dataset.x_train)} train / {len(dataset.x_test)} test images)")
+    return dataset
+
+
+def run_bench(args, say):
+    from compare.bench import BenchConfig, bench
+
+    dataset = load_and_describe(args, say)  # fails fast, before any worker starts
+    config = BenchConfig(dataset.name, args.data_dir and str(args.data_dir), args.train_samples,
+                         args.test_samples, args.batch_sizes, args.repeats, args.epochs, args.variants, args.seed)
+    return bench(config, say)
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -164,22 +213,23 @@ def main(argv=None):
         if not args.quiet:
             print(message, file=sys.stderr, flush=True)
 
-    load_tensorflow_quietly()  # after parsing, so --help and bad flags answer at once
-    from compare.report import render
-    from compare.run import TrainingDiverged
+    from compare.report import render, render_bench
 
     try:
         if args.output:
             check_writable(args.output)
-        with contextlib.redirect_stdout(sys.stderr):  # progress bars never mix with the report
-            report = compare(args, say)
-        text = render(report, args.format)
+        if args.command == "bench":  # the workers load TensorFlow, not this process
+            text = render_bench(run_bench(args, say), args.format)
+        else:
+            load_tensorflow_quietly()  # after parsing, so --help and bad flags answer at once
+            with contextlib.redirect_stdout(sys.stderr):  # progress bars never mix with the report
+                text = render(compare(args, say), args.format)
         if args.output:
             args.output.write_text(text)
             say(f"Wrote {args.output}")
         else:
             sys.stdout.write(text)
-    except (DataError, TrainingDiverged, OSError) as error:
+    except (CompareError, OSError) as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

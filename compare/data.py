@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from compare.errors import CompareError
+
 IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10
 SPLITS = ("x_train", "y_train", "x_test", "y_test")
@@ -35,7 +37,7 @@ DOWNLOAD_HOST = ("storage.googleapis.com", 443)  # where keras.datasets download
 DIGITS_TEST_FRACTION, DIGITS_SPLIT_SEED = 0.25, 0
 
 
-class DataError(Exception):
+class DataError(CompareError):
     """A dataset that is missing, unreadable or not shaped like 28x28 digits."""
 
 

@@ -62,19 +62,75 @@ def flat_row(report, result):
     return row
 
 
+def csv_text(rows):
+    """Rows (dicts) as CSV, the columns being the union of their keys in first-seen order."""
+    fieldnames = list(dict.fromkeys(key for row in rows for key in row))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=fieldnames, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
 def render(report, fmt):
     """The report as text in `fmt`: table, markdown, json or csv."""
     if fmt == "json":
         return json.dumps(report, indent=2) + "\n"
     if fmt == "csv":
-        rows = [flat_row(report, result) for result in report["results"]]
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return out.getvalue()
+        return csv_text([flat_row(report, result) for result in report["results"]])
     headers = ["Characteristic", *(COLUMN_NAMES[r["implementation"]] for r in report["results"])]
     table = tabulate(table_rows(report["results"]), headers,
                      tablefmt="github" if fmt == "markdown" else "rounded_outline")
     heading = f"## {TITLE}" if fmt == "markdown" else TITLE
     return f"{heading}\n\n{table}\n\n{summary(report)}\n"
+
+
+# The benchmark -----------------------------------------------------------------------
+BENCH_HEADERS = ["Variant", "Batch", "Tracing (s)", "Steady samples/s: median (min-max)",
+                 "Of compute limit", "Inference samples/s", "Peak RSS (MB)", "GFLOP/s"]
+
+
+def bench_row(result):
+    if "unavailable" in result:
+        return [result["variant"], result["batch_size"], f"not run: {result['unavailable']}", *[""] * 5]
+    steady = result["steady_samples_per_second"]
+    trace = result["trace_seconds"]
+    return [result["variant"], result["batch_size"], "n/a" if trace is None else f"{trace:.2f}",
+            f"{steady['median']:,.0f} ({steady['min']:,.0f}-{steady['max']:,.0f})", f"{result['efficiency']:.0%}",
+            f"{result['inference_samples_per_second']:,.0f}", f"{result['peak_rss_mb']:,.0f}",
+            f"{result['gflops_per_second']:.1f}"]
+
+
+def bench_summary(report):
+    machine, config = report["machine"], report["config"]
+    peak = machine["matmul_peak_gflops_per_second"]
+    lines = [f"Machine: {machine['cpu']}, {machine['logical_cores']} logical cores, Python {machine['python']}, "
+             f"TensorFlow {machine['tensorflow']}, Keras {machine['keras']}; fp32 matmul peak {peak:.0f} GFLOP/s",
+             f"Data: {config['dataset']}, {config['epochs']} epochs per run (the first is warm-up), "
+             f"{config['repeats']} interleaved repeats; {report['flops_per_training_sample'] / 1e6:.2f} MFLOP "
+             f"per training sample (conv + dense, multiply-add = 2)"]
+    lines += [f"Compute limit at batch {limit['batch_size']}: {limit['samples_per_second']:,.0f} samples/s = "
+              f"{limit['gflops_per_second']:.1f} GFLOP/s ({limit['gflops_per_second'] / peak:.0%} of the matmul peak)"
+              for limit in report["compute_limits"]]
+    lines += [f"Raw TF / Keras, defaults, at batch {ratio['batch_size']}: {ratio['raw_over_keras']:.2f}x "
+              f"(median of {config['repeats']} pairwise ratios)" for ratio in report["ratios"]]
+    return "\n".join(lines)
+
+
+def flat_bench_row(result):
+    row = {key: value for key, value in result.items() if key != "steady_samples_per_second"}
+    for statistic in ("median", "min", "max"):
+        row[f"steady_samples_per_second_{statistic}"] = result.get("steady_samples_per_second", {}).get(statistic)
+    return row
+
+
+def render_bench(report, fmt):
+    """The benchmark report as text in `fmt`: table, markdown, json or csv."""
+    if fmt == "json":
+        return json.dumps(report, indent=2) + "\n"
+    if fmt == "csv":
+        return csv_text([flat_bench_row(result) for result in report["results"]])
+    table = tabulate([bench_row(result) for result in report["results"]], BENCH_HEADERS,
+                     tablefmt="github" if fmt == "markdown" else "rounded_outline", disable_numparse=True)
+    heading = "## Training speed" if fmt == "markdown" else "Training speed"
+    return f"{heading}\n\n{table}\n\n{bench_summary(report)}\n"

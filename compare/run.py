@@ -10,6 +10,7 @@ import numpy as np
 
 import keras_impl
 import raw_tf_impl
+from compare.errors import CompareError
 from compare.loc import lines_per_step
 from compare.timing import EpochTimer
 
@@ -23,9 +24,10 @@ class Config:
     lr: float = 1e-3
     seed: int = 0
     steps_per_execution: int | None = None  # batches per graph call; None: each style's default
+    jit_compile: bool | str = "auto"  # Keras only: XLA (Keras' "auto" leaves it off on CPUs)
 
 
-class TrainingDiverged(Exception):
+class TrainingDiverged(CompareError):
     """The loss became NaN or infinite."""
 
 
@@ -46,17 +48,19 @@ def check_finite(implementation, history, test_loss, lr):
 
 
 def build(implementation, config):
-    """Steps 1-2 (define, compile) of one implementation, and steps 3-4 as closures over the model.
-    Each style keeps its own default for steps_per_execution: Keras 1, raw TF a whole epoch."""
+    """Steps 1-2 (define, compile) of one implementation: (model, trainable variables, train, evaluate),
+    with steps 3-4 as closures over the model. Each style keeps its own default for
+    steps_per_execution: Keras 1, raw TF a whole epoch."""
     if implementation == "keras":
         model = keras_impl.build_model(config.seed)
-        keras_impl.compile_model(model, config.lr, steps_per_execution=config.steps_per_execution or 1)
-        return (model.trainable_weights,
+        keras_impl.compile_model(model, config.lr, steps_per_execution=config.steps_per_execution or 1,
+                                 jit_compile=config.jit_compile)
+        return (model, model.trainable_weights,
                 lambda x, y, **options: keras_impl.train(model, x, y, **options),
                 lambda x, y: keras_impl.evaluate(model, x, y, config.batch_size))
     model = raw_tf_impl.build_model(config.seed)
     optimizer = raw_tf_impl.compile_model(model, config.lr)
-    return (model.trainable_variables,
+    return (model, model.trainable_variables,
             lambda x, y, **options: raw_tf_impl.train(model, optimizer, x, y, seed=config.seed,
                                                       steps_per_execution=config.steps_per_execution, **options),
             lambda x, y: raw_tf_impl.evaluate(model, x, y, config.batch_size))
@@ -64,7 +68,7 @@ def build(implementation, config):
 
 def run(implementation, dataset, config, verbose=1):
     """Build, compile, train and evaluate one implementation; return its measured results."""
-    variables, train, evaluate = build(implementation, config)
+    _, variables, train, evaluate = build(implementation, config)
     timer = EpochTimer(len(dataset.x_train), config.batch_size)
     history = train(dataset.x_train, dataset.y_train, epochs=config.epochs,
                     batch_size=config.batch_size, verbose=verbose, callbacks=[timer])
@@ -100,10 +104,3 @@ def median_of_runs(runs):
         result["runs"] = [{field: run[field] for field in TIMED_FIELDS} for run in runs]
     return result
 
-
-def throughput_ratio(numerator_runs, denominator_runs):
-    """The median of the pairwise steady-throughput ratios of runs made side by side."""
-    ratios = [a["steady_samples_per_second"] / b["steady_samples_per_second"]
-              for a, b in zip(numerator_runs, denominator_runs)
-              if a["steady_samples_per_second"] and b["steady_samples_per_second"]]
-    return statistics.median(ratios) if ratios else None

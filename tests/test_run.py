@@ -4,7 +4,8 @@ import math
 
 import pytest
 
-from compare.run import Config, TrainingDiverged, median_of_runs, run, throughput_ratio
+from compare.run import Config, TrainingDiverged, median_of_runs, run
+from compare.stats import throughput_ratio
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,298 @@
+"""`python -m compare bench`: how fast each style trains, against what the machine can do.
+
+Every variant (an implementation with its speed settings) runs in its own worker process, one
+per batch size, so peak memory (RSS) is measured per process and no run inherits another's
+warm caches. Repeats are interleaved (keras, raw, keras, raw, ...) so that drift of a shared
+machine hits all variants alike. One more worker measures the machine: the compute limit (the
+raw training step on one resident batch, looped inside a single graph: no input pipeline, no
+Python per step) and the fp32 matmul peak.
+"""
+
+import dataclasses
+import importlib.metadata
+import multiprocessing
+import os
+import platform
+import resource
+import statistics
+import time
+
+from compare.errors import CompareError
+from compare.flops import training_flops_per_sample
+from compare.stats import spread, throughput_ratio
+
+VARIANTS = {  # name: (implementation, changes from the style's defaults, description)
+    "keras": ("keras", {}, "Keras fit, defaults (1 batch per graph call)"),
+    "keras_steps32": ("keras", {"steps_per_execution": 32}, "Keras fit, steps_per_execution=32"),
+    "keras_tf_data": ("keras", {"steps_per_execution": 32, "tf_data": True},
+                      "Keras fit on tf.data (shuffle, batch, prefetch), steps_per_execution=32"),
+    "keras_xla": ("keras", {"steps_per_execution": 32, "jit_compile": True},
+                  "Keras fit, steps_per_execution=32, jit_compile=True (XLA)"),
+    "raw": ("raw_tf", {}, "raw TF, defaults (a whole epoch per graph call)"),
+    "raw_per_step": ("raw_tf", {"steps_per_execution": 1}, "raw TF, one batch per graph call"),
+    "torch": ("torch", {}, "PyTorch eager, the same CNN (an outside reference)"),
+}
+DEFAULT_VARIANTS = ("keras", "keras_steps32", "raw", "raw_per_step")
+LIMITS = "limits"  # the worker that measures the machine
+LIMIT_SAMPLES = 30_000  # samples per compute-limit measurement
+MATMUL_SIZE, MATMUL_PRODUCTS = 1024, 20
+
+
+class BenchError(CompareError):
+    """A worker that failed or died."""
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchConfig:
+    dataset: str = "auto"
+    data_dir: str | None = None
+    train_samples: int | None = None
+    test_samples: int | None = None
+    batch_sizes: tuple = (128,)
+    repeats: int = 3
+    epochs: int = 2  # the first is warm-up; steady throughput comes from the others
+    variants: tuple = DEFAULT_VARIANTS
+    seed: int = 0
+
+
+# Measurements, run inside the worker processes --------------------------------------
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def timed_inference(evaluate, dataset):
+    """Test-set samples per second of `evaluate`, after one call that traces it."""
+    evaluate(dataset.x_test, dataset.y_test)
+    start = time.perf_counter()
+    evaluate(dataset.x_test, dataset.y_test)
+    return len(dataset.x_test) / (time.perf_counter() - start)
+
+
+def keras_tf_data_train(model, seed):
+    """fit on a tf.data pipeline instead of NumPy arrays: shuffle, batch, prefetch."""
+    import tensorflow as tf
+
+    def train(x, y, epochs, batch_size, verbose, callbacks):
+        pipeline = (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed)
+                    .batch(batch_size).prefetch(tf.data.AUTOTUNE))
+        return model.fit(pipeline, epochs=epochs, verbose=verbose, callbacks=callbacks).history
+
+    return train
+
+
+def train_tensorflow_variant(variant, dataset, batch_size, epochs, seed):
+    """One training run of a Keras or raw TF variant, timed by the same EpochTimer as `compare`."""
+    from compare.run import Config, build
+    from compare.timing import EpochTimer
+
+    implementation, options, _ = VARIANTS[variant]
+    config = Config(epochs=epochs, batch_size=batch_size, seed=seed,
+                    steps_per_execution=options.get("steps_per_execution"),
+                    jit_compile=options.get("jit_compile", "auto"))
+    model, _, train, evaluate = build(implementation, config)
+    if options.get("tf_data"):
+        train = keras_tf_data_train(model, seed)
+    timer = EpochTimer(len(dataset.x_train), batch_size)
+    train(dataset.x_train, dataset.y_train, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=[timer])
+    return {"trace_seconds": timer.trace_seconds, "steady_samples_per_second": timer.steady_samples_per_second,
+            "inference_samples_per_second": timed_inference(evaluate, dataset)}
+
+
+def compute_limit(dataset, batch_size):
+    """Samples/s of the raw training step (forward, backward, Adam) on one resident batch,
+    repeated inside one graph with tf.range: no input pipeline, no Python per step."""
+    import tensorflow as tf
+
+    import raw_tf_impl
+    from raw_tf_impl.cnn import train_step
+
+    model = raw_tf_impl.build_model(seed=0)
+    optimizer = raw_tf_impl.compile_model(model)
+    images, labels = tf.constant(dataset.x_train[:batch_size]), tf.constant(dataset.y_train[:batch_size])
+    steps = max(10, LIMIT_SAMPLES // batch_size)
+
+    @tf.function
+    def repeated_steps():
+        loss = tf.constant(0.0)
+        for _ in tf.range(steps):
+            loss, _ = train_step(model, optimizer, images, labels)
+        return loss
+
+    repeated_steps()  # trace and warm up
+    start = time.perf_counter()
+    repeated_steps().numpy()
+    return steps * len(images) / (time.perf_counter() - start)
+
+
+def matmul_peak_gflops():
+    """The best of 3 timings of chained fp32 1024x1024 matmuls (each depends on the last, so
+    none can be skipped): 2 n^3 FLOPs each."""
+    import tensorflow as tf
+
+    factor = tf.random.stateless_normal([MATMUL_SIZE, MATMUL_SIZE], seed=[0, 0]) / MATMUL_SIZE**0.5
+    start_matrix = tf.random.stateless_normal([MATMUL_SIZE, MATMUL_SIZE], seed=[0, 1])
+
+    @tf.function
+    def chained_products():
+        product = start_matrix
+        for _ in tf.range(MATMUL_PRODUCTS):
+            product = tf.matmul(product, factor)
+        return product
+
+    chained_products()
+    timings = []
+    for _ in range(3):
+        start = time.perf_counter()
+        chained_products().numpy()
+        timings.append(time.perf_counter() - start)
+    return 2 * MATMUL_SIZE**3 * MATMUL_PRODUCTS / min(timings) / 1e9
+
+
+def serve(connection, role, config, batch_size):
+    """A worker's life: load TensorFlow and the data, say ready, answer commands until "stop"."""
+    try:
+        from compare.data import load_dataset
+        from compare.quiet import load_tensorflow_quietly
+
+        if role == "torch":
+            from compare.torch_reference import torch_available, train_torch
+
+            if not torch_available():
+                connection.send(("unavailable", "PyTorch is not installed"))
+                return
+        else:
+            load_tensorflow_quietly()
+            import tensorflow as tf
+
+            tf.config.experimental.enable_op_determinism()
+        dataset = load_dataset(config.dataset, config.data_dir).subset(config.train_samples, config.test_samples)
+        connection.send(("ready", None))
+        while (command := connection.recv()) != "stop":
+            if command == "limit":
+                answer = compute_limit(dataset, batch_size)
+            elif command == "matmul":
+                answer = matmul_peak_gflops()
+            elif role == "torch":
+                answer = train_torch(dataset, batch_size, config.epochs, config.seed)
+            else:
+                answer = train_tensorflow_variant(role, dataset, batch_size, config.epochs, config.seed)
+            connection.send(("answer", answer))
+        connection.send(("answer", peak_rss_mb()))
+    except Exception as error:  # reported by the parent as one line
+        connection.send(("error", f"{type(error).__name__}: {error}"))
+
+
+class Worker:
+    """The parent's handle on one worker process."""
+
+    def __init__(self, context, role, config, batch_size):
+        self.role = role
+        self.connection, child_end = context.Pipe()
+        self.process = context.Process(target=serve, args=(child_end, role, config, batch_size), daemon=True)
+        self.process.start()
+        self.unavailable = None
+
+    def receive(self):
+        while not self.connection.poll(1.0):
+            if not self.process.is_alive():
+                raise BenchError(f"the {self.role} worker died (exit code {self.process.exitcode})")
+        kind, value = self.connection.recv()
+        if kind == "error":
+            raise BenchError(f"the {self.role} worker failed: {value}")
+        return kind, value
+
+    def wait_ready(self):
+        kind, value = self.receive()
+        self.unavailable = value if kind == "unavailable" else None
+
+    def ask(self, command):
+        self.connection.send(command)
+        return self.receive()[1]
+
+    def close(self):
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join(5)
+
+
+# Putting it together, in the parent process ------------------------------------------
+def machine_description():
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            cpu = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    versions = {name: importlib.metadata.version(name) for name in ("tensorflow", "keras", "numpy")}
+    return {"cpu": cpu, "logical_cores": os.cpu_count(), "platform": platform.platform(),
+            "python": platform.python_version(), **versions}
+
+
+def summarise(variant, batch_size, runs, limit, rss_mb, flops_per_sample):
+    """One result row: medians over the repeats, efficiency against the compute limit."""
+    implementation, _, description = VARIANTS[variant]
+    steady = spread([run["steady_samples_per_second"] for run in runs])
+    return {
+        "implementation": implementation, "variant": variant, "description": description,
+        "batch_size": batch_size,
+        "trace_seconds": statistics.median(run["trace_seconds"] for run in runs),
+        "steady_samples_per_second": {**steady, "runs": [run["steady_samples_per_second"] for run in runs]},
+        "compute_limit_samples_per_second": limit,
+        "efficiency": steady["median"] / limit,
+        "inference_samples_per_second": statistics.median(run["inference_samples_per_second"] for run in runs),
+        "peak_rss_mb": rss_mb,
+        "gflops_per_second": steady["median"] * flops_per_sample / 1e9,
+    }
+
+
+def bench_batch_size(config, batch_size, measure_matmul, say):
+    """All variants at one batch size, in fresh workers: (rows, compute limit, ratio, matmul peak)."""
+    context = multiprocessing.get_context("spawn")
+    roles = (*config.variants, LIMITS)
+    workers = {role: Worker(context, role, config, batch_size) for role in roles}  # start up in parallel
+    try:
+        for worker in workers.values():
+            worker.wait_ready()
+        matmul_peak = workers[LIMITS].ask("matmul") if measure_matmul else None
+        limits, runs = [], {variant: [] for variant in config.variants}
+        for repeat in range(config.repeats):
+            say(f"batch {batch_size}, repeat {repeat + 1} of {config.repeats}: compute limit, "
+                + ", ".join(config.variants))
+            limits.append(workers[LIMITS].ask("limit"))
+            for variant in config.variants:
+                if not workers[variant].unavailable:
+                    runs[variant].append(workers[variant].ask("train"))
+        peak_rss = {role: worker.ask("stop") for role, worker in workers.items() if not worker.unavailable}
+    finally:
+        for worker in workers.values():
+            worker.close()
+    limit = statistics.median(limits)
+    flops = training_flops_per_sample()
+    rows = [summarise(variant, batch_size, runs[variant], limit, peak_rss[variant], flops)
+            if runs[variant] else {"implementation": VARIANTS[variant][0], "variant": variant,
+                                   "batch_size": batch_size, "unavailable": workers[variant].unavailable}
+            for variant in config.variants]
+    ratio = throughput_ratio(runs["raw"], runs["keras"]) if runs.get("raw") and runs.get("keras") else None
+    return rows, limit, ratio, matmul_peak
+
+
+def bench(config, say=lambda message: None):
+    """The whole benchmark as a JSON-ready dict: machine, results, compute limits and ratios."""
+    results, limits, ratios, matmul_peak = [], [], [], None
+    for index, batch_size in enumerate(config.batch_sizes):
+        rows, limit, ratio, peak = bench_batch_size(config, batch_size, measure_matmul=index == 0, say=say)
+        results += rows
+        matmul_peak = peak if index == 0 else matmul_peak
+        limits.append({"batch_size": batch_size, "samples_per_second": limit})
+        if ratio is not None:
+            ratios.append({"batch_size": batch_size, "raw_over_keras": ratio})
+    flops = training_flops_per_sample()
+    return {
+        "machine": {**machine_description(), "matmul_peak_gflops_per_second": matmul_peak},
+        "config": dataclasses.asdict(config),
+        "flops_per_training_sample": flops,
+        "compute_limits": [{**limit, "gflops_per_second": limit["samples_per_second"] * flops / 1e9}
+                           for limit in limits],
+        "results": results,
+        "ratios": ratios,
+    }
