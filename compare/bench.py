@@ -98,30 +98,61 @@ def train_tensorflow_variant(variant, dataset, batch_size, epochs, seed):
             "inference_samples_per_second": timed_inference(evaluate, dataset)}
 
 
-def compute_limit(dataset, batch_size):
-    """Samples/s of the raw training step (forward, backward, Adam) on one resident batch,
-    repeated inside one graph with tf.range: no input pipeline, no Python per step."""
+def resident_batch_steps(dataset, batch_size):
+    """One training step (forward, backward, Adam) of each style on one batch already in memory."""
     import tensorflow as tf
 
+    import keras_impl
     import raw_tf_impl
     from raw_tf_impl.cnn import train_step
 
+    images, labels = tf.constant(dataset.x_train[:batch_size]), tf.constant(dataset.y_train[:batch_size])
     model = raw_tf_impl.build_model(seed=0)
     optimizer = raw_tf_impl.compile_model(model)
-    images, labels = tf.constant(dataset.x_train[:batch_size]), tf.constant(dataset.y_train[:batch_size])
+    keras_model = keras_impl.compile_model(keras_impl.build_model(seed=0))
+    keras_model.optimizer.build(keras_model.trainable_variables)  # fit would do this before tracing
+    return {"raw_tf": lambda: train_step(model, optimizer, images, labels),
+            "keras": lambda: keras_model.train_step((images, labels))}, len(images)
+
+
+def looped_samples_per_second(step, batch_size):
+    """Samples/s of `step` repeated inside one graph with tf.range: no input pipeline, no Python per step."""
+    import tensorflow as tf
+
     steps = max(10, LIMIT_SAMPLES // batch_size)
 
     @tf.function
     def repeated_steps():
-        loss = tf.constant(0.0)
         for _ in tf.range(steps):
-            loss, _ = train_step(model, optimizer, images, labels)
-        return loss
+            step()
+        return tf.constant(0)
 
     repeated_steps()  # trace and warm up
     start = time.perf_counter()
     repeated_steps().numpy()
-    return steps * len(images) / (time.perf_counter() - start)
+    return steps * batch_size / (time.perf_counter() - start)
+
+
+def graph_ops(step):
+    """Operations in the graph of one step, nested function bodies included."""
+    import tensorflow as tf
+
+    graph = tf.function(step).get_concrete_function().graph
+    return len(graph.get_operations()) + sum(
+        len(function.graph.get_operations()) for function in graph._functions.values() if hasattr(function, "graph"))
+
+
+def compute_limits(dataset, batch_size):
+    """The compute limit (the raw step looped in one graph), and Keras' own train_step looped the
+    same way, which separates what Keras adds per step from what fit's loop adds."""
+    steps, samples = resident_batch_steps(dataset, batch_size)
+    return {"samples_per_second": looped_samples_per_second(steps["raw_tf"], samples),
+            "keras_train_step_samples_per_second": looped_samples_per_second(steps["keras"], samples)}
+
+
+def step_graph_ops(dataset, batch_size):
+    steps, _ = resident_batch_steps(dataset, batch_size)
+    return {implementation: graph_ops(step) for implementation, step in steps.items()}
 
 
 def matmul_peak_gflops():
@@ -169,9 +200,10 @@ def serve(connection, role, config, batch_size):
         connection.send(("ready", None))
         while (command := connection.recv()) != "stop":
             if command == "limit":
-                answer = compute_limit(dataset, batch_size)
-            elif command == "matmul":
-                answer = matmul_peak_gflops()
+                answer = compute_limits(dataset, batch_size)
+            elif command == "machine":
+                answer = {"matmul_peak_gflops_per_second": matmul_peak_gflops(),
+                          "graph_ops_per_training_step": step_graph_ops(dataset, batch_size)}
             elif role == "torch":
                 answer = train_torch(dataset, batch_size, config.epochs, config.seed)
             else:
@@ -245,15 +277,15 @@ def summarise(variant, batch_size, runs, limit, rss_mb, flops_per_sample):
     }
 
 
-def bench_batch_size(config, batch_size, measure_matmul, say):
-    """All variants at one batch size, in fresh workers: (rows, compute limit, ratio, matmul peak)."""
+def bench_batch_size(config, batch_size, measure_machine, say):
+    """All variants at one batch size, in fresh workers: (rows, compute limits, ratio, machine figures)."""
     context = multiprocessing.get_context("spawn")
     roles = (*config.variants, LIMITS)
     workers = {role: Worker(context, role, config, batch_size) for role in roles}  # start up in parallel
     try:
         for worker in workers.values():
             worker.wait_ready()
-        matmul_peak = workers[LIMITS].ask("matmul") if measure_matmul else None
+        machine = workers[LIMITS].ask("machine") if measure_machine else None
         limits, runs = [], {variant: [] for variant in config.variants}
         for repeat in range(config.repeats):
             say(f"batch {batch_size}, repeat {repeat + 1} of {config.repeats}: compute limit, "
@@ -266,33 +298,33 @@ def bench_batch_size(config, batch_size, measure_matmul, say):
     finally:
         for worker in workers.values():
             worker.close()
-    limit = statistics.median(limits)
+    limit = {key: statistics.median(run[key] for run in limits) for key in limits[0]}
     flops = training_flops_per_sample()
-    rows = [summarise(variant, batch_size, runs[variant], limit, peak_rss[variant], flops)
+    rows = [summarise(variant, batch_size, runs[variant], limit["samples_per_second"], peak_rss[variant], flops)
             if runs[variant] else {"implementation": VARIANTS[variant][0], "variant": variant,
                                    "batch_size": batch_size, "unavailable": workers[variant].unavailable}
             for variant in config.variants]
     ratio = throughput_ratio(runs["raw"], runs["keras"]) if runs.get("raw") and runs.get("keras") else None
-    return rows, limit, ratio, matmul_peak
+    return rows, limit, ratio, machine
 
 
 def bench(config, say=lambda message: None):
     """The whole benchmark as a JSON-ready dict: machine, results, compute limits and ratios."""
-    results, limits, ratios, matmul_peak = [], [], [], None
+    results, limits, ratios, machine = [], [], [], machine_description()
+    flops = training_flops_per_sample()
     for index, batch_size in enumerate(config.batch_sizes):
-        rows, limit, ratio, peak = bench_batch_size(config, batch_size, measure_matmul=index == 0, say=say)
+        rows, limit, ratio, measured = bench_batch_size(config, batch_size, measure_machine=index == 0, say=say)
         results += rows
-        matmul_peak = peak if index == 0 else matmul_peak
-        limits.append({"batch_size": batch_size, "samples_per_second": limit})
+        machine.update(measured or {})
+        limits.append({"batch_size": batch_size, **limit,
+                       "gflops_per_second": limit["samples_per_second"] * flops / 1e9})
         if ratio is not None:
             ratios.append({"batch_size": batch_size, "raw_over_keras": ratio})
-    flops = training_flops_per_sample()
     return {
-        "machine": {**machine_description(), "matmul_peak_gflops_per_second": matmul_peak},
+        "machine": machine,
         "config": dataclasses.asdict(config),
         "flops_per_training_sample": flops,
-        "compute_limits": [{**limit, "gflops_per_second": limit["samples_per_second"] * flops / 1e9}
-                           for limit in limits],
+        "compute_limits": limits,
         "results": results,
         "ratios": ratios,
     }

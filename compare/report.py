@@ -109,9 +109,13 @@ def bench_summary(report):
              f"Data: {config['dataset']}, {config['epochs']} epochs per run (the first is warm-up), "
              f"{config['repeats']} interleaved repeats; {report['flops_per_training_sample'] / 1e6:.2f} MFLOP "
              f"per training sample (conv + dense, multiply-add = 2)"]
+    ops = machine["graph_ops_per_training_step"]
     lines += [f"Compute limit at batch {limit['batch_size']}: {limit['samples_per_second']:,.0f} samples/s = "
-              f"{limit['gflops_per_second']:.1f} GFLOP/s ({limit['gflops_per_second'] / peak:.0%} of the matmul peak)"
+              f"{limit['gflops_per_second']:.1f} GFLOP/s ({limit['gflops_per_second'] / peak:.0%} of the matmul "
+              f"peak); Keras' own train_step looped the same way: "
+              f"{limit['keras_train_step_samples_per_second']:,.0f} samples/s"
               for limit in report["compute_limits"]]
+    lines.append(f"Graph ops per training step: raw TF {ops['raw_tf']}, Keras train_step {ops['keras']}")
     lines += [f"Raw TF / Keras, defaults, at batch {ratio['batch_size']}: {ratio['raw_over_keras']:.2f}x "
               f"(median of {config['repeats']} pairwise ratios)" for ratio in report["ratios"]]
     return "\n".join(lines)
