@@ -75,7 +75,7 @@ def keras_tf_data_train(model, seed):
     def train(x, y, epochs, batch_size, verbose, callbacks):
         pipeline = (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed)
                     .batch(batch_size).prefetch(tf.data.AUTOTUNE))
-        return model.fit(pipeline, epochs=epochs, verbose=verbose, callbacks=callbacks).history
+        return model.fit(pipeline, epochs=epochs, verbose=verbose, callbacks=callbacks, shuffle=False).history
 
     return train
 
@@ -115,8 +115,9 @@ def resident_batch_steps(dataset, batch_size):
             "keras": lambda: keras_model.train_step((images, labels))}, len(images)
 
 
-def looped_samples_per_second(step, batch_size):
-    """Samples/s of `step` repeated inside one graph with tf.range: no input pipeline, no Python per step."""
+def looped(step, batch_size):
+    """`step` repeated inside one graph with tf.range (no input pipeline, no Python per step),
+    traced and warmed up; returns a function that times one such loop in samples/s."""
     import tensorflow as tf
 
     steps = max(10, LIMIT_SAMPLES // batch_size)
@@ -127,10 +128,14 @@ def looped_samples_per_second(step, batch_size):
             step()
         return tf.constant(0)
 
-    repeated_steps()  # trace and warm up
-    start = time.perf_counter()
-    repeated_steps().numpy()
-    return steps * batch_size / (time.perf_counter() - start)
+    repeated_steps()
+
+    def samples_per_second():
+        start = time.perf_counter()
+        repeated_steps().numpy()
+        return steps * batch_size / (time.perf_counter() - start)
+
+    return samples_per_second
 
 
 def graph_ops(step):
@@ -142,17 +147,22 @@ def graph_ops(step):
         len(function.graph.get_operations()) for function in graph._functions.values() if hasattr(function, "graph"))
 
 
-def compute_limits(dataset, batch_size):
-    """The compute limit (the raw step looped in one graph), and Keras' own train_step looped the
-    same way, which separates what Keras adds per step from what fit's loop adds."""
-    steps, samples = resident_batch_steps(dataset, batch_size)
-    return {"samples_per_second": looped_samples_per_second(steps["raw_tf"], samples),
-            "keras_train_step_samples_per_second": looped_samples_per_second(steps["keras"], samples)}
+class Limits:
+    """What the machine can do, measured by the limits worker: the compute limit (the raw step
+    looped in one graph), Keras' own train_step looped the same way (which separates what Keras
+    adds per step from what fit's loop adds), graph sizes and the matmul peak."""
 
+    def __init__(self, dataset, batch_size):
+        self.steps, samples = resident_batch_steps(dataset, batch_size)
+        self.timers = {implementation: looped(step, samples) for implementation, step in self.steps.items()}
 
-def step_graph_ops(dataset, batch_size):
-    steps, _ = resident_batch_steps(dataset, batch_size)
-    return {implementation: graph_ops(step) for implementation, step in steps.items()}
+    def compute_limits(self):
+        return {"samples_per_second": self.timers["raw_tf"](),
+                "keras_train_step_samples_per_second": self.timers["keras"]()}
+
+    def machine(self):
+        return {"matmul_peak_gflops_per_second": matmul_peak_gflops(),
+                "graph_ops_per_training_step": {name: graph_ops(step) for name, step in self.steps.items()}}
 
 
 def matmul_peak_gflops():
@@ -195,15 +205,16 @@ def serve(connection, role, config, batch_size):
             load_tensorflow_quietly()
             import tensorflow as tf
 
-            tf.config.experimental.enable_op_determinism()
+            if not VARIANTS.get(role, ("", {}))[1].get("jit_compile"):  # Keras refuses XLA under it
+                tf.config.experimental.enable_op_determinism()
         dataset = load_dataset(config.dataset, config.data_dir).subset(config.train_samples, config.test_samples)
+        limits = Limits(dataset, batch_size) if role == LIMITS else None
         connection.send(("ready", None))
         while (command := connection.recv()) != "stop":
             if command == "limit":
-                answer = compute_limits(dataset, batch_size)
+                answer = limits.compute_limits()
             elif command == "machine":
-                answer = {"matmul_peak_gflops_per_second": matmul_peak_gflops(),
-                          "graph_ops_per_training_step": step_graph_ops(dataset, batch_size)}
+                answer = limits.machine()
             elif role == "torch":
                 answer = train_torch(dataset, batch_size, config.epochs, config.seed)
             else:

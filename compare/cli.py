@@ -1,8 +1,8 @@
 """`python -m compare`: train both implementations on the same data and print the comparison."""
 
 import argparse
-import dataclasses
 import contextlib
+import dataclasses
 import math
 import os
 import sys
