@@ -271,17 +271,19 @@ def machine_description():
             "python": platform.python_version(), **versions}
 
 
-def summarise(variant, batch_size, runs, limit, rss_mb, flops_per_sample):
-    """One result row: medians over the repeats, efficiency against the compute limit."""
+def summarise(variant, batch_size, runs, limits, rss_mb, flops_per_sample):
+    """One result row: medians over the repeats. The machine's speed drifts, so efficiency is the
+    median of each run's throughput over the compute limit measured just before it."""
     implementation, _, description = VARIANTS[variant]
     steady = spread([run["steady_samples_per_second"] for run in runs])
+    efficiencies = [run["steady_samples_per_second"] / limit for run, limit in zip(runs, limits)]
     return {
         "implementation": implementation, "variant": variant, "description": description,
         "batch_size": batch_size,
         "trace_seconds": statistics.median(run["trace_seconds"] for run in runs),
         "steady_samples_per_second": {**steady, "runs": [run["steady_samples_per_second"] for run in runs]},
-        "compute_limit_samples_per_second": limit,
-        "efficiency": steady["median"] / limit,
+        "compute_limit_samples_per_second": statistics.median(limits),
+        "efficiency": statistics.median(efficiencies),
         "inference_samples_per_second": statistics.median(run["inference_samples_per_second"] for run in runs),
         "peak_rss_mb": rss_mb,
         "gflops_per_second": steady["median"] * flops_per_sample / 1e9,
@@ -309,9 +311,10 @@ def bench_batch_size(config, batch_size, measure_machine, say):
     finally:
         for worker in workers.values():
             worker.close()
-    limit = {key: statistics.median(run[key] for run in limits) for key in limits[0]}
+    limit = {key: statistics.median(repeat[key] for repeat in limits) for key in limits[0]}
+    raw_limits = [repeat["samples_per_second"] for repeat in limits]
     flops = training_flops_per_sample()
-    rows = [summarise(variant, batch_size, runs[variant], limit["samples_per_second"], peak_rss[variant], flops)
+    rows = [summarise(variant, batch_size, runs[variant], raw_limits, peak_rss[variant], flops)
             if runs[variant] else {"implementation": VARIANTS[variant][0], "variant": variant,
                                    "batch_size": batch_size, "unavailable": workers[variant].unavailable}
             for variant in config.variants]

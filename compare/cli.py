@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from compare.errors import CompareError
+from compare.i18n import LANGUAGES
 from compare.quiet import load_tensorflow_quietly
 
 FORMATS = ("table", "markdown", "json", "csv")
@@ -95,6 +96,7 @@ def variant_list(known):
 
 def build_parser():
     from compare.bench import DEFAULT_VARIANTS, VARIANTS
+    from compare.code_view import MIN_SIDE_BY_SIDE_WIDTH
 
     parser = Parser(
         prog="python -m compare",
@@ -116,12 +118,14 @@ def build_parser():
                           help="mini-batches per graph call, for both implementations (default: each "
                                "style's own: Keras 1, the raw loop a whole epoch)")
     training.add_argument("--only", choices=tuple(ONLY_CHOICES), help="run one implementation only")
+    parser.add_argument("--lang", choices=LANGUAGES, default="en",
+                        help="language of the table: en (default) or pt, the seed lecture's Portuguese")
     training.add_argument("--repeats", type=positive_int, default=1, metavar="N",
                           help="train each implementation N times, interleaved (keras, raw, keras, raw, ...), "
                                "and report the median timings and the median of the pairwise raw/Keras "
                                "throughput ratios (default 1)")
 
-    commands = parser.add_subparsers(dest="command", title="commands", metavar="{bench}")
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="{bench,code}")
     bench = commands.add_parser(
         "bench", help="measure training speed against the machine's compute limit",
         parents=[data_options(), output_options("json (machine, results, compute limits, ratios: "
@@ -143,6 +147,17 @@ def build_parser():
                          help=f"default {','.join(DEFAULT_VARIANTS)}; 'all' for every variant "
                               f"({', '.join(VARIANTS)}); torch needs PyTorch installed")
     measure.add_argument("--seed", type=non_negative_int, default=0, help="the same for every run (default 0)")
+
+    code = commands.add_parser(
+        "code", help="print the two implementations side by side, step by step",
+        description="Print keras_impl/cnn.py and raw_tf_impl/cnn.py side by side, each step (define, compile, "
+                    "train, evaluate) of one next to the same step of the other, read from the files "
+                    f"themselves. Below {MIN_SIDE_BY_SIDE_WIDTH} columns the two are stacked; long lines wrap.")
+    code.add_argument("--width", type=positive_int, metavar="COLUMNS",
+                      help="the width to fit (default: the terminal's, else 120)")
+    code.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                      help="syntax colours: auto (default) colours a terminal only")
+    code.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the headings: en or pt")
     return parser
 
 
@@ -205,6 +220,17 @@ def run_bench(args, say):
     return bench(config, say)
 
 
+def show_code(args):
+    import shutil
+
+    from compare.code_view import render_code
+    from compare.i18n import step_titles
+
+    width = args.width or shutil.get_terminal_size((120, 40)).columns
+    colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+    return render_code(step_titles(args.lang), width, colour)
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -216,15 +242,17 @@ def main(argv=None):
     from compare.report import render, render_bench
 
     try:
-        if args.output:
+        if getattr(args, "output", None):
             check_writable(args.output)
-        if args.command == "bench":  # the workers load TensorFlow, not this process
+        if args.command == "code":
+            text = show_code(args)
+        elif args.command == "bench":  # the workers load TensorFlow, not this process
             text = render_bench(run_bench(args, say), args.format)
         else:
             load_tensorflow_quietly()  # after parsing, so --help and bad flags answer at once
             with contextlib.redirect_stdout(sys.stderr):  # progress bars never mix with the report
-                text = render(compare(args, say), args.format)
-        if args.output:
+                text = render(compare(args, say), args.format, args.lang)
+        if getattr(args, "output", None):
             args.output.write_text(text)
             say(f"Wrote {args.output}")
         else:

@@ -6,37 +6,46 @@ import json
 
 from tabulate import tabulate
 
+from compare.i18n import TEXT
 from compare.loc import STEPS
-
-TITLE = "Keras vs pure TensorFlow"
-COLUMN_NAMES = {"keras": "Keras", "raw_tf": "Pure TensorFlow"}
-SEED_ROWS = [  # the seed lecture's table, in its own words
-    ("Abstraction level", {"keras": "High (focused on speed)", "raw_tf": "Low (detailed control)"}),
-    ("Typical use", {"keras": "Rapid prototyping", "raw_tf": "Research / advanced customisation"}),
-]
-
 
 def optional(fmt):
     return lambda value: "n/a" if value is None else fmt.format(value)
 
 
-MEASURED_ROWS = [  # (label, how to read it from a result, how to print it)
-    *[(f"Lines of code: {step}", lambda r, step=step: r["loc"][step], str) for step in STEPS],
-    ("Lines of code: total (with imports)", lambda r: r["loc"]["total"], str),
-    ("Trainable parameters", lambda r: r["params"], "{:,}".format),
-    ("First epoch, tracing included (s)", lambda r: r["first_epoch_seconds"], "{:.2f}".format),
-    ("Tracing: first graph call minus steady time (s)", lambda r: r["trace_seconds"], optional("{:.2f}")),
-    ("Steady throughput (samples/s)", lambda r: r["steady_samples_per_second"], optional("{:,.0f}")),
-    ("Train time (s)", lambda r: r["train_seconds"], "{:.2f}".format),
-    ("Test loss", lambda r: r["test_loss"], "{:.4f}".format),
-    ("Test accuracy", lambda r: r["test_accuracy"], "{:.4f}".format),
+MEASURED_ROWS = [  # (words key, how to read it from a result, how to print it)
+    *[(("loc", step), lambda r, step=step: r["loc"][step], str) for step in STEPS],
+    ("loc_total", lambda r: r["loc"]["total"], str),
+    ("params", lambda r: r["params"], "{:,}".format),
+    ("first_epoch", lambda r: r["first_epoch_seconds"], "{:.2f}".format),
+    ("trace", lambda r: r["trace_seconds"], optional("{:.2f}")),
+    ("steady", lambda r: r["steady_samples_per_second"], optional("{:,.0f}")),
+    ("train_time", lambda r: r["train_seconds"], "{:.2f}".format),
+    ("test_loss", lambda r: r["test_loss"], "{:.4f}".format),
+    ("test_accuracy", lambda r: r["test_accuracy"], "{:.4f}".format),
 ]
 
 
-def table_rows(results):
-    rows = [[label, *(texts[r["implementation"]] for r in results)] for label, texts in SEED_ROWS]
-    rows += [[label, *(show(read(r)) for r in results)] for label, read, show in MEASURED_ROWS]
+def row_label(key, words):
+    if isinstance(key, tuple):  # ("loc", step)
+        return words["loc"].format(step=words["steps"][key[1]])
+    return words[key]
+
+
+def table_rows(results, lang="en"):
+    """The seed's rows in its own words, then the measured rows: one column per result."""
+    words = TEXT[lang]
+    rows = []
+    for key in ("abstraction", "typical_use"):
+        label, keras_text, raw_text = words[key]
+        rows.append([label, *(keras_text if r["implementation"] == "keras" else raw_text for r in results)])
+    rows += [[row_label(key, words), *(show(read(r)) for r in results)] for key, read, show in MEASURED_ROWS]
     return rows
+
+
+def table_headers(results, lang="en"):
+    words = TEXT[lang]
+    return [words["characteristic"], *(words[r["implementation"]] for r in results)]
 
 
 def summary(report):
@@ -72,16 +81,17 @@ def csv_text(rows):
     return out.getvalue()
 
 
-def render(report, fmt):
-    """The report as text in `fmt`: table, markdown, json or csv."""
+def render(report, fmt, lang="en"):
+    """The report as text in `fmt`: table, markdown, json or csv (`lang` words the tables)."""
     if fmt == "json":
         return json.dumps(report, indent=2) + "\n"
     if fmt == "csv":
         return csv_text([flat_row(report, result) for result in report["results"]])
-    headers = ["Characteristic", *(COLUMN_NAMES[r["implementation"]] for r in report["results"])]
-    table = tabulate(table_rows(report["results"]), headers,
+    results = report["results"]
+    table = tabulate(table_rows(results, lang), table_headers(results, lang),
                      tablefmt="github" if fmt == "markdown" else "rounded_outline")
-    heading = f"## {TITLE}" if fmt == "markdown" else TITLE
+    title = TEXT[lang]["title"]
+    heading = f"## {title}" if fmt == "markdown" else title
     return f"{heading}\n\n{table}\n\n{summary(report)}\n"
 
 

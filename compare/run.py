@@ -1,7 +1,6 @@
 """Train and evaluate one implementation on a dataset, measuring what the table reports."""
 
 import dataclasses
-import inspect
 import math
 import statistics
 import time
@@ -11,10 +10,8 @@ import numpy as np
 import keras_impl
 import raw_tf_impl
 from compare.errors import CompareError
-from compare.loc import lines_per_step
+from compare.loc import IMPLEMENTATION_FILES, lines_per_step
 from compare.timing import EpochTimer
-
-IMPLEMENTATIONS = {"keras": keras_impl, "raw_tf": raw_tf_impl}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,10 +26,6 @@ class Config:
 
 class TrainingDiverged(CompareError):
     """The loss became NaN or infinite."""
-
-
-def source_file(implementation):
-    return inspect.getsourcefile(IMPLEMENTATIONS[implementation].train)
 
 
 def parameter_count(variables):
@@ -66,19 +59,21 @@ def build(implementation, config):
             lambda x, y: raw_tf_impl.evaluate(model, x, y, config.batch_size))
 
 
-def run(implementation, dataset, config, verbose=1):
-    """Build, compile, train and evaluate one implementation; return its measured results."""
+def run(implementation, dataset, config, verbose=1, curves=False):
+    """Build, compile, train and evaluate one implementation; return its measured results.
+    With `curves`, the test set is also scored after every epoch (and the epochs take longer)."""
     _, variables, train, evaluate = build(implementation, config)
     timer = EpochTimer(len(dataset.x_train), config.batch_size)
-    history = train(dataset.x_train, dataset.y_train, epochs=config.epochs,
-                    batch_size=config.batch_size, verbose=verbose, callbacks=[timer])
+    history = train(dataset.x_train, dataset.y_train, epochs=config.epochs, batch_size=config.batch_size,
+                    validation_data=(dataset.x_test, dataset.y_test) if curves else None,
+                    verbose=verbose, callbacks=[timer])
     train_seconds = time.perf_counter() - timer.start
     scores = evaluate(dataset.x_test, dataset.y_test)
-    history = {name: [float(value) for value in history[name]] for name in ("loss", "accuracy")}
+    history = {name: [float(value) for value in values] for name, values in history.items()}
     check_finite(implementation, history, scores["loss"], config.lr)
     return {
         "implementation": implementation,
-        "loc": lines_per_step(source_file(implementation)),
+        "loc": lines_per_step(IMPLEMENTATION_FILES[implementation]),
         "params": parameter_count(variables),
         "trace_seconds": timer.trace_seconds,
         "first_epoch_seconds": timer.first_epoch_seconds,

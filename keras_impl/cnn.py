@@ -36,13 +36,14 @@ def compile_model(model, learning_rate=1e-3, steps_per_execution=1, jit_compile=
 
 
 # Step 3: train -----------------------------------------------------------------
-def train(model, x_train, y_train, epochs, batch_size, shuffle=True, verbose=1, callbacks=()):
+def train(model, x_train, y_train, epochs, batch_size, shuffle=True, validation_data=None,
+          verbose=1, callbacks=()):
     """`fit` runs the whole loop; returns the per-epoch history."""
     history = model.fit(
-        x_train, y_train, batch_size=batch_size, epochs=epochs,
-        shuffle=shuffle, verbose=verbose, callbacks=list(callbacks),
+        x_train, y_train, batch_size=batch_size, epochs=epochs, shuffle=shuffle,
+        validation_data=validation_data, verbose=verbose, callbacks=list(callbacks),
     )
-    return history.history  # {"loss": [...], "accuracy": [...]}
+    return history.history  # {"loss": [...], "accuracy": [...]}, and "val_..." with validation_data
 
 
 # Step 4: evaluate --------------------------------------------------------------

@@ -112,13 +112,13 @@ def train_batches(model, optimizer, images, labels, indices, batch_size):
 
 
 def train(model, optimizer, x_train, y_train, epochs, batch_size, shuffle=True, seed=0,
-          steps_per_execution=None, verbose=1, callbacks=()):
+          steps_per_execution=None, validation_data=None, verbose=1, callbacks=()):
     """The loop `fit` hides: epochs x shuffled mini-batches, running loss and accuracy.
     Each graph call runs `steps_per_execution` batches; None (the default) runs a whole epoch."""
     images, labels = tf.constant(x_train), tf.constant(y_train)  # copied to TF once
     shuffler = np.random.default_rng(seed)
     samples_per_call = batch_size * (steps_per_execution or math.ceil(len(x_train) / batch_size))
-    history = {"loss": [], "accuracy": []}
+    history = {}  # name -> one value per epoch, like fit's History
     for epoch in range(epochs):
         order = shuffler.permutation(len(x_train)) if shuffle else np.arange(len(x_train))
         loss_sum, correct = 0.0, 0.0  # running sums stay tensors: no host sync per call
@@ -130,10 +130,12 @@ def train(model, optimizer, x_train, y_train, epochs, batch_size, shuffle=True, 
             loss_sum += call_loss_sum
             correct += call_correct
         logs = {"loss": float(loss_sum) / len(order), "accuracy": float(correct) / len(order)}
+        if validation_data is not None:  # scores on held-out data after each epoch, like fit's
+            logs.update({f"val_{name}": value for name, value in evaluate(model, *validation_data, batch_size).items()})
         for name, value in logs.items():
-            history[name].append(value)
+            history.setdefault(name, []).append(value)
         if verbose:
-            print(f"Epoch {epoch + 1}/{epochs} - loss: {logs['loss']:.4f} - accuracy: {logs['accuracy']:.4f}")
+            print(f"Epoch {epoch + 1}/{epochs} - " + " - ".join(f"{name}: {value:.4f}" for name, value in logs.items()))
         for callback in callbacks:
             callback.on_epoch_end(epoch, logs)
     return history

@@ -47,19 +47,20 @@ def test_spread():
 def test_summarise_computes_medians_efficiency_and_gflops():
     runs = [{"trace_seconds": t, "steady_samples_per_second": s, "inference_samples_per_second": i}
             for t, s, i in [(1.0, 1000.0, 5000.0), (3.0, 3000.0, 7000.0), (2.0, 2000.0, 6000.0)]]
-    row = summarise("raw", 128, runs, limit=4000.0, rss_mb=900.0, flops_per_sample=1e6)
+    row = summarise("raw", 128, runs, limits=[4000.0, 3000.0, 5000.0], rss_mb=900.0, flops_per_sample=1e6)
     assert RESULT_FIELDS <= set(row)
     assert row["implementation"] == "raw_tf" and row["trace_seconds"] == 2.0
     assert row["steady_samples_per_second"] == {"median": 2000.0, "min": 1000.0, "max": 3000.0,
                                                 "runs": [1000.0, 3000.0, 2000.0]}
-    assert row["efficiency"] == pytest.approx(0.5)
+    assert row["compute_limit_samples_per_second"] == 4000.0
+    assert row["efficiency"] == pytest.approx(0.4)  # per run: 0.25, 1.0, 0.4 against the limit beside it
     assert row["gflops_per_second"] == pytest.approx(2.0)  # 2000 samples/s * 1 MFLOP
     assert row["inference_samples_per_second"] == 6000.0
 
 
 def synthetic_report():
     row = summarise("keras", 32, [{"trace_seconds": 1.0, "steady_samples_per_second": 100.0,
-                                   "inference_samples_per_second": 300.0}], 200.0, 500.0, 1e6)
+                                   "inference_samples_per_second": 300.0}], [200.0], 500.0, 1e6)
     return {
         "machine": {"cpu": "test cpu", "logical_cores": 2, "python": "3.11", "tensorflow": "2.x", "keras": "3.x",
                     "matmul_peak_gflops_per_second": 100.0, "graph_ops_per_training_step": {"raw_tf": 1, "keras": 2}},

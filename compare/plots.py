@@ -1,0 +1,64 @@
+"""Figures for the lecture: training curves of both implementations, and lines of code per step."""
+
+import io
+
+from compare.i18n import TEXT
+from compare.loc import STEPS
+
+COLOURS = {"keras": "#d62728", "raw_tf": "#1f77b4"}
+
+
+def pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no screen needed
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def training_curves(results, lang="en"):
+    """Loss and accuracy per epoch, train (solid) and test (dashed), for each implementation."""
+    plt = pyplot()
+    words = TEXT[lang]
+    figure, axes = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    for axis, metric in zip(axes, ("loss", "accuracy")):
+        for result in results:
+            history, name = result["history"], result["implementation"]
+            epochs = range(1, len(history[metric]) + 1)
+            axis.plot(epochs, history[metric], "o-", color=COLOURS[name], label=f"{words[name]}, {words['train']}")
+            if f"val_{metric}" in history:
+                axis.plot(epochs, history[f"val_{metric}"], "s--", color=COLOURS[name],
+                          label=f"{words[name]}, {words['test']}")
+        axis.set_title(words[metric])
+        axis.set_xlabel(words["epoch"])
+        axis.xaxis.get_major_locator().set_params(integer=True)
+        axis.grid(alpha=0.3)
+    axes[1].legend(loc="lower right")
+    return figure
+
+
+def lines_of_code_chart(results, lang="en"):
+    """Grouped bars: logical lines of code per step for each implementation."""
+    plt = pyplot()
+    words = TEXT[lang]
+    figure, axis = plt.subplots(figsize=(6, 3.2), layout="constrained")
+    width = 0.8 / len(results)
+    for index, result in enumerate(results):
+        positions = [step + index * width for step in range(len(STEPS))]
+        counts = [result["loc"][step] for step in STEPS]
+        bars = axis.bar(positions, counts, width, color=COLOURS[result["implementation"]],
+                        label=words[result["implementation"]])
+        axis.bar_label(bars, fontsize=8)
+    axis.set_xticks([step + width * (len(results) - 1) / 2 for step in range(len(STEPS))],
+                    [words["steps"][step] for step in STEPS])
+    axis.set_title(words["loc_chart"])
+    axis.legend()
+    return figure
+
+
+def png_bytes(figure, dpi=110):
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    pyplot().close(figure)
+    return buffer.getvalue()
