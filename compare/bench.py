@@ -311,8 +311,8 @@ def bench_batch_size(config, batch_size, measure_machine, say):
     finally:
         for worker in workers.values():
             worker.close()
-    limit = {key: statistics.median(repeat[key] for repeat in limits) for key in limits[0]}
     raw_limits = [repeat["samples_per_second"] for repeat in limits]
+    limit = {**{key: statistics.median(repeat[key] for repeat in limits) for key in limits[0]}, "runs": raw_limits}
     flops = training_flops_per_sample()
     rows = [summarise(variant, batch_size, runs[variant], raw_limits, peak_rss[variant], flops)
             if runs[variant] else {"implementation": VARIANTS[variant][0], "variant": variant,

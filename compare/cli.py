@@ -119,7 +119,16 @@ def build_parser():
                                "style's own: Keras 1, the raw loop a whole epoch)")
     training.add_argument("--only", choices=tuple(ONLY_CHOICES), help="run one implementation only")
     parser.add_argument("--lang", choices=LANGUAGES, default="en",
-                        help="language of the table: en (default) or pt, the seed lecture's Portuguese")
+                        help="language of the table, the figures and the report: en (default) or pt, "
+                             "the seed lecture's Portuguese")
+    parser.add_argument("--plot", type=Path, metavar="FILE.png",
+                        help="save the training curves (loss and accuracy per epoch, train and test, both "
+                             "implementations) as a PNG; the test set is then scored after every epoch, "
+                             "which the epoch timings include")
+    parser.add_argument("--report", type=Path, metavar="FILE.html",
+                        help="write one self-contained HTML page: the table, the curves, lines of code per "
+                             "step, the concept map and both implementations side by side (scores the test "
+                             "set after every epoch, like --plot)")
     training.add_argument("--repeats", type=positive_int, default=1, metavar="N",
                           help="train each implementation N times, interleaved (keras, raw, keras, raw, ...), "
                                "and report the median timings and the median of the pairwise raw/Keras "
@@ -161,15 +170,15 @@ def build_parser():
     return parser
 
 
-def check_writable(path):
-    """Fail before training, not after, if the report cannot be written."""
+def check_writable(path, flag):
+    """Fail before training, not after, if an output file cannot be written."""
     if path.is_dir():
-        raise OSError(f"--output {path} is a folder, not a file")
+        raise OSError(f"{flag} {path} is a folder, not a file")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise OSError(f"--output {path}: folder {folder} does not exist")
+        raise OSError(f"{flag} {path}: folder {folder} does not exist")
     if not os.access(path if path.exists() else folder, os.W_OK):
-        raise OSError(f"--output {path}: not writable")
+        raise OSError(f"{flag} {path}: not writable")
 
 
 def compare(args, say):
@@ -190,7 +199,8 @@ def compare(args, say):
         for implementation in implementations:  # interleaved, so machine drift hits both alike
             which_run = f" (run {repeat + 1} of {args.repeats})" if args.repeats > 1 else ""
             say(f"Training {implementation}{which_run} ...")
-            runs[implementation].append(run(implementation, dataset, config, verbose[implementation]))
+            runs[implementation].append(run(implementation, dataset, config, verbose[implementation],
+                                            curves=bool(args.plot or args.report)))
     report = {
         "dataset": {"name": dataset.name, "source": dataset.source,
                     "train_size": len(dataset.x_train), "test_size": len(dataset.x_test)},
@@ -220,6 +230,20 @@ def run_bench(args, say):
     return bench(config, say)
 
 
+def write_figures(report, args, say):
+    """The --plot PNG and the --report HTML page, where asked for."""
+    if args.plot:
+        from compare.plots import png_bytes, training_curves
+
+        args.plot.write_bytes(png_bytes(training_curves(report["results"], args.lang)))
+        say(f"Wrote {args.plot}")
+    if args.report:
+        from compare.html_report import render_html
+
+        args.report.write_text(render_html(report, args.lang), encoding="utf-8")
+        say(f"Wrote {args.report}")
+
+
 def show_code(args):
     import shutil
 
@@ -242,8 +266,9 @@ def main(argv=None):
     from compare.report import render, render_bench
 
     try:
-        if getattr(args, "output", None):
-            check_writable(args.output)
+        for flag in ("output", "plot", "report"):
+            if getattr(args, flag, None):
+                check_writable(getattr(args, flag), f"--{flag}")
         if args.command == "code":
             text = show_code(args)
         elif args.command == "bench":  # the workers load TensorFlow, not this process
@@ -251,7 +276,9 @@ def main(argv=None):
         else:
             load_tensorflow_quietly()  # after parsing, so --help and bad flags answer at once
             with contextlib.redirect_stdout(sys.stderr):  # progress bars never mix with the report
-                text = render(compare(args, say), args.format, args.lang)
+                report = compare(args, say)
+                text = render(report, args.format, args.lang)
+            write_figures(report, args, say)
         if getattr(args, "output", None):
             args.output.write_text(text)
             say(f"Wrote {args.output}")

@@ -49,3 +49,20 @@ CONCEPTS = [
                "pt": "a semente dos pesos iniciais e do embaralhamento"},
      "raw": ["tf.random.Generator.from_seed(seed)", "np.random.default_rng(seed)"]},
 ]
+
+
+def concept_map_rows(lang):
+    """(Keras call, what it hides, raw lines) as text, one tuple per concept."""
+    return [(f"`{concept['keras']}`", concept["hides"][lang], "<br>".join(f"`{line}`" for line in concept["raw"]))
+            for concept in CONCEPTS]
+
+
+def concept_map_markdown(lang="en"):
+    """The map as a Markdown table, as the README shows it."""
+    from tabulate import tabulate
+
+    from compare.i18n import TEXT
+
+    words = TEXT[lang]
+    return tabulate(concept_map_rows(lang), [words["keras_call"], words["hides"], words["raw_lines"]],
+                    tablefmt="github")

@@ -1,0 +1,168 @@
+"""The lecture views: side-by-side code, concept map, Portuguese words, curves and the HTML report,
+the last opened in a real headless Chromium."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from compare.code_view import MIN_SIDE_BY_SIDE_WIDTH, render_code, split_steps
+from compare.concepts import CONCEPTS
+from compare.html_report import render_html
+from compare.i18n import TEXT, step_titles
+from compare.loc import IMPLEMENTATION_FILES, STEPS
+from compare.report import render
+
+ROOT = Path(__file__).parents[1]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium chromium-driver)")
+
+
+def synthetic_report():
+    """A report shaped like `python -m compare --format json` (with curves), without training."""
+    def result(name, loc, accuracy):
+        return {"implementation": name, "loc": dict(zip((*STEPS, "total"), loc)), "params": 54410,
+                "trace_seconds": 1.0, "first_epoch_seconds": 4.0, "steady_samples_per_second": 20000.0,
+                "train_seconds": 12.0, "test_loss": 0.34, "test_accuracy": accuracy,
+                "history": {"loss": [0.5, 0.35], "accuracy": [0.82, 0.88],
+                            "val_loss": [0.4, 0.36], "val_accuracy": [0.85, 0.87]}}
+
+    return {"dataset": {"name": "fashion_mnist", "source": "test", "train_size": 60000, "test_size": 10000},
+            "config": {"epochs": 2, "batch_size": 128, "lr": 0.001, "seed": 0, "steps_per_execution": None},
+            "results": [result("keras", (3, 3, 3, 2, 13), 0.881), result("raw_tf", (21, 19, 42, 11, 96), 0.878)],
+            "raw_over_keras_steady_throughput": 1.0}
+
+
+# The code view ---------------------------------------------------------------------------
+def test_every_step_of_both_files_is_shown_from_the_real_source():
+    """Each line of each step section, in both files, appears in the side-by-side view."""
+    text = render_code(step_titles("en"), width=400)
+    for path in IMPLEMENTATION_FILES.values():
+        sections = split_steps(path.read_text())
+        for step in STEPS:
+            assert sections[step], f"{path.name} has an empty {step} step"
+            for line in sections[step]:
+                assert line in text
+
+
+def test_wide_terminal_puts_the_steps_side_by_side_in_order():
+    text = render_code(step_titles("en"), width=160)
+    positions = [text.index(f"Step {number}: {step}") for number, step in enumerate(STEPS, start=1)]
+    assert positions == sorted(positions)
+    build_line = next(line for line in text.splitlines() if "def build_model" in line)
+    assert "│" in build_line  # Keras' build_model sits beside raw's first define line
+
+
+@pytest.mark.parametrize("width", [60, MIN_SIDE_BY_SIDE_WIDTH, 120])
+def test_no_line_is_wider_than_the_terminal(width):
+    assert max(len(line) for line in render_code(step_titles("en"), width).splitlines()) <= width
+
+
+def test_narrow_terminal_stacks_keras_above_raw():
+    text = render_code(step_titles("en"), width=80)
+    assert "│" not in text
+    assert text.index("[Keras]") < text.index("[Pure TensorFlow]") < text.index("Step 2: compile")
+
+
+def test_colour_only_when_asked():
+    assert "\x1b[" not in render_code(step_titles("en"), 120, colour=False)
+    assert "\x1b[" in render_code(step_titles("en"), 120, colour=True)
+
+
+# The concept map -------------------------------------------------------------------------
+@pytest.mark.parametrize("concept", CONCEPTS, ids=lambda concept: concept["keras"])
+def test_concept_map_quotes_the_real_code(concept):
+    """Each Keras call and each raw line of the map is in the implementation files: no drift."""
+    assert concept["keras"] in IMPLEMENTATION_FILES["keras"].read_text()
+    for line in concept["raw"]:
+        assert line in IMPLEMENTATION_FILES["raw_tf"].read_text()
+    assert set(concept["hides"]) == set(TEXT)
+
+
+def test_readme_concept_map_matches_the_code():
+    """The README's concept map is the one the report shows (regenerate it if this fails)."""
+    from compare.concepts import concept_map_markdown
+
+    assert concept_map_markdown("en") in (ROOT / "README.md").read_text()
+
+
+# Portuguese -------------------------------------------------------------------------------
+def test_both_languages_have_the_same_words():
+    assert set(TEXT["en"]) == set(TEXT["pt"])
+
+
+def test_portuguese_table_uses_the_seed_lectures_words():
+    text = render(synthetic_report(), "table", lang="pt")
+    for words in ("Característica", "Nível de Abstração", "Alto (focado em rapidez)", "Baixo (controle detalhado)",
+                  "Uso Típico", "Prototipagem rápida", "Pesquisa/personalização avançada", "Acurácia no teste"):
+        assert words in text
+
+
+# Curves and report -----------------------------------------------------------------------
+def test_report_is_self_contained_and_complete():
+    page = render_html(synthetic_report(), "en")
+    assert len(page.encode()) < 2_000_000
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing to fetch
+    assert page.count("data:image/png;base64,") == 2  # curves and lines-of-code chart
+    assert 'class="measured"' in page and "Test accuracy" in page
+    assert page.count('<td class="keras">') == page.count('<td class="raw_tf">') == len(STEPS)
+    assert all(f"Step {number}" in page for number in range(1, 5))
+
+
+def test_portuguese_report():
+    page = render_html(synthetic_report(), "pt")
+    assert '<html lang="pt">' in page and "Mapa de conceitos" in page and "Passo 3: treinar" in page
+
+
+def chromium(*args, tmp_path):
+    """Run headless Chromium on a file; returns (stdout, stderr)."""
+    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0", *args]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    return completed.stdout, completed.stderr
+
+
+def console_messages(stderr):
+    return [line for line in stderr.splitlines() if ":CONSOLE" in line]
+
+
+@needs_chromium
+def test_console_error_detection_works(tmp_path):
+    """The negative control: a page with a script error is caught by the same check."""
+    page = tmp_path / "broken.html"
+    page.write_text("<html><body><script>no_such_function();</script></body></html>")
+    _, stderr = chromium("--dump-dom", page.as_uri(), tmp_path=tmp_path)
+    assert any("no_such_function" in line for line in console_messages(stderr))
+
+
+@needs_chromium
+def test_report_opens_in_chromium_without_console_errors(tmp_path):
+    """A real run writes the report and the curves; Chromium loads the page with no console
+    message, renders a 1280x800 screenshot, and its DOM holds the table and both code columns."""
+    report_path, plot_path = tmp_path / "report.html", tmp_path / "curves.png"
+    completed = subprocess.run(
+        [sys.executable, "-m", "compare", "--dataset", "digits", "--train-samples", "256", "--test-samples", "64",
+         "--epochs", "2", "--batch-size", "64", "--quiet", "--format", "json",
+         "--report", str(report_path), "--plot", str(plot_path)],
+        cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr
+    history = json.loads(completed.stdout)["results"][0]["history"]
+    assert len(history["val_accuracy"]) == 2  # curves have a test line per epoch
+    assert plot_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    screenshot = tmp_path / "report.png"
+    _, stderr = chromium(f"--screenshot={screenshot}", "--window-size=1280,800", report_path.as_uri(),
+                         tmp_path=tmp_path)
+    assert screenshot.stat().st_size > 10_000, stderr
+    assert console_messages(stderr) == []
+    dom, stderr = chromium("--dump-dom", report_path.as_uri(), tmp_path=tmp_path)
+    assert console_messages(stderr) == []
+    assert 'class="measured"' in dom and "Test accuracy" in dom
+    assert dom.count('<td class="keras">') == dom.count('<td class="raw_tf">') == len(STEPS)
