@@ -27,6 +27,7 @@ table { border-collapse: collapse; margin: .6rem 0; }
 th, td { border: 1px solid #ccc; padding: .35rem .6rem; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
 table.measured td:not(:first-child) { text-align: right; font-variant-numeric: tabular-nums; }
+table.measured tbody tr:nth-child(-n+2) td { text-align: left; }
 .summary { color: #555; white-space: pre-line; }
 figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; }
 table.code { width: 100%; table-layout: fixed; }

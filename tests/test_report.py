@@ -166,3 +166,14 @@ def test_report_opens_in_chromium_without_console_errors(tmp_path):
     assert console_messages(stderr) == []
     assert 'class="measured"' in dom and "Test accuracy" in dom
     assert dom.count('<td class="keras">') == dom.count('<td class="raw_tf">') == len(STEPS)
+
+
+def test_code_command_fits_120_columns_without_colour_in_a_pipe():
+    """`python -m compare code` reads no TensorFlow, fits the width asked for, and does not colour
+    a pipe (stdout is not a terminal)."""
+    completed = subprocess.run([sys.executable, "-m", "compare", "code", "--width", "120", "--lang", "pt"],
+                               cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 120 and "\x1b[" not in completed.stdout
+    assert "Passo 4: avaliar" in completed.stdout and "TensorFlow puro" in lines[0]
