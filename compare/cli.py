@@ -118,6 +118,10 @@ def build_parser():
                           help="mini-batches per graph call, for both implementations (default: each "
                                "style's own: Keras 1, the raw loop a whole epoch)")
     training.add_argument("--only", choices=tuple(ONLY_CHOICES), help="run one implementation only")
+    training.add_argument("--model", choices=("cnn", "cnn_bn_dropout", "both"), default="cnn",
+                          help="cnn (default): the seed's network; cnn_bn_dropout: with BatchNormalization "
+                               "after the convolution and Dropout(0.5) before the dense layer; both: a "
+                               "column per implementation and model")
     parser.add_argument("--lang", choices=LANGUAGES, default="en",
                         help="language of the table, the figures and the report: en (default) or pt, "
                              "the seed lecture's Portuguese")
@@ -190,25 +194,30 @@ def compare(args, say):
 
     tf.config.experimental.enable_op_determinism()  # same seed, same numbers
     dataset = load_and_describe(args, say)
-    config = Config(args.epochs, args.batch_size, args.lr, args.seed, args.steps_per_execution)
+    models = ["cnn", "cnn_bn_dropout"] if args.model == "both" else [args.model]
+    configs = {model: Config(args.epochs, args.batch_size, args.lr, args.seed, args.steps_per_execution, model=model)
+               for model in models}
     implementations = [ONLY_CHOICES[args.only]] if args.only else list(ONLY_CHOICES.values())
     keras_progress = 1 if sys.stderr.isatty() else 2  # Keras' bar on a terminal, else a line per epoch
     verbose = {"keras": 0 if args.quiet else keras_progress, "raw_tf": int(not args.quiet)}
-    runs = {implementation: [] for implementation in implementations}
+    runs = {(model, implementation): [] for model in models for implementation in implementations}
     for repeat in range(args.repeats):
-        for implementation in implementations:  # interleaved, so machine drift hits both alike
+        for model, implementation in runs:  # interleaved, so machine drift hits all alike
             which_run = f" (run {repeat + 1} of {args.repeats})" if args.repeats > 1 else ""
-            say(f"Training {implementation}{which_run} ...")
-            runs[implementation].append(run(implementation, dataset, config, verbose[implementation],
-                                            curves=bool(args.plot or args.report)))
+            say(f"Training {implementation}, {model}{which_run} ...")
+            runs[model, implementation].append(run(implementation, dataset, configs[model], verbose[implementation],
+                                                   curves=bool(args.plot or args.report)))
     report = {
         "dataset": {"name": dataset.name, "source": dataset.source,
                     "train_size": len(dataset.x_train), "test_size": len(dataset.x_test)},
-        "config": dataclasses.asdict(config),
-        "results": [median_of_runs(runs[implementation]) for implementation in implementations],
+        "config": {key: value for key, value in dataclasses.asdict(configs[models[0]]).items() if key != "model"},
+        "results": [median_of_runs(model_runs) for model_runs in runs.values()],
     }
-    if len(runs) == 2:
-        report["raw_over_keras_steady_throughput"] = throughput_ratio(runs["raw_tf"], runs["keras"])
+    if len(implementations) == 2:
+        ratios = {model: throughput_ratio(runs[model, "raw_tf"], runs[model, "keras"]) for model in models}
+        report["raw_over_keras_steady_throughput"] = ratios[models[0]]
+        if len(models) > 1:
+            report["raw_over_keras_steady_throughput_by_model"] = ratios
     return report
 
 

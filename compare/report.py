@@ -44,8 +44,11 @@ def table_rows(results, lang="en"):
 
 
 def table_headers(results, lang="en"):
+    """One column per result, named by implementation (and model, when there are several)."""
     words = TEXT[lang]
-    return [words["characteristic"], *(words[r["implementation"]] for r in results)]
+    several_models = len({r.get("model", "cnn") for r in results}) > 1
+    return [words["characteristic"], *(words[r["implementation"]] + (f" ({r['model']})" if several_models else "")
+                                       for r in results)]
 
 
 def summary(report):

@@ -8,9 +8,11 @@ import time
 import numpy as np
 
 import keras_impl
+import keras_impl.cnn_bn_dropout
 import raw_tf_impl
+import raw_tf_impl.cnn_bn_dropout
 from compare.errors import CompareError
-from compare.loc import IMPLEMENTATION_FILES, lines_per_step
+from compare.loc import IMPLEMENTATION_FILES, VARIANT_FILES, count_lines, lines_per_step
 from compare.timing import EpochTimer
 
 
@@ -22,6 +24,7 @@ class Config:
     seed: int = 0
     steps_per_execution: int | None = None  # batches per graph call; None: each style's default
     jit_compile: bool | str = "auto"  # Keras only: XLA (Keras' "auto" leaves it off on CPUs)
+    model: str = "cnn"  # or "cnn_bn_dropout"
 
 
 class TrainingDiverged(CompareError):
@@ -40,23 +43,39 @@ def check_finite(implementation, history, test_loss, lr):
                                    f"(--lr {lr}); try a lower --lr")
 
 
+MODELS = {  # each variant's step 1; compile, train and evaluate are cnn.py's for both models
+    "keras": {"cnn": keras_impl.build_model, "cnn_bn_dropout": keras_impl.cnn_bn_dropout.build_model},
+    "raw_tf": {"cnn": raw_tf_impl.build_model, "cnn_bn_dropout": raw_tf_impl.cnn_bn_dropout.build_model},
+}
+
+
 def build(implementation, config):
     """Steps 1-2 (define, compile) of one implementation: (model, trainable variables, train, evaluate),
     with steps 3-4 as closures over the model. Each style keeps its own default for
     steps_per_execution: Keras 1, raw TF a whole epoch."""
     if implementation == "keras":
-        model = keras_impl.build_model(config.seed)
+        model = MODELS["keras"][config.model](config.seed)
         keras_impl.compile_model(model, config.lr, steps_per_execution=config.steps_per_execution or 1,
                                  jit_compile=config.jit_compile)
         return (model, model.trainable_weights,
                 lambda x, y, **options: keras_impl.train(model, x, y, **options),
                 lambda x, y: keras_impl.evaluate(model, x, y, config.batch_size))
-    model = raw_tf_impl.build_model(config.seed)
+    model = MODELS["raw_tf"][config.model](config.seed)
     optimizer = raw_tf_impl.compile_model(model, config.lr)
     return (model, model.trainable_variables,
             lambda x, y, **options: raw_tf_impl.train(model, optimizer, x, y, seed=config.seed,
                                                       steps_per_execution=config.steps_per_execution, **options),
             lambda x, y: raw_tf_impl.evaluate(model, x, y, config.batch_size))
+
+
+def model_lines(implementation, model):
+    """Lines of code per step. For cnn_bn_dropout, define is its own file's step 1, the other steps
+    are cnn.py's (reused unchanged) and the total counts both files."""
+    lines = lines_per_step(IMPLEMENTATION_FILES[implementation])
+    if model == "cnn":
+        return lines
+    variant = count_lines(VARIANT_FILES[implementation].read_text())
+    return {**lines, "define": variant["define"], "total": lines["total"] + sum(variant.values())}
 
 
 def run(implementation, dataset, config, verbose=1, curves=False):
@@ -73,7 +92,8 @@ def run(implementation, dataset, config, verbose=1, curves=False):
     check_finite(implementation, history, scores["loss"], config.lr)
     return {
         "implementation": implementation,
-        "loc": lines_per_step(IMPLEMENTATION_FILES[implementation]),
+        "model": config.model,
+        "loc": model_lines(implementation, config.model),
         "params": parameter_count(variables),
         "trace_seconds": timer.trace_seconds,
         "first_epoch_seconds": timer.first_epoch_seconds,

@@ -33,7 +33,7 @@ class CNN(tf.Module):
             glorot_uniform(rng, (self.flat_size, num_classes), self.flat_size, num_classes), name="dense_kernel")
         self.dense_bias = tf.Variable(tf.zeros([num_classes]), name="dense_bias")
 
-    def __call__(self, images):                                               # (B, 28, 28, 1)
+    def __call__(self, images, training=False):  # (B, 28, 28, 1); no layer here uses `training`
         x = tf.nn.conv2d(images, self.conv_kernel, strides=1, padding="VALID")  # (B, 26, 26, 32)
         x = tf.nn.relu(x + self.conv_bias)                                    # (B, 26, 26, 32)
         x = tf.nn.max_pool2d(x, ksize=2, strides=2, padding="VALID")          # (B, 13, 13, 32)
@@ -79,9 +79,10 @@ def compile_model(model, learning_rate=1e-3):
 
 
 # Step 3: train -----------------------------------------------------------------
-def loss_and_correct(model, images, labels):
-    """Mean loss and number of right answers on one batch."""
-    logits = model(images)
+def loss_and_correct(model, images, labels, training):
+    """Mean loss and number of right answers on one batch. `training` goes to the model explicitly:
+    batch normalisation and dropout behave differently in training and in evaluation."""
+    logits = model(images, training=training)
     predictions = tf.argmax(logits, axis=1, output_type=labels.dtype)
     correct = tf.reduce_sum(tf.cast(predictions == labels, tf.float32))
     return sparse_categorical_crossentropy(labels, logits), correct
@@ -90,7 +91,7 @@ def loss_and_correct(model, images, labels):
 def train_step(model, optimizer, images, labels):
     """One mini-batch: forward, loss, gradients, Adam update."""
     with tf.GradientTape() as tape:
-        loss, correct = loss_and_correct(model, images, labels)
+        loss, correct = loss_and_correct(model, images, labels, training=True)
     gradients = tape.gradient(loss, model.trainable_variables)
     optimizer.apply(gradients, model.trainable_variables)
     return loss, correct
@@ -144,8 +145,8 @@ def train(model, optimizer, x_train, y_train, epochs, batch_size, shuffle=True, 
 # Step 4: evaluate --------------------------------------------------------------
 @tf.function
 def evaluate_step(model, images, labels):
-    """Forward pass only: no tape, no update."""
-    loss, correct = loss_and_correct(model, images, labels)
+    """Forward pass only: no tape, no update, and `training=False`."""
+    loss, correct = loss_and_correct(model, images, labels, training=False)
     return loss * tf.cast(tf.size(labels), tf.float32), correct
 
 
