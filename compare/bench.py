@@ -53,6 +53,7 @@ class BenchConfig:
     epochs: int = 2  # the first is warm-up; steady throughput comes from the others
     variants: tuple = DEFAULT_VARIANTS
     seed: int = 0
+    model: str = "cnn"
 
 
 # Measurements, run inside the worker processes --------------------------------------
@@ -80,13 +81,13 @@ def keras_tf_data_train(model, seed):
     return train
 
 
-def train_tensorflow_variant(variant, dataset, batch_size, epochs, seed):
+def train_tensorflow_variant(variant, dataset, batch_size, epochs, seed, model="cnn"):
     """One training run of a Keras or raw TF variant, timed by the same EpochTimer as `compare`."""
     from compare.run import Config, build
     from compare.timing import EpochTimer
 
     implementation, options, _ = VARIANTS[variant]
-    config = Config(epochs=epochs, batch_size=batch_size, seed=seed,
+    config = Config(epochs=epochs, batch_size=batch_size, seed=seed, model=model,
                     steps_per_execution=options.get("steps_per_execution"),
                     jit_compile=options.get("jit_compile", "auto"))
     model, _, train, evaluate = build(implementation, config)
@@ -218,7 +219,7 @@ def serve(connection, role, config, batch_size):
             elif role == "torch":
                 answer = train_torch(dataset, batch_size, config.epochs, config.seed)
             else:
-                answer = train_tensorflow_variant(role, dataset, batch_size, config.epochs, config.seed)
+                answer = train_tensorflow_variant(role, dataset, batch_size, config.epochs, config.seed, config.model)
             connection.send(("answer", answer))
         connection.send(("answer", peak_rss_mb()))
     except Exception as error:  # reported by the parent as one line

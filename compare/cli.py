@@ -160,6 +160,8 @@ def build_parser():
                          help=f"default {','.join(DEFAULT_VARIANTS)}; 'all' for every variant "
                               f"({', '.join(VARIANTS)}); torch needs PyTorch installed")
     measure.add_argument("--seed", type=non_negative_int, default=0, help="the same for every run (default 0)")
+    measure.add_argument("--model", choices=("cnn", "cnn_bn_dropout"), default="cnn",
+                         help="the network the variants train (default cnn; PyTorch always trains cnn)")
 
     code = commands.add_parser(
         "code", help="print the two implementations side by side, step by step",
@@ -171,6 +173,8 @@ def build_parser():
     code.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                       help="syntax colours: auto (default) colours a terminal only")
     code.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the headings: en or pt")
+    code.add_argument("--model", choices=("cnn", "cnn_bn_dropout"), default="cnn",
+                      help="which model's step 1 to show (the other steps are shared)")
     return parser
 
 
@@ -235,7 +239,8 @@ def run_bench(args, say):
 
     dataset = load_and_describe(args, say)  # fails fast, before any worker starts
     config = BenchConfig(dataset.name, args.data_dir and str(args.data_dir), args.train_samples,
-                         args.test_samples, args.batch_sizes, args.repeats, args.epochs, args.variants, args.seed)
+                         args.test_samples, args.batch_sizes, args.repeats, args.epochs, args.variants, args.seed,
+                         args.model)
     return bench(config, say)
 
 
@@ -256,12 +261,12 @@ def write_figures(report, args, say):
 def show_code(args):
     import shutil
 
-    from compare.code_view import render_code
+    from compare.code_view import implementation_steps, render_code
     from compare.i18n import step_titles
 
     width = args.width or shutil.get_terminal_size((120, 40)).columns
     colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
-    return render_code(step_titles(args.lang), width, colour)
+    return render_code(step_titles(args.lang), width, colour, implementation_steps(args.model))
 
 
 def main(argv=None):

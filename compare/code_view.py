@@ -7,7 +7,7 @@ the same job. Side by side when the terminal is wide enough, one above the other
 
 import textwrap
 
-from compare.loc import IMPLEMENTATION_FILES, STEP_HEADING, STEPS
+from compare.loc import IMPLEMENTATION_FILES, STEP_HEADING, STEPS, VARIANT_FILES
 
 MIN_SIDE_BY_SIDE_WIDTH = 100  # two columns of 48 characters, and a separator
 SEPARATOR = " │ "
@@ -32,9 +32,14 @@ def trim_blank_edges(lines):
     return lines[start:end]
 
 
-def implementation_steps():
-    """The step sections of both implementation files: {"keras": {...}, "raw_tf": {...}}."""
-    return {name: split_steps(path.read_text()) for name, path in IMPLEMENTATION_FILES.items()}
+def implementation_steps(model="cnn"):
+    """The step sections of both implementations: {"keras": {...}, "raw_tf": {...}}. For
+    cnn_bn_dropout, step 1 comes from its own file and the others from cnn.py."""
+    steps = {name: split_steps(path.read_text()) for name, path in IMPLEMENTATION_FILES.items()}
+    if model != "cnn":
+        for name, path in VARIANT_FILES.items():
+            steps[name]["define"] = split_steps(path.read_text())["define"]
+    return steps
 
 
 def wrap(line, width):

@@ -59,8 +59,8 @@ def concept_map_table(lang):
             f'<th>{words["raw_lines"]}</th></tr>{rows}</table>')
 
 
-def side_by_side_code(lang):
-    steps, titles = implementation_steps(), step_titles(lang)
+def side_by_side_code(lang, model="cnn"):
+    steps, titles = implementation_steps(model), step_titles(lang)
     lexer, formatter = PythonLexer(), HtmlFormatter(cssclass="highlight")
     rows = [f'<tr><th>{titles["keras"]}</th><th>{titles["raw_tf"]}</th></tr>']
     for step in STEPS:
@@ -75,7 +75,8 @@ def render_html(report, lang="en"):
     words, results = TEXT[lang], report["results"]
     measured = tabulate(table_rows(results, lang), table_headers(results, lang), tablefmt="html")
     measured = measured.replace("<table>", '<table class="measured">', 1)
-    code, code_style = side_by_side_code(lang)
+    models = list(dict.fromkeys(result.get("model", "cnn") for result in results))
+    code, code_style = side_by_side_code(lang, models[-1])  # the last model's step 1: the fuller one
     return f"""<!DOCTYPE html>
 <html lang="{lang}">
 <head>

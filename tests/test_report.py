@@ -177,3 +177,12 @@ def test_code_command_fits_120_columns_without_colour_in_a_pipe():
     lines = completed.stdout.splitlines()
     assert max(len(line) for line in lines) <= 120 and "\x1b[" not in completed.stdout
     assert "Passo 4: avaliar" in completed.stdout and "TensorFlow puro" in lines[0]
+
+
+def test_code_view_of_the_batch_norm_dropout_model():
+    """--model cnn_bn_dropout shows that model's step 1 beside its twin, and the shared steps."""
+    from compare.code_view import implementation_steps
+
+    text = render_code(step_titles("en"), 200, steps=implementation_steps("cnn_bn_dropout"))
+    assert "layers.BatchNormalization()" in text and "class BatchNorm(tf.Module):" in text
+    assert "def dropout(x, rate, seed):" in text and "def train(model, optimizer" in text

@@ -47,3 +47,16 @@ def test_median_of_runs_and_pairwise_ratio():
     assert throughput_ratio(raw_runs, keras_runs) == pytest.approx(1.5)  # pairs: 1.5, 1.1, 2.5
     assert "runs" not in median_of_runs(keras_runs[:1])
     assert math.isclose(median_of_runs(keras_runs[:1])["steady_samples_per_second"], 100)
+
+
+@pytest.mark.parametrize("implementation", ["keras", "raw_tf"])
+def test_batch_norm_dropout_model_runs_and_counts_its_own_lines(small, implementation):
+    """cnn_bn_dropout: 54,442 parameters (conv without bias, + gamma and beta); its define lines
+    come from its own file, the other steps from cnn.py."""
+    cnn = run(implementation, small, Config(epochs=1, batch_size=64), verbose=0)
+    variant = run(implementation, small, Config(epochs=1, batch_size=64, model="cnn_bn_dropout"), verbose=0)
+    assert variant["model"] == "cnn_bn_dropout" and variant["params"] == 54_410 - 32 + 64
+    assert {step: variant["loc"][step] for step in ("compile", "train", "evaluate")} == \
+        {step: cnn["loc"][step] for step in ("compile", "train", "evaluate")}
+    assert variant["loc"]["total"] > cnn["loc"]["total"]
+    assert 0 <= variant["test_accuracy"] <= 1
