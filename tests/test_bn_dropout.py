@@ -26,7 +26,7 @@ def pair(dropout_rate, seed=0):
     """A compiled Keras cnn_bn_dropout and a raw one with its weights and batch-norm state copied."""
     keras_model = keras_impl.compile_model(keras_impl.cnn_bn_dropout.build_model(seed, dropout_rate=dropout_rate))
     raw_model = raw_tf_impl.cnn_bn_dropout.build_model(seed + 1, dropout_rate=dropout_rate)
-    conv, batch_norm, dense = keras_model.layers[0], keras_model.layers[1], keras_model.layers[6]
+    batch_norm = keras_model.layers[1]
     # Non-trivial batch-norm state, so that inference really uses it.
     rng = np.random.default_rng(seed)
     for variable, low, high in [(batch_norm.gamma, 0.5, 1.5), (batch_norm.beta, -0.2, 0.2),
