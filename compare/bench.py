@@ -17,6 +17,7 @@ import resource
 import statistics
 import time
 
+from compare.backends import missing as missing_backend
 from compare.errors import CompareError
 from compare.flops import training_flops_per_sample
 from compare.stats import spread, throughput_ratio
@@ -30,6 +31,8 @@ VARIANTS = {  # name: (implementation, changes from the style's defaults, descri
                   "Keras fit, steps_per_execution=32, jit_compile=True (XLA)"),
     "raw": ("raw_tf", {}, "raw TF, defaults (a whole epoch per graph call)"),
     "raw_per_step": ("raw_tf", {"steps_per_execution": 1}, "raw TF, one batch per graph call"),
+    "keras_jax": ("keras", {"backend": "jax"}, "Keras fit, defaults, on the JAX backend"),
+    "keras_torch": ("keras", {"backend": "torch"}, "Keras fit, defaults, on the PyTorch backend"),
     "torch": ("torch", {}, "PyTorch eager, the same CNN (an outside reference)"),
 }
 DEFAULT_VARIANTS = ("keras", "keras_steps32", "raw", "raw_per_step")
@@ -196,13 +199,19 @@ def serve(connection, role, config, batch_size):
         from compare.data import load_dataset
         from compare.quiet import load_tensorflow_quietly
 
+        backend = VARIANTS.get(role, ("", {}))[1].get("backend")
         if role == "torch":
             from compare.torch_reference import torch_available, train_torch
 
             if not torch_available():
                 connection.send(("unavailable", "PyTorch is not installed"))
                 return
+        elif backend and missing_backend(backend):
+            connection.send(("unavailable", missing_backend(backend)))
+            return
         else:
+            if backend:
+                os.environ["KERAS_BACKEND"] = backend  # before anything imports Keras
             load_tensorflow_quietly()
             import tensorflow as tf
 

@@ -77,6 +77,16 @@ def positive_int_list(text):
     return tuple(positive_int(item) for item in text.split(","))
 
 
+def backend_list(text):
+    from compare.backends import BACKENDS
+
+    names = tuple(text.split(","))
+    unknown = [name for name in names if name not in BACKENDS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown backend {unknown[0]!r} (choose from {', '.join(BACKENDS)})")
+    return names
+
+
 def epochs_for_bench(text):
     epochs = positive_int(text)
     if epochs < 2:
@@ -118,6 +128,10 @@ def build_parser():
                           help="mini-batches per graph call, for both implementations (default: each "
                                "style's own: Keras 1, the raw loop a whole epoch)")
     training.add_argument("--only", choices=tuple(ONLY_CHOICES), help="run one implementation only")
+    training.add_argument("--backends", type=backend_list, metavar="B1,B2,...",
+                          help="run the Keras implementation once per Keras 3 backend (tensorflow, jax, "
+                               "torch), each in its own process, next to raw TF; a backend that is not "
+                               "installed gets a column that says so")
     training.add_argument("--model", choices=("cnn", "cnn_bn_dropout", "both"), default="cnn",
                           help="cnn (default): the seed's network; cnn_bn_dropout: with BatchNormalization "
                                "after the convolution and Dropout(0.5) before the dense layer; both: a "
@@ -193,6 +207,7 @@ def compare(args, say):
     """Load the data, run the implementations, return the report as a dict."""
     import tensorflow as tf
 
+    from compare.backends import run_on_backend
     from compare.run import Config, median_of_runs, run
     from compare.stats import throughput_ratio
 
@@ -204,21 +219,28 @@ def compare(args, say):
     implementations = [ONLY_CHOICES[args.only]] if args.only else list(ONLY_CHOICES.values())
     keras_progress = 1 if sys.stderr.isatty() else 2  # Keras' bar on a terminal, else a line per epoch
     verbose = {"keras": 0 if args.quiet else keras_progress, "raw_tf": int(not args.quiet)}
-    runs = {(model, implementation): [] for model in models for implementation in implementations}
+    curves = bool(args.plot or args.report)
+    keras_backends = args.backends or (None,)  # None: Keras in this process, on TensorFlow
+    runs = {(model, implementation, backend): [] for model in models for implementation in implementations
+            for backend in (keras_backends if implementation == "keras" else (None,))}
     for repeat in range(args.repeats):
-        for model, implementation in runs:  # interleaved, so machine drift hits all alike
+        for model, implementation, backend in runs:  # interleaved, so machine drift hits all alike
             which_run = f" (run {repeat + 1} of {args.repeats})" if args.repeats > 1 else ""
-            say(f"Training {implementation}, {model}{which_run} ...")
-            runs[model, implementation].append(run(implementation, dataset, configs[model], verbose[implementation],
-                                                   curves=bool(args.plot or args.report)))
+            say(f"Training {implementation}{f' on {backend}' if backend else ''}, {model}{which_run} ...")
+            runs[model, implementation, backend].append(
+                run_on_backend(backend, args, configs[model], curves) if backend
+                else run(implementation, dataset, configs[model], verbose[implementation], curves=curves))
     report = {
         "dataset": {"name": dataset.name, "source": dataset.source,
                     "train_size": len(dataset.x_train), "test_size": len(dataset.x_test)},
         "config": {key: value for key, value in dataclasses.asdict(configs[models[0]]).items() if key != "model"},
         "results": [median_of_runs(model_runs) for model_runs in runs.values()],
     }
-    if len(implementations) == 2:
-        ratios = {model: throughput_ratio(runs[model, "raw_tf"], runs[model, "keras"]) for model in models}
+    reference = "tensorflow" if "tensorflow" in keras_backends else keras_backends[0]  # Keras for the ratio
+    if len(implementations) == 2 and (model_runs := runs[models[0], "keras", reference]) and \
+            "unavailable" not in model_runs[0]:
+        ratios = {model: throughput_ratio(runs[model, "raw_tf", None], runs[model, "keras", reference])
+                  for model in models}
         report["raw_over_keras_steady_throughput"] = ratios[models[0]]
         if len(models) > 1:
             report["raw_over_keras_steady_throughput_by_model"] = ratios

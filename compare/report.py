@@ -39,7 +39,8 @@ def table_rows(results, lang="en"):
     for key in ("abstraction", "typical_use"):
         label, keras_text, raw_text = words[key]
         rows.append([label, *(keras_text if r["implementation"] == "keras" else raw_text for r in results)])
-    rows += [[row_label(key, words), *(show(read(r)) for r in results)] for key, read, show in MEASURED_ROWS]
+    rows += [[row_label(key, words), *("not installed" if "unavailable" in r else show(read(r)) for r in results)]
+             for key, read, show in MEASURED_ROWS]
     return rows
 
 
@@ -47,8 +48,13 @@ def table_headers(results, lang="en"):
     """One column per result, named by implementation (and model, when there are several)."""
     words = TEXT[lang]
     several_models = len({r.get("model", "cnn") for r in results}) > 1
-    return [words["characteristic"], *(words[r["implementation"]] + (f" ({r['model']})" if several_models else "")
-                                       for r in results)]
+
+    def name(result):
+        details = [result["backend"]] if result.get("backend") else []
+        details += [result["model"]] if several_models else []
+        return words[result["implementation"]] + (f" ({', '.join(details)})" if details else "")
+
+    return [words["characteristic"], *(name(result) for result in results)]
 
 
 def summary(report):

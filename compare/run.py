@@ -112,6 +112,8 @@ def median_of_runs(runs):
     """One result from repeated runs of an implementation: the medians of the timings, each run's
     timings under "runs", and the scores of the first run (op determinism makes them all equal)."""
     result = dict(runs[0])
+    if "unavailable" in result:
+        return result
     for field in TIMED_FIELDS:
         values = [run[field] for run in runs]
         result[field] = None if None in values else statistics.median(values)
