@@ -5,8 +5,6 @@ import io
 from compare.i18n import TEXT
 from compare.loc import STEPS
 
-COLOURS = {"keras": "#d62728", "raw_tf": "#1f77b4"}
-
 
 def pyplot():
     import matplotlib
@@ -17,19 +15,26 @@ def pyplot():
     return plt
 
 
+def label(result, words):
+    details = [detail for detail in (result.get("backend"), result.get("model")) if detail and detail != "cnn"]
+    return words[result["implementation"]] + (f" ({', '.join(details)})" if details else "")
+
+
 def training_curves(results, lang="en"):
-    """Loss and accuracy per epoch, train (solid) and test (dashed), for each implementation."""
+    """Loss and accuracy per epoch, train (solid) and test (dashed), for each result that ran."""
     plt = pyplot()
     words = TEXT[lang]
     figure, axes = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    ran = [result for result in results if "history" in result]
     for axis, metric in zip(axes, ("loss", "accuracy")):
-        for result in results:
-            history, name = result["history"], result["implementation"]
+        for index, result in enumerate(ran):
+            history, colour = result["history"], colours[index % len(colours)]
             epochs = range(1, len(history[metric]) + 1)
-            axis.plot(epochs, history[metric], "o-", color=COLOURS[name], label=f"{words[name]}, {words['train']}")
+            axis.plot(epochs, history[metric], "o-", color=colour, label=f"{label(result, words)}, {words['train']}")
             if f"val_{metric}" in history:
-                axis.plot(epochs, history[f"val_{metric}"], "s--", color=COLOURS[name],
-                          label=f"{words[name]}, {words['test']}")
+                axis.plot(epochs, history[f"val_{metric}"], "s--", color=colour,
+                          label=f"{label(result, words)}, {words['test']}")
         axis.set_title(words[metric])
         axis.set_xlabel(words["epoch"])
         axis.xaxis.get_major_locator().set_params(integer=True)
@@ -39,16 +44,16 @@ def training_curves(results, lang="en"):
 
 
 def lines_of_code_chart(results, lang="en"):
-    """Grouped bars: logical lines of code per step for each implementation."""
+    """Grouped bars: logical lines of code per step for each implementation (and model)."""
     plt = pyplot()
     words = TEXT[lang]
+    results = list({(r["implementation"], r.get("model")): r for r in results if "loc" in r}.values())
     figure, axis = plt.subplots(figsize=(6, 3.2), layout="constrained")
     width = 0.8 / len(results)
     for index, result in enumerate(results):
         positions = [step + index * width for step in range(len(STEPS))]
         counts = [result["loc"][step] for step in STEPS]
-        bars = axis.bar(positions, counts, width, color=COLOURS[result["implementation"]],
-                        label=words[result["implementation"]])
+        bars = axis.bar(positions, counts, width, label=label({**result, "backend": None}, words))
         axis.bar_label(bars, fontsize=8)
     axis.set_xticks([step + width * (len(results) - 1) / 2 for step in range(len(STEPS))],
                     [words["steps"][step] for step in STEPS])
