@@ -186,3 +186,15 @@ def test_code_view_of_the_batch_norm_dropout_model():
     text = render_code(step_titles("en"), 200, steps=implementation_steps("cnn_bn_dropout"))
     assert "layers.BatchNormalization()" in text and "class BatchNorm(tf.Module):" in text
     assert "def dropout(x, rate, seed):" in text and "def train(model, optimizer" in text
+
+
+def test_figures_label_backends_and_skip_rows_that_did_not_run():
+    from compare.plots import lines_of_code_chart, training_curves
+
+    results = synthetic_report()["results"]
+    results[0] = {**results[0], "backend": "jax"}
+    results.append({"implementation": "keras", "backend": "torch", "model": "cnn", "unavailable": "not installed"})
+    figure = training_curves(results)
+    labels = [line.get_label() for line in figure.axes[0].get_lines()]
+    assert "Keras (jax), train" in labels and not any("torch" in label for label in labels)
+    assert len(lines_of_code_chart(results).axes[0].containers) == 2
