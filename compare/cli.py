@@ -10,6 +10,7 @@ from pathlib import Path
 
 from compare.errors import CompareError
 from compare.i18n import LANGUAGES
+from compare.loc import MODEL_NAMES
 from compare.quiet import load_tensorflow_quietly
 
 FORMATS = ("table", "markdown", "json", "csv")
@@ -132,7 +133,7 @@ def build_parser():
                           help="run the Keras implementation once per Keras 3 backend (tensorflow, jax, "
                                "torch), each in its own process, next to raw TF; a backend that is not "
                                "installed gets a column that says so")
-    training.add_argument("--model", choices=("cnn", "cnn_bn_dropout", "both"), default="cnn",
+    training.add_argument("--model", choices=(*MODEL_NAMES, "both"), default="cnn",
                           help="cnn (default): the seed's network; cnn_bn_dropout: with BatchNormalization "
                                "after the convolution and Dropout(0.5) before the dense layer; both: a "
                                "column per implementation and model")
@@ -174,7 +175,7 @@ def build_parser():
                          help=f"default {','.join(DEFAULT_VARIANTS)}; 'all' for every variant "
                               f"({', '.join(VARIANTS)}); torch needs PyTorch installed")
     measure.add_argument("--seed", type=non_negative_int, default=0, help="the same for every run (default 0)")
-    measure.add_argument("--model", choices=("cnn", "cnn_bn_dropout"), default="cnn",
+    measure.add_argument("--model", choices=MODEL_NAMES, default="cnn",
                          help="the network the variants train (default cnn; PyTorch always trains cnn)")
 
     code = commands.add_parser(
@@ -187,7 +188,7 @@ def build_parser():
     code.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                       help="syntax colours: auto (default) colours a terminal only")
     code.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the headings: en or pt")
-    code.add_argument("--model", choices=("cnn", "cnn_bn_dropout"), default="cnn",
+    code.add_argument("--model", choices=MODEL_NAMES, default="cnn",
                       help="which model's step 1 to show (the other steps are shared)")
     return parser
 
@@ -213,7 +214,7 @@ def compare(args, say):
 
     tf.config.experimental.enable_op_determinism()  # same seed, same numbers
     dataset = load_and_describe(args, say)
-    models = ["cnn", "cnn_bn_dropout"] if args.model == "both" else [args.model]
+    models = list(MODEL_NAMES) if args.model == "both" else [args.model]
     configs = {model: Config(args.epochs, args.batch_size, args.lr, args.seed, args.steps_per_execution, model=model)
                for model in models}
     implementations = [ONLY_CHOICES[args.only]] if args.only else list(ONLY_CHOICES.values())

@@ -13,6 +13,7 @@ from pathlib import Path
 STEPS = ("define", "compile", "train", "evaluate")
 PACKAGES = Path(__file__).resolve().parents[1]  # where compare, keras_impl and raw_tf_impl sit side by side
 IMPLEMENTATION_FILES = {"keras": PACKAGES / "keras_impl" / "cnn.py", "raw_tf": PACKAGES / "raw_tf_impl" / "cnn.py"}
+MODEL_NAMES = ("cnn", "cnn_bn_dropout")
 VARIANT_FILES = {  # cnn_bn_dropout: step 1 only
     "keras": PACKAGES / "keras_impl" / "cnn_bn_dropout.py", "raw_tf": PACKAGES / "raw_tf_impl" / "cnn_bn_dropout.py"}
 STEP_HEADING = re.compile(r"#\s*Step\s+\d+:\s*(\w+)")
