@@ -14,18 +14,20 @@ from raw_tf_impl.cnn import glorot_uniform
 # Step 1: define ----------------------------------------------------------------
 class BatchNorm(tf.Module):
     """Keras' BatchNormalization: normalise each channel with the batch's statistics in training,
-    with moving averages of them in inference."""
+    with moving averages of them in inference. A frozen one (`trainable = False`) always runs in
+    inference mode, as in Keras."""
 
-    def __init__(self, channels, momentum=0.99, epsilon=1e-3):
-        super().__init__()
+    def __init__(self, channels, momentum=0.99, epsilon=1e-3, name=None):
+        super().__init__(name=name)
         self.momentum, self.epsilon = momentum, epsilon
+        self.trainable = True
         self.gamma = tf.Variable(tf.ones([channels]), name="gamma")  # learned scale
         self.beta = tf.Variable(tf.zeros([channels]), name="beta")  # learned shift
         self.moving_mean = tf.Variable(tf.zeros([channels]), trainable=False, name="moving_mean")
         self.moving_variance = tf.Variable(tf.ones([channels]), trainable=False, name="moving_variance")
 
     def __call__(self, x, training):                                          # (B, 26, 26, 32)
-        if training:
+        if training and self.trainable:
             mean = tf.reduce_mean(x, axis=(0, 1, 2))                          # (32,)
             variance = tf.reduce_mean(tf.square(x - mean), axis=(0, 1, 2))    # (32,), biased
             # Moving averages first, then normalise with the batch's statistics, as Keras does.
