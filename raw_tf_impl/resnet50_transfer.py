@@ -186,7 +186,8 @@ def load_keras_weights(base, source):
     """Copy Keras' ResNet50 weights (a file path or a model object) into `base`, layer by layer.
     The mapping: Conv2D [kernel, bias] -> kernel, bias; BatchNormalization [gamma, beta,
     moving_mean, moving_variance] -> the same four. Kernels are (h, w, in, out) in both."""
-    weights = keras_file_weights(source, base) if isinstance(source, (str, os.PathLike)) else keras_model_weights(source)
+    from_file = isinstance(source, (str, os.PathLike))
+    weights = keras_file_weights(source, base) if from_file else keras_model_weights(source)
     for name, layer in base.layers.items():
         variables = [layer.kernel, layer.bias] if isinstance(layer, Conv2D) else \
             [layer.gamma, layer.beta, layer.moving_mean, layer.moving_variance]
