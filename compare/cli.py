@@ -45,7 +45,7 @@ def positive_float(text):
     return value
 
 
-def data_options():
+def data_options(sample_flags=True):
     options = Parser(add_help=False)
     data = options.add_argument_group("data")
     data.add_argument("--dataset", choices=("auto", "mnist", "fashion_mnist", "digits"), default="auto",
@@ -60,8 +60,9 @@ def data_options():
                            "the four idx files (gzipped or not) or <name>.npz, or subfolders named after "
                            "the dataset (mnist/, fashion_mnist/ or fashion-mnist/); loose files in the "
                            "folder are used only for an explicitly named --dataset. Only this place is searched")
-    data.add_argument("--train-samples", type=positive_int, metavar="N", help="train on the first N images")
-    data.add_argument("--test-samples", type=positive_int, metavar="N", help="test on the first N images")
+    if sample_flags:
+        data.add_argument("--train-samples", type=positive_int, metavar="N", help="train on the first N images")
+        data.add_argument("--test-samples", type=positive_int, metavar="N", help="test on the first N images")
     return options
 
 
@@ -103,6 +104,97 @@ def variant_list(known):
             raise argparse.ArgumentTypeError(f"unknown variant {unknown[0]!r} (choose from {', '.join(known)}, all)")
         return names
     return parse
+
+
+def class_list(text):
+    """0-4 or 5,6,7: distinct labels in [0, 10)."""
+    first, dash, last = text.partition("-")
+    try:
+        classes = tuple(range(int(first), int(last) + 1)) if dash else tuple(int(item) for item in text.split(","))
+    except ValueError:
+        classes = ()
+    if not classes or len(set(classes)) != len(classes) or not all(0 <= label < 10 for label in classes):
+        raise argparse.ArgumentTypeError(f"must be labels in 0-9 such as 0-4 or 5,6,7, got {text!r}")
+    return classes
+
+
+def image_size(text):
+    value = positive_int(text)
+    if value < 32:
+        raise argparse.ArgumentTypeError(f"ResNet50 needs images of at least 32x32, got {value}")
+    return value
+
+
+def weights_choice(text):
+    if text in ("pretrain", "imagenet", "none"):
+        return text
+    if not Path(text).is_file():
+        raise argparse.ArgumentTypeError(f"must be pretrain, imagenet, none or a weights file; {text!r} is no file")
+    return text
+
+
+def stage_list(text):
+    stages = tuple(text.split(","))
+    if not all(stage in ("conv2", "conv3", "conv4", "conv5") for stage in stages):
+        raise argparse.ArgumentTypeError(f"must be stages among conv2,conv3,conv4,conv5, got {text!r}")
+    return stages
+
+
+def add_transfer_parser(commands):
+    from compare.transfer_config import TransferConfig
+
+    defaults = TransferConfig()
+    transfer = commands.add_parser(
+        "transfer", help="ResNet50 transfer learning in both styles, offline (the seed's practical example)",
+        parents=[data_options(sample_flags=False), output_options("json or csv")],
+        description="The seed's transfer-learning model (ResNet50 without its top, global average pooling, "
+                    "Dense(1024, relu), Dense(10, softmax)) in both styles. With --weights pretrain (the "
+                    "default, offline) the network is first trained the Keras way on the source classes and "
+                    "its base saved; both styles load that file, freeze the base, train the head on a few "
+                    "labelled images of the target classes, optionally fine-tune the top stage, and are "
+                    "compared with the same network trained from scratch on the same labels. Options go "
+                    "after `transfer`.",
+        epilog="Images are the dataset's grey 28x28 ones, resized and stacked to 3 channels on the 0-255 "
+               "scale, then preprocessed as keras.applications.resnet50.preprocess_input does.")
+    options = transfer.add_argument_group("transfer learning")
+    options.add_argument("--weights", type=weights_choice, default=defaults.weights, metavar="pretrain|imagenet|none|FILE",
+                         help="the base's starting point: pretrain (default: pretrain here on the source classes), "
+                              "imagenet (Keras' download and cache, needs the internet once), none (random), or a "
+                              "Keras weights file (.h5 or .weights.h5) of ResNet50 without its top")
+    options.add_argument("--image-size", type=image_size, default=defaults.image_size, metavar="PIXELS",
+                         help=f"the side the 28x28 images are resized to, at least 32 (default {defaults.image_size})")
+    options.add_argument("--source-classes", type=class_list, default=defaults.source_classes, metavar="CLASSES",
+                         help="the pretraining task's labels (default 0-4)")
+    options.add_argument("--target-classes", type=class_list, default=defaults.target_classes, metavar="CLASSES",
+                         help="the transfer task's labels (default 5-9)")
+    options.add_argument("--pretrain-samples", type=positive_int, default=defaults.pretrain_samples, metavar="N",
+                         help=f"source-task images to pretrain on (default {defaults.pretrain_samples})")
+    options.add_argument("--pretrain-epochs", type=positive_int, default=defaults.pretrain_epochs,
+                         help=f"(default {defaults.pretrain_epochs})")
+    options.add_argument("--save-pretrained", type=Path, metavar="FILE.weights.h5",
+                         help="keep the pretrained base's weights in FILE (default: a temporary file); pass it "
+                              "to --weights later to skip the pretraining")
+    options.add_argument("--labels", type=positive_int, default=defaults.labels, metavar="N",
+                         help=f"labelled target-task images to train on (default {defaults.labels})")
+    options.add_argument("--test-samples", type=positive_int, default=defaults.test_samples, metavar="N",
+                         help=f"target-task test images (default {defaults.test_samples})")
+    options.add_argument("--epochs", type=positive_int, default=defaults.epochs,
+                         help=f"epochs training the head on the frozen base (default {defaults.epochs})")
+    options.add_argument("--fine-tune-epochs", type=non_negative_int, default=defaults.fine_tune_epochs,
+                         help="then epochs with the top stages' convolutions unfrozen, batch norm still frozen "
+                              f"(default {defaults.fine_tune_epochs}: no fine-tuning)")
+    options.add_argument("--fine-tune-lr", type=positive_float, default=defaults.fine_tune_lr,
+                         help=f"learning rate for fine-tuning (default {defaults.fine_tune_lr})")
+    options.add_argument("--fine-tune-stages", type=stage_list, default=defaults.fine_tune_stages,
+                         metavar="STAGES", help="the stages fine-tuning unfreezes (default conv5)")
+    options.add_argument("--scratch-epochs", type=positive_int, default=defaults.scratch_epochs,
+                         help=f"epochs training the whole network from random weights (default {defaults.scratch_epochs})")
+    options.add_argument("--batch-size", type=positive_int, default=defaults.batch_size,
+                         help=f"(default {defaults.batch_size})")
+    options.add_argument("--lr", type=positive_float, default=defaults.lr,
+                         help=f"Adam learning rate for pretraining, the head and from scratch (default {defaults.lr})")
+    options.add_argument("--seed", type=non_negative_int, default=defaults.seed, help="(default 0)")
+    options.add_argument("--only", choices=tuple(ONLY_CHOICES), help="run one implementation only")
 
 
 def build_parser():
@@ -153,7 +245,7 @@ def build_parser():
                                "and report the median timings and the median of the pairwise raw/Keras "
                                "throughput ratios (default 1)")
 
-    commands = parser.add_subparsers(dest="command", title="commands", metavar="{bench,code}")
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="{bench,code,transfer}")
     bench = commands.add_parser(
         "bench", help="measure training speed against the machine's compute limit",
         parents=[data_options(), output_options("json (machine, results, compute limits, ratios: "
@@ -190,6 +282,7 @@ def build_parser():
     code.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the headings: en or pt")
     code.add_argument("--model", choices=MODEL_NAMES, default="cnn",
                       help="which model's step 1 to show (the other steps are shared)")
+    add_transfer_parser(commands)
     return parser
 
 
@@ -267,6 +360,26 @@ def run_bench(args, say):
     return bench(config, say)
 
 
+def run_transfer(args, say):
+    import tensorflow as tf
+
+    from compare.data import load_dataset
+    from compare.transfer import TransferConfig, transfer
+
+    if set(args.source_classes) & set(args.target_classes):
+        raise CompareError("--source-classes and --target-classes overlap: transfer needs a different task")
+    if args.save_pretrained and not args.save_pretrained.name.endswith(".weights.h5"):
+        raise CompareError(f"--save-pretrained {args.save_pretrained}: Keras needs a name ending in .weights.h5")
+    tf.config.experimental.enable_op_determinism()
+    tf.get_logger().setLevel("ERROR")  # each phase compiles anew: Keras' retracing warnings are expected
+    dataset = load_dataset(args.dataset, args.data_dir)
+    say(f"Dataset: {dataset.name} from {dataset.source}")
+    config = TransferConfig(**{field.name: getattr(args, field.name) for field in dataclasses.fields(TransferConfig)})
+    implementations = [ONLY_CHOICES[args.only]] if args.only else list(ONLY_CHOICES.values())
+    verbose = 0 if args.quiet else (1 if sys.stderr.isatty() else 2)
+    return transfer(dataset, config, implementations, say, verbose, args.save_pretrained)
+
+
 def write_figures(report, args, say):
     """The --plot PNG and the --report HTML page, where asked for."""
     if args.plot:
@@ -300,16 +413,20 @@ def main(argv=None):
         if not args.quiet:
             print(message, file=sys.stderr, flush=True)
 
-    from compare.report import render, render_bench
+    from compare.report import render, render_bench, render_transfer
 
     try:
-        for flag in ("output", "plot", "report"):
+        for flag in ("output", "plot", "report", "save_pretrained"):
             if getattr(args, flag, None):
-                check_writable(getattr(args, flag), f"--{flag}")
+                check_writable(getattr(args, flag), f"--{flag.replace('_', '-')}")
         if args.command == "code":
             text = show_code(args)
         elif args.command == "bench":  # the workers load TensorFlow, not this process
             text = render_bench(run_bench(args, say), args.format)
+        elif args.command == "transfer":
+            load_tensorflow_quietly()
+            with contextlib.redirect_stdout(sys.stderr):
+                text = render_transfer(run_transfer(args, say), args.format)
         else:
             load_tensorflow_quietly()  # after parsing, so --help and bad flags answer at once
             with contextlib.redirect_stdout(sys.stderr):  # progress bars never mix with the report

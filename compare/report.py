@@ -147,13 +147,88 @@ def flat_bench_row(result):
     return row
 
 
-def render_bench(report, fmt):
-    """The benchmark report as text in `fmt`: table, markdown, json or csv."""
+def report_text(report, fmt, title, headers, rows, summary_text, flat_rows):
+    """A report as text in `fmt`: json (all of it), csv (`flat_rows`), or a titled table and summary."""
     if fmt == "json":
         return json.dumps(report, indent=2) + "\n"
     if fmt == "csv":
-        return csv_text([flat_bench_row(result) for result in report["results"]])
-    table = tabulate([bench_row(result) for result in report["results"]], BENCH_HEADERS,
-                     tablefmt="github" if fmt == "markdown" else "rounded_outline", disable_numparse=True)
-    heading = "## Training speed" if fmt == "markdown" else "Training speed"
-    return f"{heading}\n\n{table}\n\n{bench_summary(report)}\n"
+        return csv_text(flat_rows)
+    table = tabulate(rows, headers, tablefmt="github" if fmt == "markdown" else "rounded_outline",
+                     disable_numparse=True)
+    heading = f"## {title}" if fmt == "markdown" else title
+    return f"{heading}\n\n{table}\n\n{summary_text}\n"
+
+
+def render_bench(report, fmt):
+    """The benchmark report as text in `fmt`: table, markdown, json or csv."""
+    return report_text(report, fmt, "Training speed", BENCH_HEADERS, [bench_row(r) for r in report["results"]],
+                       bench_summary(report), [flat_bench_row(result) for result in report["results"]])
+
+
+# Transfer learning -------------------------------------------------------------------
+def seconds(value):
+    return "n/a" if value is None else f"{value:.1f}"
+
+
+TRANSFER_ROWS = [  # (label, how to read it from a result); None: the row does not apply
+    ("Lines of code: define (the seed's model, preprocessing)", lambda r: r["loc"]["define"]),
+    ("Lines of code: freeze and unfreeze", lambda r: r["loc"]["freeze"]),
+    ("Lines of code: load pretrained weights", lambda r: r["loc"]["load"]),
+    ("Lines of code: compile, train, evaluate (cnn.py's, reused)", lambda r: r["loc"]["compile_train_evaluate"]),
+    ("Lines of code: total", lambda r: r["loc"]["total"]),
+    ("Parameters (trainable with the base frozen)",
+     lambda r: f"{r['params']:,} ({r['transfer']['head']['trainable_params']:,})"),
+    ("Transfer, head only: tracing (s)", lambda r: seconds(r["transfer"]["head"]["trace_seconds"])),
+    ("Transfer, head only: training time (s)", lambda r: seconds(r["transfer"]["head"]["train_seconds"])),
+    ("Transfer, head only: test accuracy", lambda r: f"{r['transfer']['head']['test_accuracy']:.4f}"),
+    ("Fine-tuning: training time (s)",
+     lambda r: seconds(r["transfer"]["fine_tune"]["train_seconds"]) if "fine_tune" in r["transfer"] else None),
+    ("Fine-tuning: test accuracy",
+     lambda r: f"{r['transfer']['fine_tune']['test_accuracy']:.4f}" if "fine_tune" in r["transfer"] else None),
+    ("From scratch: tracing (s)", lambda r: seconds(r["scratch"]["trace_seconds"])),
+    ("From scratch: training time (s)", lambda r: seconds(r["scratch"]["train_seconds"])),
+    ("From scratch: test accuracy", lambda r: f"{r['scratch']['test_accuracy']:.4f}"),
+    ("Transfer minus scratch (accuracy points)", lambda r: f"{transfer_gain(r):+.1f}"),
+]
+
+
+def transfer_gain(result):
+    """Accuracy points the best transfer phase gains over training from scratch."""
+    best = max(phase["test_accuracy"] for phase in result["transfer"].values())
+    return 100 * (best - result["scratch"]["test_accuracy"])
+
+
+def transfer_summary(report):
+    config, sizes, pretraining = report["config"], report["sizes"], report["pretraining"]
+    classes = ",".join(map(str, config["target_classes"]))
+    lines = [f"{report['dataset']['name']} from {report['dataset']['source']}, grey 28x28 resized to "
+             f"{config['image_size']}x{config['image_size']}x3. Target task: classes {classes}, "
+             f"{sizes['target_train']} labelled images, {sizes['target_test']} test images; batch size "
+             f"{config['batch_size']}, lr {config['lr']}, head {config['epochs']} epochs, from scratch "
+             f"{config['scratch_epochs']} epochs, fine-tuning {config['fine_tune_epochs']} epochs "
+             f"(lr {config['fine_tune_lr']}, stages {','.join(config['fine_tune_stages'])}), seed {config['seed']}"]
+    if pretraining:
+        lines.append(f"Pretrained base: trained here the Keras way on classes "
+                     f"{','.join(map(str, pretraining['classes']))} ({pretraining['samples']} images, "
+                     f"{pretraining['epochs']} epochs, {pretraining['train_seconds']:.0f} s, source-task test "
+                     f"accuracy {pretraining['test_accuracy']:.4f}), saved as a Keras weights file that both "
+                     f"styles load")
+    else:
+        lines.append({"imagenet": "Pretrained base: ImageNet, through Keras' download-and-cache path",
+                      "none": "Base: random weights (--weights none), frozen: what transfer from nothing gives"}
+                     .get(config["weights"], f"Pretrained base: {config['weights']}"))
+    return "\n".join(lines)
+
+
+def render_transfer(report, fmt):
+    """The transfer-learning report as text in `fmt`: table, markdown, json or csv."""
+    results = report["results"]
+    rows = [[label, *(read(r) for r in results)] for label, read in TRANSFER_ROWS
+            if any(read(r) is not None for r in results)]
+    flat = [{"implementation": r["implementation"], **{f"loc_{k}": v for k, v in r["loc"].items()},
+             "params": r["params"], "transfer_minus_scratch_points": transfer_gain(r),
+             **{f"{name}_{key}": value for name, phase in [*r["transfer"].items(), ("scratch", r["scratch"])]
+                for key, value in phase.items() if key != "loss"}} for r in results]
+    return report_text(report, fmt, "ResNet50 transfer learning: Keras vs pure TensorFlow",
+                       ["", *(TEXT["en"][r["implementation"]] for r in results)], rows,
+                       transfer_summary(report), flat)

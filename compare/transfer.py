@@ -1,0 +1,224 @@
+"""`python -m compare transfer`: the seed's ResNet50 transfer learning in both styles, offline.
+
+When no pretrained weights are given, a pretrained base is made honestly: the same network is
+pretrained once, the Keras way, on the source classes (Fashion-MNIST 0-4 by default) and its base
+saved as a Keras weights file. Both styles then load that file, freeze the base, train the seed's
+head on a few labelled images of the target classes (5-9), optionally fine-tune the top stage,
+and are compared with the same network trained from scratch on the same few labels.
+"""
+
+import dataclasses
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+import keras_impl
+import raw_tf_impl
+from compare.data import NUM_CLASSES, DataError
+from compare.errors import CompareError
+from compare.loc import IMPLEMENTATION_FILES, PACKAGES, STEPS, count_lines, lines_per_step
+from compare.run import check_finite, parameter_count
+from compare.timing import EpochTimer
+from compare.transfer_config import TransferConfig  # noqa: F401 (part of this module's interface)
+from keras_impl import resnet50_transfer as keras_resnet
+from raw_tf_impl import resnet50_transfer as raw_resnet
+
+TRANSFER_FILES = {"keras": PACKAGES / "keras_impl" / "resnet50_transfer.py",
+                  "raw_tf": PACKAGES / "raw_tf_impl" / "resnet50_transfer.py"}
+# Where keras.applications.ResNet50(weights="imagenet", include_top=False) downloads from and caches
+# (keras/src/applications/resnet.py): the same call, so the file lands where Keras looks for it.
+IMAGENET_WEIGHTS = {"fname": "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                    "origin": "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
+                              "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                    "cache_subdir": "models", "file_hash": "4d473c1dd8becc155b73f8504c6f6626"}
+BASE_OUTPUT = "conv5_block3_out"  # the last layer of ResNet50(include_top=False)
+
+
+class WeightsError(CompareError):
+    """Pretrained weights that cannot be had or do not fit."""
+
+
+# Data ------------------------------------------------------------------------------
+def to_rgb(images, size):
+    """Grey 28x28 images in [0, 1] as ResNet's input: size x size, 0-255, the channel stacked 3 times."""
+    import tensorflow as tf
+
+    resized = tf.image.resize(images * 255.0, (size, size)).numpy()  # bilinear, (N, size, size, 1)
+    return np.repeat(resized, 3, axis=-1)                              # (N, size, size, 3)
+
+
+def task(images, labels, classes, count, what):
+    """The first `count` images whose label is in `classes`, as RGB."""
+    keep = np.flatnonzero(np.isin(labels, classes))
+    if count > len(keep):
+        raise DataError(f"{what}: {count} images of classes {','.join(map(str, classes))} wanted, "
+                        f"the dataset has {len(keep)}")
+    return images[keep[:count]], labels[keep[:count]]
+
+
+def tasks(dataset, config):
+    """Source-task train/test and target-task few-label train/test sets, RGB at the configured size."""
+    source_train = task(dataset.x_train, dataset.y_train, config.source_classes, config.pretrain_samples,
+                        "--pretrain-samples")
+    source_test = task(dataset.x_test, dataset.y_test, config.source_classes,
+                       min(config.test_samples, np.isin(dataset.y_test, config.source_classes).sum()), "source test")
+    target_train = task(dataset.x_train, dataset.y_train, config.target_classes, config.labels, "--labels")
+    target_test = task(dataset.x_test, dataset.y_test, config.target_classes, config.test_samples, "--test-samples")
+    return {name: (to_rgb(images, config.image_size), labels) for name, (images, labels) in
+            {"source_train": source_train, "source_test": source_test,
+             "target_train": target_train, "target_test": target_test}.items()}
+
+
+# The two styles, behind one interface --------------------------------------------------
+class KerasStyle:
+    name = "keras"
+    prepare = staticmethod(keras_resnet.prepare_images)
+    freeze_base = staticmethod(keras_resnet.freeze_base)
+    unfreeze_top = staticmethod(keras_resnet.unfreeze_top)
+
+    def build(self, config, weights):
+        return keras_resnet.build_model(config.seed, (config.image_size, config.image_size, 3), NUM_CLASSES, weights)
+
+    def train(self, model, lr, x, y, epochs, config, verbose, timer):
+        keras_impl.compile_model(model, lr)  # after any change to `trainable`, as Keras requires
+        return keras_impl.train(model, x, y, epochs, config.batch_size, verbose=verbose, callbacks=[timer])
+
+    def evaluate(self, model, x, y, config):
+        return keras_impl.evaluate(model, x, y, config.batch_size)
+
+    def trainable(self, model):
+        return model.trainable_weights
+
+    def all_weights(self, model):
+        return model.weights
+
+
+class RawStyle:
+    name = "raw_tf"
+    prepare = staticmethod(raw_resnet.preprocess_input)
+    freeze_base = staticmethod(raw_resnet.freeze_base)
+    unfreeze_top = staticmethod(raw_resnet.unfreeze_top)
+
+    def build(self, config, weights):
+        return raw_resnet.build_model(config.seed, (config.image_size, config.image_size, 3), NUM_CLASSES, weights)
+
+    def train(self, model, lr, x, y, epochs, config, verbose, timer):
+        optimizer = raw_tf_impl.compile_model(model, lr)  # Adam over the variables trainable now
+        return raw_tf_impl.train(model, optimizer, x, y, epochs, config.batch_size, seed=config.seed,
+                                 verbose=verbose, callbacks=[timer])
+
+    def evaluate(self, model, x, y, config):
+        return raw_tf_impl.evaluate(model, x, y, config.batch_size)
+
+    def trainable(self, model):
+        return model.trainable_variables
+
+    def all_weights(self, model):
+        return model.variables
+
+
+STYLES = {"keras": KerasStyle(), "raw_tf": RawStyle()}
+
+
+def train_phase(style, model, lr, data, epochs, config, verbose):
+    """Compile (over the variables trainable now) and train; the phase's timings and sizes."""
+    x, y = data
+    timer = EpochTimer(len(x), config.batch_size)
+    trainable_params = parameter_count(style.trainable(model))
+    history = style.train(model, lr, style.prepare(x), y, epochs, config, verbose, timer)
+    return {"epochs": epochs, "trainable_params": trainable_params, "trace_seconds": timer.trace_seconds,
+            "train_seconds": time.perf_counter() - timer.start, "loss": [float(value) for value in history["loss"]]}
+
+
+def scored(style, model, phase, data, config):
+    """The phase with the model's test scores; a NaN or infinite loss stops the run."""
+    x, y = data
+    scores = style.evaluate(model, style.prepare(x), y, config)
+    check_finite(style.name, {"loss": phase["loss"]}, float(scores["loss"]), config.lr)
+    return {**phase, "test_loss": float(scores["loss"]), "test_accuracy": float(scores["accuracy"])}
+
+
+def transfer_lines(implementation):
+    """Lines of code: the transfer file's own steps, plus compile/train/evaluate reused from cnn.py."""
+    own = count_lines(TRANSFER_FILES[implementation].read_text())
+    reused = lines_per_step(IMPLEMENTATION_FILES[implementation])
+    lines = {"define": own["define"] + own["setup"], "freeze": own.get("freeze", 0), "load": own.get("load", 0),
+             "compile_train_evaluate": sum(reused[step] for step in STEPS[1:])}
+    return {**lines, "total": sum(lines.values())}
+
+
+def run_style(style, data, weights, config, verbose):
+    """Transfer (head, then optional fine-tuning) and from scratch, for one style."""
+    model = style.build(config, weights)
+    style.freeze_base(model)
+    transfer = {"head": scored(style, model, train_phase(style, model, config.lr, data["target_train"],
+                                                         config.epochs, config, verbose), data["target_test"], config)}
+    if config.fine_tune_epochs:
+        style.unfreeze_top(model, config.fine_tune_stages)
+        transfer["fine_tune"] = scored(style, model, train_phase(
+            style, model, config.fine_tune_lr, data["target_train"], config.fine_tune_epochs, config, verbose),
+            data["target_test"], config)
+    scratch_model = style.build(config, None)
+    scratch = scored(style, scratch_model, train_phase(style, scratch_model, config.lr, data["target_train"],
+                                                       config.scratch_epochs, config, verbose),
+                     data["target_test"], config)
+    return {"implementation": style.name, "loc": transfer_lines(style.name),
+            "params": parameter_count(style.all_weights(model)), "transfer": transfer, "scratch": scratch}
+
+
+# Pretrained weights ------------------------------------------------------------------
+def imagenet_weights_file():
+    """Keras' own download-and-cache path; offline it fails with a message saying what to do."""
+    try:
+        return keras.utils.get_file(**IMAGENET_WEIGHTS)
+    except Exception as error:  # Keras wraps URL and HTTP errors in a plain Exception
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise WeightsError(f"--weights imagenet: could not download the ImageNet weights ({reason}); offline, "
+                           "use --weights pretrain (the default), a local weights file, or none") from None
+
+
+def pretrain(data, config, path, verbose):
+    """The seed's network trained from random weights on the source task, the Keras way; its base
+    (everything up to conv5_block3_out) saved as a Keras weights file both styles can load."""
+    style = STYLES["keras"]
+    model = style.build(config, None)
+    phase = scored(style, model, train_phase(style, model, config.lr, data["source_train"], config.pretrain_epochs,
+                                             config, verbose), data["source_test"], config)
+    keras.Model(model.input, model.get_layer(BASE_OUTPUT).output).save_weights(path)
+    return {**phase, "samples": len(data["source_train"][0]), "classes": list(config.source_classes),
+            "file": str(path)}
+
+
+def transfer(dataset, config, implementations, say, verbose=0, save_pretrained=None):
+    """The whole demonstration; returns the report as a dict."""
+    data = tasks(dataset, config)
+    pretraining = None
+    with tempfile.TemporaryDirectory() as folder:
+        if config.weights == "pretrain":
+            path = save_pretrained or Path(folder) / "pretrained_base.weights.h5"
+            say(f"Pretraining ResNet50 on classes {config.source_classes} "
+                f"({config.pretrain_samples} images, {config.pretrain_epochs} epochs), the Keras way ...")
+            pretraining = pretrain(data, config, path, verbose)
+            say(f"Pretrained in {pretraining['train_seconds']:.0f} s: source-task test accuracy "
+                f"{pretraining['test_accuracy']:.3f}; base saved to {path}")
+            weights = str(path)
+        elif config.weights == "imagenet":
+            weights = imagenet_weights_file()
+        else:
+            weights = None if config.weights == "none" else config.weights
+        results = []
+        for implementation in implementations:
+            say(f"Transfer and from-scratch training, {implementation} ...")
+            try:
+                results.append(run_style(STYLES[implementation], data, weights, config, verbose))
+            except (ValueError, OSError) as error:  # a weights file that is unreadable or does not fit
+                if weights is None:
+                    raise
+                raise WeightsError(f"weights {weights}: {str(error).splitlines()[0]}") from None
+    return {"dataset": {"name": dataset.name, "source": dataset.source},
+            "config": dataclasses.asdict(config),
+            "sizes": {name: len(labels) for name, (_, labels) in data.items()},
+            "pretraining": pretraining, "results": results}
