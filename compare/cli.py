@@ -141,7 +141,7 @@ def stage_list(text):
 
 
 def add_transfer_parser(commands):
-    from compare.transfer_config import TransferConfig
+    from compare.transfer_config import DEFAULT_SAMPLES, TransferConfig
 
     defaults = TransferConfig()
     transfer = commands.add_parser(
@@ -167,8 +167,9 @@ def add_transfer_parser(commands):
                          help="the pretraining task's labels (default 0-4)")
     options.add_argument("--target-classes", type=class_list, default=defaults.target_classes, metavar="CLASSES",
                          help="the transfer task's labels (default 5-9)")
-    options.add_argument("--pretrain-samples", type=positive_int, default=defaults.pretrain_samples, metavar="N",
-                         help=f"source-task images to pretrain on (default {defaults.pretrain_samples})")
+    options.add_argument("--pretrain-samples", type=positive_int, metavar="N",
+                         help=f"source-task images to pretrain on (default {DEFAULT_SAMPLES['pretrain_samples']}, "
+                              "or all there are where fewer)")
     options.add_argument("--pretrain-epochs", type=positive_int, default=defaults.pretrain_epochs,
                          help=f"(default {defaults.pretrain_epochs})")
     options.add_argument("--save-pretrained", type=Path, metavar="FILE.weights.h5",
@@ -176,8 +177,8 @@ def add_transfer_parser(commands):
                               "to --weights later to skip the pretraining")
     options.add_argument("--labels", type=positive_int, default=defaults.labels, metavar="N",
                          help=f"labelled target-task images to train on (default {defaults.labels})")
-    options.add_argument("--test-samples", type=positive_int, default=defaults.test_samples, metavar="N",
-                         help=f"target-task test images (default {defaults.test_samples})")
+    options.add_argument("--test-samples", type=positive_int, metavar="N",
+                         help=f"test images per task (default {DEFAULT_SAMPLES['test_samples']}, or all there are)")
     options.add_argument("--epochs", type=positive_int, default=defaults.epochs,
                          help=f"epochs training the head on the frozen base (default {defaults.epochs})")
     options.add_argument("--fine-tune-epochs", type=non_negative_int, default=defaults.fine_tune_epochs,

@@ -22,7 +22,7 @@ from compare.errors import CompareError
 from compare.loc import IMPLEMENTATION_FILES, PACKAGES, STEPS, count_lines, lines_per_step
 from compare.run import check_finite, parameter_count
 from compare.timing import EpochTimer
-from compare.transfer_config import TransferConfig  # noqa: F401 (part of this module's interface)
+from compare.transfer_config import DEFAULT_SAMPLES, TransferConfig  # noqa: F401 (TransferConfig: the interface)
 from keras_impl import resnet50_transfer as keras_resnet
 from raw_tf_impl import resnet50_transfer as raw_resnet
 
@@ -50,26 +50,28 @@ def to_rgb(images, size):
     return np.repeat(resized, 3, axis=-1)                              # (N, size, size, 3)
 
 
-def task(images, labels, classes, count, what):
-    """The first `count` images whose label is in `classes`, as RGB."""
+def task(images, labels, classes, count, flag):
+    """The first `count` images whose label is in `classes`; count None: up to the flag's default."""
     keep = np.flatnonzero(np.isin(labels, classes))
-    if count > len(keep):
-        raise DataError(f"{what}: {count} images of classes {','.join(map(str, classes))} wanted, "
-                        f"the dataset has {len(keep)}")
-    return images[keep[:count]], labels[keep[:count]]
+    wanted = count or min(DEFAULT_SAMPLES.get(flag, len(keep)), len(keep))
+    if not 0 < wanted <= len(keep):
+        raise DataError(f"--{flag.replace('_', '-')}: {wanted} images of classes {','.join(map(str, classes))} "
+                        f"wanted, the dataset has {len(keep)}")
+    return images[keep[:wanted]], labels[keep[:wanted]]
 
 
 def tasks(dataset, config):
-    """Source-task train/test and target-task few-label train/test sets, RGB at the configured size."""
-    source_train = task(dataset.x_train, dataset.y_train, config.source_classes, config.pretrain_samples,
-                        "--pretrain-samples")
-    source_test = task(dataset.x_test, dataset.y_test, config.source_classes,
-                       min(config.test_samples, np.isin(dataset.y_test, config.source_classes).sum()), "source test")
-    target_train = task(dataset.x_train, dataset.y_train, config.target_classes, config.labels, "--labels")
-    target_test = task(dataset.x_test, dataset.y_test, config.target_classes, config.test_samples, "--test-samples")
-    return {name: (to_rgb(images, config.image_size), labels) for name, (images, labels) in
-            {"source_train": source_train, "source_test": source_test,
-             "target_train": target_train, "target_test": target_test}.items()}
+    """The target task's few labelled images and its test images, plus the source task's train and
+    test images when pretraining here; RGB at the configured size."""
+    sets = {"target_train": task(dataset.x_train, dataset.y_train, config.target_classes, config.labels, "labels"),
+            "target_test": task(dataset.x_test, dataset.y_test, config.target_classes, config.test_samples,
+                                "test_samples")}
+    if config.weights == "pretrain":
+        sets["source_train"] = task(dataset.x_train, dataset.y_train, config.source_classes,
+                                    config.pretrain_samples, "pretrain_samples")
+        sets["source_test"] = task(dataset.x_test, dataset.y_test, config.source_classes, config.test_samples,
+                                   "test_samples")
+    return {name: (to_rgb(images, config.image_size), labels) for name, (images, labels) in sets.items()}
 
 
 # The two styles, behind one interface --------------------------------------------------
@@ -199,8 +201,8 @@ def transfer(dataset, config, implementations, say, verbose=0, save_pretrained=N
     with tempfile.TemporaryDirectory() as folder:
         if config.weights == "pretrain":
             path = save_pretrained or Path(folder) / "pretrained_base.weights.h5"
-            say(f"Pretraining ResNet50 on classes {config.source_classes} "
-                f"({config.pretrain_samples} images, {config.pretrain_epochs} epochs), the Keras way ...")
+            say(f"Pretraining ResNet50 on classes {','.join(map(str, config.source_classes))} "
+                f"({len(data['source_train'][1])} images, {config.pretrain_epochs} epochs), the Keras way ...")
             pretraining = pretrain(data, config, path, verbose)
             say(f"Pretrained in {pretraining['train_seconds']:.0f} s: source-task test accuracy "
                 f"{pretraining['test_accuracy']:.3f}; base saved to {path}")
