@@ -11,6 +11,7 @@ from pathlib import Path
 from compare.errors import CompareError
 from compare.i18n import LANGUAGES
 from compare.loc import MODEL_NAMES
+from compare.distribute import STRATEGIES
 from compare.quiet import load_tensorflow_quietly
 
 FORMATS = ("table", "markdown", "json", "csv")
@@ -230,6 +231,21 @@ def build_parser():
                           help="cnn (default): the seed's network; cnn_bn_dropout: with BatchNormalization "
                                "after the convolution and Dropout(0.5) before the dense layer; both: a "
                                "column per implementation and model")
+    distribute = parser.add_argument_group("past one device (tf.distribute; the seed's cnn only)")
+    distribute.add_argument("--strategy", choices=STRATEGIES, default="none",
+                            help="none (default); mirrored: one replica per device of this machine (every GPU, "
+                                 "else --devices logical CPU devices); multiworker: MultiWorkerMirroredStrategy "
+                                 "over the cluster in TF_CONFIG, or over --workers local processes. --batch-size "
+                                 "is the global batch, split across the replicas")
+    distribute.add_argument("--devices", type=positive_int, metavar="N",
+                            help="mirrored: replicas (default: every GPU, else 2 logical CPU devices)")
+    distribute.add_argument("--workers", type=positive_int, metavar="N",
+                            help="multiworker: start N worker processes of this command on 127.0.0.1 and "
+                                 "report worker 0's results and whether all end with the same weights")
+    distribute.add_argument("--worker-timeout", type=positive_int, default=600, metavar="SECONDS",
+                            help="multiworker: how long a worker waits for its peers, and --workers for the "
+                                 "workers to finish (default 600)")
+    distribute.add_argument("--worker-report", type=Path, help=argparse.SUPPRESS)  # set by --workers
     parser.add_argument("--lang", choices=LANGUAGES, default="en",
                         help="language of the table, the figures and the report: en (default) or pt, "
                              "the seed lecture's Portuguese")
@@ -298,18 +314,21 @@ def check_writable(path, flag):
         raise OSError(f"{flag} {path}: not writable")
 
 
-def compare(args, say):
-    """Load the data, run the implementations, return the report as a dict."""
+def compare(args, say, weights=None):
+    """Load the data, run the implementations, return the report as a dict. A dict passed as
+    `weights` receives each implementation's final weights."""
     import tensorflow as tf
 
     from compare.backends import run_on_backend
+    from compare.distribute import KERAS_MULTIWORKER_BROKEN
     from compare.run import Config, median_of_runs, run
     from compare.stats import throughput_ratio
 
     tf.config.experimental.enable_op_determinism()  # same seed, same numbers
     dataset = load_and_describe(args, say)
     models = list(MODEL_NAMES) if args.model == "both" else [args.model]
-    configs = {model: Config(args.epochs, args.batch_size, args.lr, args.seed, args.steps_per_execution, model=model)
+    configs = {model: Config(args.epochs, args.batch_size, args.lr, args.seed, args.steps_per_execution, model=model,
+                             strategy=args.strategy, devices=args.devices, worker_timeout=args.worker_timeout)
                for model in models}
     implementations = [ONLY_CHOICES[args.only]] if args.only else list(ONLY_CHOICES.values())
     keras_progress = 1 if sys.stderr.isatty() else 2  # Keras' bar on a terminal, else a line per epoch
@@ -322,9 +341,13 @@ def compare(args, say):
         for model, implementation, backend in runs:  # interleaved, so machine drift hits all alike
             which_run = f" (run {repeat + 1} of {args.repeats})" if args.repeats > 1 else ""
             say(f"Training {implementation}{f' on {backend}' if backend else ''}, {model}{which_run} ...")
-            runs[model, implementation, backend].append(
-                run_on_backend(backend, args, configs[model], curves) if backend
-                else run(implementation, dataset, configs[model], verbose[implementation], curves=curves))
+            if implementation == "keras" and args.strategy == "multiworker":
+                result = {"implementation": "keras", "model": model, "unavailable": KERAS_MULTIWORKER_BROKEN}
+            elif backend:
+                result = run_on_backend(backend, args, configs[model], curves)
+            else:
+                result = run(implementation, dataset, configs[model], verbose[implementation], curves, weights)
+            runs[model, implementation, backend].append(result)
     report = {
         "dataset": {"name": dataset.name, "source": dataset.source,
                     "train_size": len(dataset.x_train), "test_size": len(dataset.x_test)},
@@ -332,6 +355,10 @@ def compare(args, say):
         "results": [median_of_runs(model_runs) for model_runs in runs.values()],
     }
     reference = "tensorflow" if "tensorflow" in keras_backends else keras_backends[0]  # Keras for the ratio
+    if args.strategy != "none":
+        from compare.distribute import strategy_for
+
+        report["config"]["replicas"] = strategy_for(configs[models[0]]).num_replicas_in_sync
     if len(implementations) == 2 and (model_runs := runs[models[0], "keras", reference]) and \
             "unavailable" not in model_runs[0]:
         ratios = {model: throughput_ratio(runs[model, "raw_tf", None], runs[model, "keras", reference])
@@ -406,7 +433,39 @@ def show_code(args):
     return render_code(step_titles(args.lang), width, colour, implementation_steps(args.model))
 
 
+def check_strategy_flags(args):
+    """The combinations --strategy supports; anything else is one clear error, before any work."""
+    if args.strategy == "none":
+        for flag in ("devices", "workers"):
+            if getattr(args, flag):
+                raise CompareError(f"--{flag} needs --strategy {'mirrored' if flag == 'devices' else 'multiworker'}")
+        return
+    if args.devices and args.strategy != "mirrored":
+        raise CompareError("--devices is for --strategy mirrored (multiworker: one device per worker)")
+    if args.workers and args.strategy != "multiworker":
+        raise CompareError("--workers is for --strategy multiworker")
+    for flag in ("plot", "report", "backends", "steps_per_execution"):
+        if getattr(args, flag):
+            raise CompareError(f"--{flag.replace('_', '-')} does not combine with --strategy {args.strategy}")
+    if args.model != "cnn":
+        raise CompareError(f"--strategy {args.strategy} trains the seed's cnn only (not --model {args.model})")
+
+
+def worker_argv(argv):
+    """This command's arguments for a worker process: the same, less --workers N."""
+    arguments, skip = [], False
+    for argument in argv:
+        if skip or argument.startswith("--workers="):
+            skip = False
+        elif argument == "--workers":
+            skip = True
+        else:
+            arguments.append(argument)
+    return arguments
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
 
@@ -428,11 +487,25 @@ def main(argv=None):
             load_tensorflow_quietly()
             with contextlib.redirect_stdout(sys.stderr):
                 text = render_transfer(run_transfer(args, say), args.format)
+        elif args.workers:  # this process only watches: the workers train
+            check_strategy_flags(args)
+            from compare.distribute import merge_worker_reports, run_local_workers
+
+            report = merge_worker_reports(run_local_workers(worker_argv(argv), args.workers,
+                                                            args.worker_timeout + 120, say))
+            text = render(report, args.format, args.lang)
         else:
+            check_strategy_flags(args)
             load_tensorflow_quietly()  # after parsing, so --help and bad flags answer at once
+            weights = {} if args.worker_report else None
             with contextlib.redirect_stdout(sys.stderr):  # progress bars never mix with the report
-                report = compare(args, say)
+                report = compare(args, say, weights)
                 text = render(report, args.format, args.lang)
+            if args.worker_report:  # a worker started by --workers: its report goes to the parent
+                from compare.distribute import save_worker_report
+
+                save_worker_report(report, weights, args.worker_report)
+                return 0
             write_figures(report, args, say)
         if getattr(args, "output", None):
             args.output.write_text(text)

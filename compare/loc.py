@@ -16,6 +16,8 @@ IMPLEMENTATION_FILES = {"keras": PACKAGES / "keras_impl" / "cnn.py", "raw_tf": P
 MODEL_NAMES = ("cnn", "cnn_bn_dropout")
 VARIANT_FILES = {  # cnn_bn_dropout: step 1 only
     "keras": PACKAGES / "keras_impl" / "cnn_bn_dropout.py", "raw_tf": PACKAGES / "raw_tf_impl" / "cnn_bn_dropout.py"}
+DISTRIBUTED_FILES = {  # --strategy mirrored / multiworker
+    "keras": PACKAGES / "keras_impl" / "distributed.py", "raw_tf": PACKAGES / "raw_tf_impl" / "distributed.py"}
 STEP_HEADING = re.compile(r"#\s*Step\s+\d+:\s*(\w+)")
 NOT_CODE = {tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT,
             tokenize.STRING, tokenize.ENCODING, tokenize.ENDMARKER}

@@ -39,7 +39,7 @@ def table_rows(results, lang="en"):
     for key in ("abstraction", "typical_use"):
         label, keras_text, raw_text = words[key]
         rows.append([label, *(keras_text if r["implementation"] == "keras" else raw_text for r in results)])
-    rows += [[row_label(key, words), *("not installed" if "unavailable" in r else show(read(r)) for r in results)]
+    rows += [[row_label(key, words), *("not run" if "unavailable" in r else show(read(r)) for r in results)]
              for key, read, show in MEASURED_ROWS]
     return rows
 
@@ -63,6 +63,13 @@ def summary(report):
              f"from {dataset['source']}); epochs {config['epochs']}, batch size {config['batch_size']}, "
              f"lr {config['lr']}, seed {config['seed']}, batches per graph call "
              f"{config['steps_per_execution'] or 'as each style defaults (Keras 1, raw TF an epoch)'}"]
+    if config.get("strategy", "none") != "none":
+        workers = report.get("workers")
+        lines.append(f"Strategy {config['strategy']}: {config['replicas']} replicas in sync" + (
+            f"; {workers['count']} local workers, final weights identical across them: "
+            f"{workers['identical_weights']} (max difference {workers['max_weight_difference']})" if workers else ""))
+    lines += [f"{table_headers([result])[1]}: not run: {result['unavailable']}"
+              for result in report["results"] if "unavailable" in result]
     ratio = report.get("raw_over_keras_steady_throughput")
     if ratio:
         runs = len(report["results"][0].get("runs", [None]))

@@ -9,10 +9,12 @@ import numpy as np
 
 import keras_impl
 import keras_impl.cnn_bn_dropout
+import keras_impl.distributed
 import raw_tf_impl
 import raw_tf_impl.cnn_bn_dropout
+import raw_tf_impl.distributed
 from compare.errors import CompareError
-from compare.loc import IMPLEMENTATION_FILES, VARIANT_FILES, count_lines, lines_per_step
+from compare.loc import DISTRIBUTED_FILES, IMPLEMENTATION_FILES, VARIANT_FILES, count_lines, lines_per_step
 from compare.timing import EpochTimer
 
 
@@ -25,6 +27,9 @@ class Config:
     steps_per_execution: int | None = None  # batches per graph call; None: each style's default
     jit_compile: bool | str = "auto"  # Keras only: XLA (Keras' "auto" leaves it off on CPUs)
     model: str = "cnn"  # or "cnn_bn_dropout"
+    strategy: str = "none"  # or "mirrored", "multiworker" (see compare/distribute.py)
+    devices: int | None = None  # mirrored: replicas (default: every GPU, else 2 logical CPU devices)
+    worker_timeout: int = 600  # multiworker: seconds a worker waits for its peers
 
 
 class TrainingDiverged(CompareError):
@@ -53,6 +58,8 @@ def build(implementation, config):
     """Steps 1-2 (define, compile) of one implementation: (model, trainable variables, train, evaluate),
     with steps 3-4 as closures over the model. Each style keeps its own default for
     steps_per_execution: Keras 1, raw TF a whole epoch."""
+    if config.strategy != "none":
+        return build_distributed(implementation, config)
     if implementation == "keras":
         model = MODELS["keras"][config.model](config.seed)
         keras_impl.compile_model(model, config.lr, steps_per_execution=config.steps_per_execution or 1,
@@ -68,32 +75,59 @@ def build(implementation, config):
             lambda x, y: raw_tf_impl.evaluate(model, x, y, config.batch_size))
 
 
-def model_lines(implementation, model):
+def build_distributed(implementation, config):
+    """build() under a tf.distribute strategy: the seed's CNN, `batch_size` being the global batch."""
+    from compare.distribute import strategy_for
+
+    strategy = strategy_for(config)
+    if implementation == "keras":
+        model = keras_impl.distributed.build_model(strategy, config.seed)
+        keras_impl.distributed.compile_model(strategy, model, config.lr)
+        return (model, model.trainable_weights,
+                lambda x, y, **options: keras_impl.distributed.train(model, x, y, **options),
+                lambda x, y: keras_impl.distributed.evaluate(model, x, y, config.batch_size))
+    model = raw_tf_impl.distributed.build_model(strategy, config.seed)
+    optimizer = raw_tf_impl.distributed.compile_model(strategy, model, config.lr)
+    return (model, model.trainable_variables,
+            lambda x, y, **options: raw_tf_impl.distributed.train(strategy, model, optimizer, x, y,
+                                                                  seed=config.seed, **options),
+            lambda x, y: raw_tf_impl.distributed.evaluate(model, x, y, config.batch_size))
+
+
+def model_lines(implementation, model, strategy="none"):
     """Lines of code per step. For cnn_bn_dropout, define is its own file's step 1, the other steps
-    are cnn.py's (reused unchanged) and the total counts both files."""
+    are cnn.py's (reused unchanged) and the total counts both files. Under a strategy, each step is
+    distributed.py's and the total counts it and cnn.py, which it reuses."""
     lines = lines_per_step(IMPLEMENTATION_FILES[implementation])
+    if strategy != "none":
+        distributed = lines_per_step(DISTRIBUTED_FILES[implementation])
+        return {**distributed, "total": lines["total"] + distributed["total"]}
     if model == "cnn":
         return lines
     variant = count_lines(VARIANT_FILES[implementation].read_text())
     return {**lines, "define": variant["define"], "total": lines["total"] + sum(variant.values())}
 
 
-def run(implementation, dataset, config, verbose=1, curves=False):
+def run(implementation, dataset, config, verbose=1, curves=False, weights=None):
     """Build, compile, train and evaluate one implementation; return its measured results.
-    With `curves`, the test set is also scored after every epoch (and the epochs take longer)."""
+    With `curves`, the test set is also scored after every epoch (and the epochs take longer).
+    A dict passed as `weights` receives the final values of the trainable variables."""
     _, variables, train, evaluate = build(implementation, config)
     timer = EpochTimer(len(dataset.x_train), config.batch_size)
+    validation = {"validation_data": (dataset.x_test, dataset.y_test)} if curves else {}
     history = train(dataset.x_train, dataset.y_train, epochs=config.epochs, batch_size=config.batch_size,
-                    validation_data=(dataset.x_test, dataset.y_test) if curves else None,
-                    verbose=verbose, callbacks=[timer])
+                    verbose=verbose, callbacks=[timer], **validation)
     train_seconds = time.perf_counter() - timer.start
     scores = evaluate(dataset.x_test, dataset.y_test)
     history = {name: [float(value) for value in values] for name, values in history.items()}
     check_finite(implementation, history, scores["loss"], config.lr)
+    if weights is not None:
+        weights.update({f"{implementation}/{index}": variable.numpy()
+                        for index, variable in enumerate(variables)})
     return {
         "implementation": implementation,
         "model": config.model,
-        "loc": model_lines(implementation, config.model),
+        "loc": model_lines(implementation, config.model, config.strategy),
         "params": parameter_count(variables),
         "trace_seconds": timer.trace_seconds,
         "first_epoch_seconds": timer.first_epoch_seconds,

@@ -1,0 +1,164 @@
+"""--strategy: train on several devices (MirroredStrategy) or several workers (MultiWorkerMirroredStrategy).
+
+`mirrored` uses the machine's GPUs or, without any, logical CPU devices carved from the CPU.
+`multiworker` runs this process as one worker of the cluster in TF_CONFIG, or with --workers N
+starts N workers of the same command on 127.0.0.1 itself, watches them (one failing or running
+out of time stops them all) and checks that they end with identical weights.
+"""
+
+import functools
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from compare.errors import CompareError
+
+STRATEGIES = ("none", "mirrored", "multiworker")
+KERAS_MULTIWORKER_BROKEN = (
+    "Keras 3's fit fails under MultiWorkerMirroredStrategy (keras-team/keras#20585, "
+    "tensorflow/tensorflow#72388; reproduced here with TensorFlow 2.21 and Keras 3.15)")
+
+
+@functools.cache
+def mirrored_strategy(devices):
+    """The first `devices` GPUs, or without GPUs `devices` logical CPU devices (default 2). Must be
+    called before TensorFlow has started its runtime in this process."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        if devices and devices > len(gpus):
+            raise CompareError(f"--devices {devices}: this machine has {len(gpus)} GPUs")
+        return tf.distribute.MirroredStrategy([f"/gpu:{i}" for i in range(devices or len(gpus))])
+    count = devices or 2
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    try:
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * count)
+    except RuntimeError:
+        if len(tf.config.list_logical_devices("CPU")) != count:
+            raise CompareError("TensorFlow started before the logical CPU devices could be made") from None
+    return tf.distribute.MirroredStrategy([f"/cpu:{i}" for i in range(count)])
+
+
+def read_tf_config():
+    """TF_CONFIG, checked: the cluster's workers ("host:port") and this process's index among them."""
+    text = os.environ.get("TF_CONFIG")
+    if not text:
+        raise CompareError("--strategy multiworker needs TF_CONFIG in the environment (see the README), "
+                           "or --workers N to start N local workers")
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CompareError(f"TF_CONFIG is not valid JSON ({error})") from None
+    cluster = config.get("cluster") if isinstance(config, dict) else None
+    workers = cluster.get("worker") if isinstance(cluster, dict) else None
+    if not (isinstance(workers, list) and workers and
+            all(isinstance(w, str) and w.rpartition(":")[2].isdigit() for w in workers)):
+        raise CompareError('TF_CONFIG needs "cluster": {"worker": ["host:port", ...]}')
+    task = config.get("task")
+    if not (isinstance(task, dict) and task.get("type") == "worker" and isinstance(task.get("index"), int)
+            and 0 <= task["index"] < len(workers)):
+        raise CompareError(f'TF_CONFIG needs "task": {{"type": "worker", "index": 0 to {len(workers) - 1}}}')
+    return workers, task["index"]
+
+
+@functools.cache
+def multiworker_strategy(timeout_seconds):
+    """MultiWorkerMirroredStrategy for the cluster in TF_CONFIG; a collective that waits longer than
+    `timeout_seconds` for a peer fails instead of hanging."""
+    import tensorflow as tf
+
+    read_tf_config()
+    options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=timeout_seconds)
+    return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+
+
+def strategy_for(config):
+    if config.strategy == "mirrored":
+        return mirrored_strategy(config.devices)
+    return multiworker_strategy(config.worker_timeout)
+
+
+# Local workers on 127.0.0.1 --------------------------------------------------------
+def free_ports(count):
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def last_line(path):
+    lines = [line for line in Path(path).read_text(errors="replace").splitlines() if line.strip()]
+    return lines[-1] if lines else "no message"
+
+
+def run_local_workers(argv, workers, timeout, say):
+    """Run `python -m compare ARGV` as `workers` processes of one cluster on 127.0.0.1 and return each
+    worker's report. All are stopped when one fails or `timeout` seconds pass."""
+    cluster = [f"127.0.0.1:{port}" for port in free_ports(workers)]
+    with tempfile.TemporaryDirectory() as folder:
+        processes, logs = [], [Path(folder) / f"worker-{index}.log" for index in range(workers)]
+        try:
+            for index in range(workers):
+                tf_config = {"cluster": {"worker": cluster}, "task": {"type": "worker", "index": index}}
+                env = {**os.environ, "TF_CONFIG": json.dumps(tf_config), "TF_CPP_MIN_LOG_LEVEL": "3"}
+                with logs[index].open("w") as log:
+                    processes.append(subprocess.Popen(
+                        [sys.executable, "-m", "compare", *argv, "--worker-report", f"{folder}/worker-{index}.json"],
+                        env=env, stdout=subprocess.DEVNULL, stderr=log))
+            say(f"Started {workers} workers on {', '.join(cluster)}")
+            deadline = time.monotonic() + timeout
+            while any(process.poll() is None for process in processes):
+                failed = [index for index, process in enumerate(processes) if process.returncode not in (None, 0)]
+                if failed:
+                    raise CompareError(f"worker {failed[0]} failed: {last_line(logs[failed[0]])}")
+                if time.monotonic() > deadline:
+                    raise CompareError(f"the workers did not finish within {timeout} s (--worker-timeout)")
+                time.sleep(0.2)
+            failed = [index for index, process in enumerate(processes) if process.returncode != 0]
+            if failed:
+                raise CompareError(f"worker {failed[0]} failed: {last_line(logs[failed[0]])}")
+            return [load_worker_report(Path(folder) / f"worker-{index}.json") for index in range(workers)]
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+
+
+def load_worker_report(path):
+    report = json.loads(path.read_text())
+    with np.load(path.with_suffix(".npz")) as archive:
+        report["weights"] = {name: archive[name] for name in archive.files}
+    return report
+
+
+def save_worker_report(report, weights, path):
+    """A worker's report (JSON) and its final weights (npz, "<implementation>/<index>") side by side."""
+    Path(path).write_text(json.dumps(report))
+    np.savez(Path(path).with_suffix(".npz"), **weights)
+
+
+def merge_worker_reports(reports):
+    """The chief's (worker 0's) report, with how far the workers' final weights are apart."""
+    report = {key: value for key, value in reports[0].items() if key != "weights"}
+    differences = {}
+    for name, chief in reports[0]["weights"].items():
+        implementation = name.split("/")[0]
+        for other in reports[1:]:
+            difference = float(np.abs(other["weights"][name] - chief).max())
+            differences[implementation] = max(differences.get(implementation, 0.0), difference)
+    report["workers"] = {"count": len(reports), "max_weight_difference": differences,
+                         "identical_weights": all(value == 0 for value in differences.values())}
+    return report
