@@ -449,6 +449,10 @@ def check_strategy_flags(args):
             raise CompareError(f"--{flag.replace('_', '-')} does not combine with --strategy {args.strategy}")
     if args.model != "cnn":
         raise CompareError(f"--strategy {args.strategy} trains the seed's cnn only (not --model {args.model})")
+    if args.strategy == "multiworker" and not args.workers:
+        from compare.distribute import read_tf_config
+
+        read_tf_config()  # a bad TF_CONFIG fails here, before any work
 
 
 def worker_argv(argv):

@@ -75,9 +75,34 @@ def multiworker_strategy(timeout_seconds):
     `timeout_seconds` for a peer fails instead of hanging."""
     import tensorflow as tf
 
-    read_tf_config()
-    options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=timeout_seconds)
-    return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+    workers, index = read_tf_config()
+    peers = ", ".join(worker for position, worker in enumerate(workers) if position != index)
+    watchdog = start_watchdog(timeout_seconds, f"python -m compare: error: worker {index}: no answer from {peers} "
+                                               f"within {timeout_seconds} s (--worker-timeout); are all the "
+                                               "workers in TF_CONFIG running?")
+    try:
+        options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=timeout_seconds)
+        return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+    except tf.errors.OpError as error:
+        raise CompareError(f"worker {index} could not join {peers}: {error.message.splitlines()[0]}") from None
+    finally:
+        watchdog.kill()
+        watchdog.wait()
+
+
+WATCHDOG = """import os, signal, sys, time
+pid, seconds, message = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+time.sleep(seconds)
+print(message, file=sys.stderr, flush=True)
+os.kill(pid, signal.SIGKILL)"""
+
+
+def start_watchdog(seconds, message):
+    """A small process that prints `message` and kills this one in `seconds` unless killed first.
+    Joining a cluster waits inside TensorFlow's C++ runtime, holding the interpreter: no Python
+    timer or signal handler here could run, hence a process of its own."""
+    return subprocess.Popen([sys.executable, "-c", WATCHDOG, str(os.getpid()), str(seconds), message],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
 
 
 def strategy_for(config):
