@@ -109,3 +109,14 @@ def test_bad_tf_config_is_one_clear_error(monkeypatch, tf_config, message):
 def test_strategy_flags_that_do_not_combine(flags, message):
     process = run_cli(*SMALL, *flags, timeout=60)
     assert process.returncode == 1 and message in process.stderr and len(process.stderr.strip().splitlines()) == 1
+
+
+def test_local_workers_that_fail_are_reported_in_one_line(tmp_path):
+    """--workers watches its workers: one failing stops the others and its error line is passed on."""
+    started = time.monotonic()
+    process = run_cli(*SMALL, "--dataset", "mnist", "--data-dir", tmp_path / "missing", "--strategy", "multiworker",
+                      "--workers", "2", "--quiet", timeout=120)
+    assert time.monotonic() - started < 100
+    assert process.returncode == 1 and "Traceback" not in process.stderr
+    error, = process.stderr.strip().splitlines()
+    assert error.startswith("python -m compare: error: worker ") and "failed: python -m compare: error:" in error
