@@ -188,6 +188,15 @@ def test_code_view_of_the_batch_norm_dropout_model():
     assert "def dropout(x, rate, seed):" in text and "def train(model, optimizer" in text
 
 
+def test_code_view_of_the_distributed_model():
+    """--model distributed: strategy.scope() in Keras beside strategy.run and reduce in raw TF."""
+    from compare.code_view import implementation_steps
+
+    text = render_code(step_titles("en"), 200, steps=implementation_steps("distributed"))
+    assert "with strategy.scope():" in text and "strategy.run(replica_step" in text
+    assert "train = cnn.train" in text and "tf.nn.compute_average_loss" in text
+
+
 def test_figures_label_backends_and_skip_rows_that_did_not_run():
     from compare.plots import lines_of_code_chart, training_curves
 
