@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from compare.distribute import read_tf_config
+from compare.distribute import free_ports, read_tf_config
 from compare.errors import CompareError
 from test_cli import run_cli, succeeded
 
@@ -68,7 +68,8 @@ def test_two_local_workers_end_with_identical_weights():
 
 
 def test_a_worker_whose_peer_never_comes_gives_up_with_one_error_line(monkeypatch):
-    cluster = {"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, "task": {"type": "worker", "index": 0}}
+    own, absent = (f"127.0.0.1:{port}" for port in free_ports(2))  # nothing will listen on `absent`
+    cluster = {"cluster": {"worker": [own, absent]}, "task": {"type": "worker", "index": 0}}
     monkeypatch.setenv("TF_CONFIG", json.dumps(cluster))
     started = time.monotonic()
     process = run_cli(*SMALL, "--strategy", "multiworker", "--worker-timeout", "5", "--only", "raw", "--quiet",
@@ -76,7 +77,7 @@ def test_a_worker_whose_peer_never_comes_gives_up_with_one_error_line(monkeypatc
     assert time.monotonic() - started < 90  # no hang
     assert process.returncode != 0 and "Traceback" not in process.stderr
     errors = [line for line in process.stderr.splitlines() if "error" in line.lower()]
-    assert errors == ["python -m compare: error: worker 0: no answer from 127.0.0.1:2 within 5 s (--worker-timeout); "
+    assert errors == [f"python -m compare: error: worker 0: no answer from {absent} within 5 s (--worker-timeout); "
                       "are all the workers in TF_CONFIG running?"]
 
 
