@@ -393,7 +393,8 @@ def run_transfer(args, say):
     import tensorflow as tf
 
     from compare.data import load_dataset
-    from compare.transfer import TransferConfig, transfer
+    from compare.transfer import transfer
+    from compare.transfer_config import TransferConfig
 
     if set(args.source_classes) & set(args.target_classes):
         raise CompareError("--source-classes and --target-classes overlap: transfer needs a different task")
@@ -484,6 +485,8 @@ def main(argv=None):
         for flag in ("output", "plot", "report", "save_pretrained"):
             if getattr(args, flag, None):
                 check_writable(getattr(args, flag), f"--{flag.replace('_', '-')}")
+        if args.command is None:
+            check_strategy_flags(args)
         if args.command == "code":
             text = show_code(args)
         elif args.command == "bench":  # the workers load TensorFlow, not this process
@@ -493,14 +496,12 @@ def main(argv=None):
             with contextlib.redirect_stdout(sys.stderr):
                 text = render_transfer(run_transfer(args, say), args.format)
         elif args.workers:  # this process only watches: the workers train
-            check_strategy_flags(args)
             from compare.distribute import merge_worker_reports, run_local_workers
 
             report = merge_worker_reports(run_local_workers(worker_argv(argv), args.workers,
                                                             args.worker_timeout + 120, say))
             text = render(report, args.format, args.lang)
         else:
-            check_strategy_flags(args)
             load_tensorflow_quietly()  # after parsing, so --help and bad flags answer at once
             weights = {} if args.worker_report else None
             with contextlib.redirect_stdout(sys.stderr):  # progress bars never mix with the report

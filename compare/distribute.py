@@ -144,16 +144,13 @@ def run_local_workers(argv, workers, timeout, say):
                         env=env, stdout=subprocess.DEVNULL, stderr=log))
             say(f"Started {workers} workers on {', '.join(cluster)}")
             deadline = time.monotonic() + timeout
-            while any(process.poll() is None for process in processes):
-                failed = [index for index, process in enumerate(processes) if process.returncode not in (None, 0)]
+            while (codes := [process.poll() for process in processes]).count(0) < workers:
+                failed = [index for index, code in enumerate(codes) if code not in (None, 0)]
                 if failed:
                     raise CompareError(f"worker {failed[0]} failed: {last_line(logs[failed[0]])}")
                 if time.monotonic() > deadline:
                     raise CompareError(f"the workers did not finish within {timeout} s (--worker-timeout)")
                 time.sleep(0.2)
-            failed = [index for index, process in enumerate(processes) if process.returncode != 0]
-            if failed:
-                raise CompareError(f"worker {failed[0]} failed: {last_line(logs[failed[0]])}")
             return [load_worker_report(Path(folder) / f"worker-{index}.json") for index in range(workers)]
         finally:
             for process in processes:

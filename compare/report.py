@@ -81,7 +81,7 @@ def summary(report):
 def flat_row(report, result):
     """One CSV row: the scalar fields of a result (history is in the JSON format only)."""
     row = {"dataset": report["dataset"]["name"], **report["config"], "implementation": result["implementation"]}
-    row.update({f"loc_{step}": count for step, count in result["loc"].items()})
+    row.update({f"loc_{step}": count for step, count in result.get("loc", {}).items()})  # none: did not run
     row.update({key: value for key, value in result.items()
                 if key not in ("implementation", "loc", "history", "runs")})
     return row
@@ -99,16 +99,9 @@ def csv_text(rows):
 
 def render(report, fmt, lang="en"):
     """The report as text in `fmt`: table, markdown, json or csv (`lang` words the tables)."""
-    if fmt == "json":
-        return json.dumps(report, indent=2) + "\n"
-    if fmt == "csv":
-        return csv_text([flat_row(report, result) for result in report["results"]])
     results = report["results"]
-    table = tabulate(table_rows(results, lang), table_headers(results, lang),
-                     tablefmt="github" if fmt == "markdown" else "rounded_outline")
-    title = TEXT[lang]["title"]
-    heading = f"## {title}" if fmt == "markdown" else title
-    return f"{heading}\n\n{table}\n\n{summary(report)}\n"
+    return report_text(report, fmt, TEXT[lang]["title"], table_headers(results, lang), table_rows(results, lang),
+                       summary(report), [flat_row(report, result) for result in results], numparse=True)
 
 
 # The benchmark -----------------------------------------------------------------------
@@ -154,14 +147,14 @@ def flat_bench_row(result):
     return row
 
 
-def report_text(report, fmt, title, headers, rows, summary_text, flat_rows):
+def report_text(report, fmt, title, headers, rows, summary_text, flat_rows, numparse=False):
     """A report as text in `fmt`: json (all of it), csv (`flat_rows`), or a titled table and summary."""
     if fmt == "json":
         return json.dumps(report, indent=2) + "\n"
     if fmt == "csv":
         return csv_text(flat_rows)
     table = tabulate(rows, headers, tablefmt="github" if fmt == "markdown" else "rounded_outline",
-                     disable_numparse=True)
+                     disable_numparse=not numparse)
     heading = f"## {title}" if fmt == "markdown" else title
     return f"{heading}\n\n{table}\n\n{summary_text}\n"
 

@@ -22,7 +22,7 @@ from compare.errors import CompareError
 from compare.loc import IMPLEMENTATION_FILES, PACKAGES, STEPS, count_lines, lines_per_step
 from compare.run import check_finite, parameter_count
 from compare.timing import EpochTimer
-from compare.transfer_config import DEFAULT_SAMPLES, TransferConfig  # noqa: F401 (TransferConfig: the interface)
+from compare.transfer_config import DEFAULT_SAMPLES
 from keras_impl import resnet50_transfer as keras_resnet
 from raw_tf_impl import resnet50_transfer as raw_resnet
 
@@ -125,22 +125,25 @@ class RawStyle:
 STYLES = {"keras": KerasStyle(), "raw_tf": RawStyle()}
 
 
-def train_phase(style, model, lr, data, epochs, config, verbose):
-    """Compile (over the variables trainable now) and train; the phase's timings and sizes."""
-    x, y = data
+def train_and_score(style, model, lr, epochs, data, config, verbose, train="target_train", test="target_test"):
+    """One phase: compile (over the variables trainable now), train, then score on the test set.
+    `data` holds this style's preprocessed arrays. A NaN or infinite loss stops the run."""
+    (x, y), (x_test, y_test) = data[train], data[test]
     timer = EpochTimer(len(x), config.batch_size)
     trainable_params = parameter_count(style.trainable(model))
-    history = style.train(model, lr, style.prepare(x), y, epochs, config, verbose, timer)
+    history = style.train(model, lr, x, y, epochs, config, verbose, timer)
+    train_seconds = time.perf_counter() - timer.start
+    scores = style.evaluate(model, x_test, y_test, config)
+    loss = [float(value) for value in history["loss"]]
+    check_finite(style.name, {"loss": loss}, float(scores["loss"]), config.lr)
     return {"epochs": epochs, "trainable_params": trainable_params, "trace_seconds": timer.trace_seconds,
-            "train_seconds": time.perf_counter() - timer.start, "loss": [float(value) for value in history["loss"]]}
+            "train_seconds": train_seconds, "loss": loss,
+            "test_loss": float(scores["loss"]), "test_accuracy": float(scores["accuracy"])}
 
 
-def scored(style, model, phase, data, config):
-    """The phase with the model's test scores; a NaN or infinite loss stops the run."""
-    x, y = data
-    scores = style.evaluate(model, style.prepare(x), y, config)
-    check_finite(style.name, {"loss": phase["loss"]}, float(scores["loss"]), config.lr)
-    return {**phase, "test_loss": float(scores["loss"]), "test_accuracy": float(scores["accuracy"])}
+def prepared(style, data):
+    """The images as this style preprocesses them (each style does it its own way), once."""
+    return {name: (style.prepare(images), labels) for name, (images, labels) in data.items()}
 
 
 def transfer_lines(implementation):
@@ -154,19 +157,16 @@ def transfer_lines(implementation):
 
 def run_style(style, data, weights, config, verbose):
     """Transfer (head, then optional fine-tuning) and from scratch, for one style."""
+    data = prepared(style, data)
     model = style.build(config, weights)
     style.freeze_base(model)
-    transfer = {"head": scored(style, model, train_phase(style, model, config.lr, data["target_train"],
-                                                         config.epochs, config, verbose), data["target_test"], config)}
+    transfer = {"head": train_and_score(style, model, config.lr, config.epochs, data, config, verbose)}
     if config.fine_tune_epochs:
         style.unfreeze_top(model, config.fine_tune_stages)
-        transfer["fine_tune"] = scored(style, model, train_phase(
-            style, model, config.fine_tune_lr, data["target_train"], config.fine_tune_epochs, config, verbose),
-            data["target_test"], config)
+        transfer["fine_tune"] = train_and_score(style, model, config.fine_tune_lr, config.fine_tune_epochs, data,
+                                                config, verbose)
     scratch_model = style.build(config, None)
-    scratch = scored(style, scratch_model, train_phase(style, scratch_model, config.lr, data["target_train"],
-                                                       config.scratch_epochs, config, verbose),
-                     data["target_test"], config)
+    scratch = train_and_score(style, scratch_model, config.lr, config.scratch_epochs, data, config, verbose)
     return {"implementation": style.name, "loc": transfer_lines(style.name),
             "params": parameter_count(style.all_weights(model)), "transfer": transfer, "scratch": scratch}
 
@@ -187,8 +187,8 @@ def pretrain(data, config, path, verbose):
     (everything up to conv5_block3_out) saved as a Keras weights file both styles can load."""
     style = STYLES["keras"]
     model = style.build(config, None)
-    phase = scored(style, model, train_phase(style, model, config.lr, data["source_train"], config.pretrain_epochs,
-                                             config, verbose), data["source_test"], config)
+    phase = train_and_score(style, model, config.lr, config.pretrain_epochs, prepared(style, data), config, verbose,
+                            train="source_train", test="source_test")
     keras.Model(model.input, model.get_layer(BASE_OUTPUT).output).save_weights(path)
     return {**phase, "samples": len(data["source_train"][0]), "classes": list(config.source_classes),
             "file": str(path)}

@@ -17,8 +17,8 @@ class BatchNorm(tf.Module):
     with moving averages of them in inference. A frozen one (`trainable = False`) always runs in
     inference mode, as in Keras."""
 
-    def __init__(self, channels, momentum=0.99, epsilon=1e-3, name=None):
-        super().__init__(name=name)
+    def __init__(self, channels, momentum=0.99, epsilon=1e-3):
+        super().__init__()
         self.momentum, self.epsilon = momentum, epsilon
         self.trainable = True
         self.gamma = tf.Variable(tf.ones([channels]), name="gamma")  # learned scale
