@@ -23,17 +23,43 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+MAX_COUNT = 10**6  # epochs, repeats, batches: beyond a million a count is a typo, not a plan
+MAX_SEED = 2**32 - 1  # NumPy's seed limit, which keras.utils.set_random_seed inherits
+MAX_WIDTH = 1000  # columns for `compare code`: wider than any terminal
+MAX_IMAGE_SIZE = 224  # ResNet50's ImageNet size; larger only costs memory on 28x28 digits
+
+
+def decimal_int(text):
+    """`text` as an int if it is decimal digits after an optional +, else None."""
+    digits = text[1:] if text.startswith("+") else text
+    if not digits.isdecimal() or len(digits) > 4000:  # "²" is a digit but not decimal; int() refuses 4300 digits
+        return None
+    return int(digits)
+
+
 def positive_int(text):
-    value = int(text) if text.lstrip("+").isdigit() else None
+    value = decimal_int(text)
     if not value:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
     return value
 
 
 def non_negative_int(text):
-    if not text.isdigit():
+    value = decimal_int(text)
+    if value is None:
         raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
-    return int(text)
+    return value
+
+
+def at_most(limit, parse=positive_int):
+    """`parse`, then a cap: an absurd value is an error at once, not a crash or a hang hours later."""
+    def parse_capped(text):
+        value = parse(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"must be at most {limit:,}, got {text!r}")
+        return value
+
+    return parse_capped
 
 
 def positive_float(text):
@@ -123,6 +149,8 @@ def image_size(text):
     value = positive_int(text)
     if value < 32:
         raise argparse.ArgumentTypeError(f"ResNet50 needs images of at least 32x32, got {value}")
+    if value > MAX_IMAGE_SIZE:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_IMAGE_SIZE} (ResNet50's ImageNet size), got {value}")
     return value
 
 
@@ -163,7 +191,8 @@ def add_transfer_parser(commands):
                               "imagenet (Keras' download and cache, needs the internet once), none (random), or a "
                               "Keras weights file (.h5 or .weights.h5) of ResNet50 without its top")
     options.add_argument("--image-size", type=image_size, default=defaults.image_size, metavar="PIXELS",
-                         help=f"the side the 28x28 images are resized to, at least 32 (default {defaults.image_size})")
+                         help=f"the side the 28x28 images are resized to, 32 to {MAX_IMAGE_SIZE} "
+                              f"(default {defaults.image_size})")
     options.add_argument("--source-classes", type=class_list, default=defaults.source_classes, metavar="CLASSES",
                          help="the pretraining task's labels (default 0-4)")
     options.add_argument("--target-classes", type=class_list, default=defaults.target_classes, metavar="CLASSES",
@@ -171,8 +200,8 @@ def add_transfer_parser(commands):
     options.add_argument("--pretrain-samples", type=positive_int, metavar="N",
                          help=f"source-task images to pretrain on (default {DEFAULT_SAMPLES['pretrain_samples']}, "
                               "or all there are where fewer)")
-    options.add_argument("--pretrain-epochs", type=positive_int, default=defaults.pretrain_epochs,
-                         help=f"(default {defaults.pretrain_epochs})")
+    options.add_argument("--pretrain-epochs", type=at_most(MAX_COUNT), default=defaults.pretrain_epochs,
+                         help=f"at most {MAX_COUNT:,} (default {defaults.pretrain_epochs})")
     options.add_argument("--save-pretrained", type=Path, metavar="FILE.weights.h5",
                          help="keep the pretrained base's weights in FILE (default: a temporary file); pass it "
                               "to --weights later to skip the pretraining")
@@ -180,28 +209,33 @@ def add_transfer_parser(commands):
                          help=f"labelled target-task images to train on (default {defaults.labels})")
     options.add_argument("--test-samples", type=positive_int, metavar="N",
                          help=f"test images per task (default {DEFAULT_SAMPLES['test_samples']}, or all there are)")
-    options.add_argument("--epochs", type=positive_int, default=defaults.epochs,
-                         help=f"epochs training the head on the frozen base (default {defaults.epochs})")
-    options.add_argument("--fine-tune-epochs", type=non_negative_int, default=defaults.fine_tune_epochs,
+    options.add_argument("--epochs", type=at_most(MAX_COUNT), default=defaults.epochs,
+                         help=f"epochs training the head on the frozen base, at most {MAX_COUNT:,} "
+                              f"(default {defaults.epochs})")
+    options.add_argument("--fine-tune-epochs", type=at_most(MAX_COUNT, non_negative_int),
+                         default=defaults.fine_tune_epochs,
                          help="then epochs with the top stages' convolutions unfrozen, batch norm still frozen "
                               f"(default {defaults.fine_tune_epochs}: no fine-tuning)")
     options.add_argument("--fine-tune-lr", type=positive_float, default=defaults.fine_tune_lr,
                          help=f"learning rate for fine-tuning (default {defaults.fine_tune_lr})")
     options.add_argument("--fine-tune-stages", type=stage_list, default=defaults.fine_tune_stages,
                          metavar="STAGES", help="the stages fine-tuning unfreezes (default conv5)")
-    options.add_argument("--scratch-epochs", type=positive_int, default=defaults.scratch_epochs,
-                         help=f"epochs training the whole network from random weights (default {defaults.scratch_epochs})")
-    options.add_argument("--batch-size", type=positive_int, default=defaults.batch_size,
-                         help=f"(default {defaults.batch_size})")
+    options.add_argument("--scratch-epochs", type=at_most(MAX_COUNT), default=defaults.scratch_epochs,
+                         help=f"epochs training the whole network from random weights, at most {MAX_COUNT:,} "
+                              f"(default {defaults.scratch_epochs})")
+    options.add_argument("--batch-size", type=at_most(MAX_COUNT), default=defaults.batch_size,
+                         help=f"at most {MAX_COUNT:,} (default {defaults.batch_size})")
     options.add_argument("--lr", type=positive_float, default=defaults.lr,
                          help=f"Adam learning rate for pretraining, the head and from scratch (default {defaults.lr})")
-    options.add_argument("--seed", type=non_negative_int, default=defaults.seed, help="(default 0)")
+    options.add_argument("--seed", type=at_most(MAX_SEED, non_negative_int), default=defaults.seed,
+                         help=f"0 to {MAX_SEED} (default 0)")
     options.add_argument("--only", choices=tuple(ONLY_CHOICES), help="run one implementation only")
 
 
 def build_parser():
     from compare.bench import DEFAULT_VARIANTS, VARIANTS
     from compare.code_view import MIN_SIDE_BY_SIDE_WIDTH
+    from compare.predict import add_convert_parser, add_predict_parser
 
     parser = Parser(
         prog="python -m compare",
@@ -214,14 +248,16 @@ def build_parser():
         epilog="Progress goes to stderr, the report to stdout (or --output). Op determinism is on: "
                "the same flags give the same numbers.")
     training = parser.add_argument_group("training (the same for both implementations)")
-    training.add_argument("--epochs", type=positive_int, default=3, help="passes over the data (default 3)")
-    training.add_argument("--batch-size", type=positive_int, default=128, help="mini-batch size (default 128)")
+    training.add_argument("--epochs", type=at_most(MAX_COUNT), default=3,
+                          help=f"passes over the data, at most {MAX_COUNT:,} (default 3)")
+    training.add_argument("--batch-size", type=positive_int, default=128,
+                          help="mini-batch size, at most the number of training images (default 128)")
     training.add_argument("--lr", type=positive_float, default=1e-3, help="Adam learning rate (default 0.001)")
-    training.add_argument("--seed", type=non_negative_int, default=0,
-                          help="seeds the initial weights and the shuffling (default 0)")
-    training.add_argument("--steps-per-execution", type=positive_int, metavar="N",
-                          help="mini-batches per graph call, for both implementations (default: each "
-                               "style's own: Keras 1, the raw loop a whole epoch)")
+    training.add_argument("--seed", type=at_most(MAX_SEED, non_negative_int), default=0,
+                          help=f"seeds the initial weights and the shuffling, 0 to {MAX_SEED} (default 0)")
+    training.add_argument("--steps-per-execution", type=at_most(MAX_COUNT), metavar="N",
+                          help=f"mini-batches per graph call, for both implementations, at most {MAX_COUNT:,} "
+                               "(default: each style's own: Keras 1, the raw loop a whole epoch)")
     training.add_argument("--only", choices=tuple(ONLY_CHOICES), help="run one implementation only")
     training.add_argument("--backends", type=backend_list, metavar="B1,B2,...",
                           help="run the Keras implementation once per Keras 3 backend (tensorflow, jax, "
@@ -246,6 +282,17 @@ def build_parser():
                             help="multiworker: how long a worker waits for its peers, and --workers for the "
                                  "workers to finish (default 600)")
     distribute.add_argument("--worker-report", type=Path, help=argparse.SUPPRESS)  # set by --workers
+    checkpoints = parser.add_argument_group("checkpoints")
+    checkpoints.add_argument("--checkpoint-dir", type=Path, metavar="DIR",
+                             help="save each implementation after every epoch in DIR/<implementation>-<model>, "
+                                  "each the way its style does it (Keras: BackupAndRestore; raw TF: "
+                                  "tf.train.Checkpoint), and take the batches in the raw loop's seeded order in "
+                                  "both styles. DIR must be new or empty. Ctrl-C or SIGTERM then stops after the "
+                                  "current epoch is saved (exit 130 or 143); a second Ctrl-C stops at once")
+    checkpoints.add_argument("--resume", action="store_true",
+                             help="go on from the checkpoints in --checkpoint-dir: the same final weights and "
+                                  "scores as a run never interrupted. The other flags must match the first run's, "
+                                  "except --epochs, which may grow")
     parser.add_argument("--lang", choices=LANGUAGES, default="en",
                         help="language of the table, the figures and the report: en (default) or pt, "
                              "the seed lecture's Portuguese")
@@ -257,12 +304,12 @@ def build_parser():
                         help="write one self-contained HTML page: the table, the curves, lines of code per "
                              "step, the concept map and both implementations side by side (scores the test "
                              "set after every epoch, like --plot)")
-    training.add_argument("--repeats", type=positive_int, default=1, metavar="N",
+    training.add_argument("--repeats", type=at_most(MAX_COUNT), default=1, metavar="N",
                           help="train each implementation N times, interleaved (keras, raw, keras, raw, ...), "
                                "and report the median timings and the median of the pairwise raw/Keras "
-                               "throughput ratios (default 1)")
+                               f"throughput ratios, N at most {MAX_COUNT:,} (default 1)")
 
-    commands = parser.add_subparsers(dest="command", title="commands", metavar="{bench,code,transfer}")
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="{bench,code,transfer,predict,convert}")
     bench = commands.add_parser(
         "bench", help="measure training speed against the machine's compute limit",
         parents=[data_options(), output_options("json (machine, results, compute limits, ratios: "
@@ -275,15 +322,18 @@ def build_parser():
         epilog="Variants: " + "; ".join(f"{name}: {description}" for name, (_, _, description) in VARIANTS.items()))
     measure = bench.add_argument_group("benchmark")
     measure.add_argument("--batch-sizes", type=positive_int_list, default=(128,), metavar="B1,B2,...",
-                         help="a row per batch size (default 128; for example 32,128,512)")
-    measure.add_argument("--repeats", type=positive_int, default=3, metavar="N",
-                         help="interleaved runs per variant and batch size (default 3)")
-    measure.add_argument("--epochs", type=epochs_for_bench, default=2,
-                         help="epochs per run, at least 2: the first is warm-up, the others steady (default 2)")
+                         help="a row per batch size, each at most the number of training images "
+                              "(default 128; for example 32,128,512)")
+    measure.add_argument("--repeats", type=at_most(MAX_COUNT), default=3, metavar="N",
+                         help=f"interleaved runs per variant and batch size, at most {MAX_COUNT:,} (default 3)")
+    measure.add_argument("--epochs", type=at_most(MAX_COUNT, epochs_for_bench), default=2,
+                         help=f"epochs per run, 2 to {MAX_COUNT:,}: the first is warm-up, the others steady "
+                              "(default 2)")
     measure.add_argument("--variants", type=variant_list(VARIANTS), default=DEFAULT_VARIANTS, metavar="V1,V2,...",
                          help=f"default {','.join(DEFAULT_VARIANTS)}; 'all' for every variant "
                               f"({', '.join(VARIANTS)}); torch needs PyTorch installed")
-    measure.add_argument("--seed", type=non_negative_int, default=0, help="the same for every run (default 0)")
+    measure.add_argument("--seed", type=at_most(MAX_SEED, non_negative_int), default=0,
+                         help=f"the same for every run, 0 to {MAX_SEED} (default 0)")
     measure.add_argument("--model", choices=MODEL_NAMES, default="cnn",
                          help="the network the variants train (default cnn; PyTorch always trains cnn)")
 
@@ -292,8 +342,8 @@ def build_parser():
         description="Print keras_impl/cnn.py and raw_tf_impl/cnn.py side by side, each step (define, compile, "
                     "train, evaluate) of one next to the same step of the other, read from the files "
                     f"themselves. Below {MIN_SIDE_BY_SIDE_WIDTH} columns the two are stacked; long lines wrap.")
-    code.add_argument("--width", type=positive_int, metavar="COLUMNS",
-                      help="the width to fit (default: the terminal's, else 120)")
+    code.add_argument("--width", type=at_most(MAX_WIDTH), metavar="COLUMNS",
+                      help=f"the width to fit, at most {MAX_WIDTH} (default: the terminal's, else 120)")
     code.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                       help="syntax colours: auto (default) colours a terminal only")
     code.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the headings: en or pt")
@@ -301,6 +351,8 @@ def build_parser():
                       help="which model's step 1 to show (the other steps are shared); distributed: the "
                            "seed's cnn under tf.distribute, every step from distributed.py")
     add_transfer_parser(commands)
+    add_predict_parser(commands)
+    add_convert_parser(commands)
     return parser
 
 
@@ -321,6 +373,7 @@ def compare(args, say, weights=None):
     import tensorflow as tf
 
     from compare.backends import run_on_backend
+    from compare.checkpointing import StopOnSignal, implementation_folder, prepare_folder
     from compare.distribute import KERAS_MULTIWORKER_BROKEN
     from compare.run import Config, median_of_runs, run
     from compare.stats import throughput_ratio
@@ -329,7 +382,8 @@ def compare(args, say, weights=None):
     dataset = load_and_describe(args, say)
     models = list(MODEL_NAMES) if args.model == "both" else [args.model]
     configs = {model: Config(args.epochs, args.batch_size, args.lr, args.seed, args.steps_per_execution, model=model,
-                             strategy=args.strategy, devices=args.devices, worker_timeout=args.worker_timeout)
+                             strategy=args.strategy, devices=args.devices, worker_timeout=args.worker_timeout,
+                             checkpoint_dir=args.checkpoint_dir and str(args.checkpoint_dir))
                for model in models}
     implementations = [ONLY_CHOICES[args.only]] if args.only else list(ONLY_CHOICES.values())
     keras_progress = 1 if sys.stderr.isatty() else 2  # Keras' bar on a terminal, else a line per epoch
@@ -338,17 +392,26 @@ def compare(args, say, weights=None):
     keras_backends = args.backends or (None,)  # None: Keras in this process, on TensorFlow
     runs = {(model, implementation, backend): [] for model in models for implementation in implementations
             for backend in (keras_backends if implementation == "keras" else (None,))}
-    for repeat in range(args.repeats):
-        for model, implementation, backend in runs:  # interleaved, so machine drift hits all alike
-            which_run = f" (run {repeat + 1} of {args.repeats})" if args.repeats > 1 else ""
-            say(f"Training {implementation}{f' on {backend}' if backend else ''}, {model}{which_run} ...")
-            if implementation == "keras" and args.strategy == "multiworker":
-                result = {"implementation": "keras", "model": model, "unavailable": KERAS_MULTIWORKER_BROKEN}
-            elif backend:
-                result = run_on_backend(backend, args, configs[model], curves)
-            else:
-                result = run(implementation, dataset, configs[model], verbose[implementation], curves, weights)
-            runs[model, implementation, backend].append(result)
+    stopper = StopOnSignal(say)
+    if args.checkpoint_dir:
+        prepare_folder(args.checkpoint_dir, args.resume, {
+            "dataset": dataset.name, "train_samples": len(dataset.x_train), "batch_size": args.batch_size,
+            "lr": args.lr, "seed": args.seed, "model": args.model})
+    with stopper if args.checkpoint_dir else contextlib.nullcontext():
+        for repeat in range(args.repeats):
+            for model, implementation, backend in runs:  # interleaved, so machine drift hits all alike
+                which_run = f" (run {repeat + 1} of {args.repeats})" if args.repeats > 1 else ""
+                say(f"Training {implementation}{f' on {backend}' if backend else ''}, {model}{which_run} ...")
+                if implementation == "keras" and args.strategy == "multiworker":
+                    result = {"implementation": "keras", "model": model, "unavailable": KERAS_MULTIWORKER_BROKEN}
+                elif backend:
+                    result = run_on_backend(backend, args, configs[model], curves)
+                else:
+                    folder = args.checkpoint_dir and implementation_folder(args.checkpoint_dir, implementation, model)
+                    callbacks = [stopper.training(implementation, folder, args.epochs)] if folder else []
+                    result = run(implementation, dataset, configs[model], verbose[implementation], curves, weights,
+                                 callbacks)
+                runs[model, implementation, backend].append(result)
     report = {
         "dataset": {"name": dataset.name, "source": dataset.source,
                     "train_size": len(dataset.x_train), "test_size": len(dataset.x_test)},
@@ -374,6 +437,11 @@ def load_and_describe(args, say):
     from compare.data import load_dataset
 
     dataset = load_dataset(args.dataset, args.data_dir).subset(args.train_samples, args.test_samples)
+    bench = args.command == "bench"
+    for batch_size in args.batch_sizes if bench else [args.batch_size]:  # a batch beyond the set: a typo
+        if batch_size > len(dataset.x_train):  # (and bench would time a smaller batch than it reports)
+            raise CompareError(f"--batch-size{'s' if bench else ''} {batch_size} is larger than the "
+                               f"{len(dataset.x_train)} training images")
     say(f"Dataset: {dataset.name} from {dataset.source} "
         f"({len(dataset.x_train)} train / {len(dataset.x_test)} test images)")
     return dataset
@@ -457,6 +525,16 @@ def check_strategy_flags(args):
         read_tf_config()  # a bad TF_CONFIG fails here, before any work
 
 
+def check_checkpoint_flags(args):
+    if args.resume and not args.checkpoint_dir:
+        raise CompareError("--resume needs --checkpoint-dir, the folder to resume from")
+    if args.checkpoint_dir:
+        for flag, value in (("strategy", args.strategy != "none"), ("backends", args.backends),
+                            ("repeats", args.repeats > 1)):
+            if value:
+                raise CompareError(f"--checkpoint-dir does not combine with --{flag}")
+
+
 def worker_argv(argv):
     """This command's arguments for a worker process: the same, less --workers N."""
     arguments, skip = [], False
@@ -487,6 +565,7 @@ def main(argv=None):
                 check_writable(getattr(args, flag), f"--{flag.replace('_', '-')}")
         if args.command is None:
             check_strategy_flags(args)
+            check_checkpoint_flags(args)
         if args.command == "code":
             text = show_code(args)
         elif args.command == "bench":  # the workers load TensorFlow, not this process
@@ -495,6 +574,12 @@ def main(argv=None):
             load_tensorflow_quietly()
             with contextlib.redirect_stdout(sys.stderr):
                 text = render_transfer(run_transfer(args, say), args.format)
+        elif args.command in ("predict", "convert"):
+            from compare.predict import run_convert, run_predict
+
+            load_tensorflow_quietly()
+            with contextlib.redirect_stdout(sys.stderr):  # Keras' messages never mix with the table
+                text = (run_predict if args.command == "predict" else run_convert)(args, say)
         elif args.workers:  # this process only watches: the workers train
             from compare.distribute import merge_worker_reports, run_local_workers
 
@@ -520,7 +605,7 @@ def main(argv=None):
             sys.stdout.write(text)
     except (CompareError, OSError) as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
-        return 1
+        return getattr(error, "exit_code", 1)
     except KeyboardInterrupt:
         print(f"{parser.prog}: interrupted", file=sys.stderr)
         return 130

@@ -38,7 +38,7 @@ CONCEPTS = [
     {"keras": "model.fit(",
      "hides": {"en": "epochs x shuffled mini-batches, the GradientTape, the optimizer step, tracing into a graph",
                "pt": "épocas x mini-lotes embaralhados, o GradientTape, o passo do otimizador, o grafo"},
-     "raw": ["for epoch in range(epochs):", "shuffler.permutation(len(x_train))", "with tf.GradientTape() as tape:",
+     "raw": ["for epoch in range(initial_epoch, epochs):", "shuffler.permutation(len(x_train))", "with tf.GradientTape() as tape:",
              "for start in tf.range(0, tf.size(indices), batch_size):"]},
     {"keras": "model.evaluate(",
      "hides": {"en": "a loop over the test batches with no gradients, mean loss and accuracy",

@@ -17,7 +17,7 @@ MEASURED_ROWS = [  # (words key, how to read it from a result, how to print it)
     *[(("loc", step), lambda r, step=step: r["loc"][step], str) for step in STEPS],
     ("loc_total", lambda r: r["loc"]["total"], str),
     ("params", lambda r: r["params"], "{:,}".format),
-    ("first_epoch", lambda r: r["first_epoch_seconds"], "{:.2f}".format),
+    ("first_epoch", lambda r: r["first_epoch_seconds"], optional("{:.2f}")),
     ("trace", lambda r: r["trace_seconds"], optional("{:.2f}")),
     ("steady", lambda r: r["steady_samples_per_second"], optional("{:,.0f}")),
     ("train_time", lambda r: r["train_seconds"], "{:.2f}".format),
@@ -68,6 +68,11 @@ def summary(report):
         lines.append(f"Strategy {config['strategy']}: {config['replicas']} replicas in sync" + (
             f"; {workers['count']} local workers, final weights identical across them: "
             f"{workers['identical_weights']} (max difference {workers['max_weight_difference']})" if workers else ""))
+    if config.get("checkpoint_dir"):
+        lines.append(f"Checkpoints in {config['checkpoint_dir']}: " + ", ".join(
+            f"{table_headers([result])[1]} " + {0: "started afresh", "all": "had no epoch left to train"}.get(
+                result.get("resumed_after_epoch"), f"went on after epoch {result.get('resumed_after_epoch')}")
+            for result in report["results"]))
     lines += [f"{table_headers([result])[1]}: not run: {result['unavailable']}"
               for result in report["results"] if "unavailable" in result]
     ratio = report.get("raw_over_keras_steady_throughput")

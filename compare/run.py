@@ -4,15 +4,20 @@ import dataclasses
 import math
 import statistics
 import time
+from pathlib import Path
 
+import keras
 import numpy as np
 
 import keras_impl
+import keras_impl.checkpoints
 import keras_impl.cnn_bn_dropout
 import keras_impl.distributed
 import raw_tf_impl
+import raw_tf_impl.checkpoints
 import raw_tf_impl.cnn_bn_dropout
 import raw_tf_impl.distributed
+from compare.checkpointing import implementation_folder
 from compare.errors import CompareError
 from compare.loc import DISTRIBUTED_FILES, IMPLEMENTATION_FILES, VARIANT_FILES, count_lines, lines_per_step
 from compare.timing import EpochTimer
@@ -30,6 +35,7 @@ class Config:
     strategy: str = "none"  # or "mirrored", "multiworker" (see compare/distribute.py)
     devices: int | None = None  # mirrored: replicas (default: every GPU, else 2 logical CPU devices)
     worker_timeout: int = 600  # multiworker: seconds a worker waits for its peers
+    checkpoint_dir: str | None = None  # save after every epoch into, and go on from, <dir>/<implementation>-<model>
 
 
 class TrainingDiverged(CompareError):
@@ -40,12 +46,36 @@ def parameter_count(variables):
     return int(sum(np.prod(variable.shape) for variable in variables))
 
 
+class TrainingWatch(keras.callbacks.Callback):
+    """Notes the epochs trained (a resumed run starts past 0) and where a Keras loss first becomes NaN or
+    infinite; TerminateOnNaN, after it, then stops fit. (The raw loop says where in its FloatingPointError.)"""
+
+    def __init__(self):
+        super().__init__()
+        self.epoch, self.where, self.epochs_done = 0, None, []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs_done.append(epoch + 1)
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = float(logs["loss"])
+        if self.where is None and not math.isfinite(loss):
+            self.where = f"the loss became {loss} in epoch {self.epoch + 1}, step {batch + 1}"
+
+
+def diverged(implementation, where, lr):
+    return TrainingDiverged(f"{implementation} training diverged: {where} (--lr {lr}); try a lower --lr")
+
+
 def check_finite(implementation, history, test_loss, lr):
-    for epoch, loss in enumerate(history["loss"] + [test_loss]):
+    losses = history.get("loss", [])  # empty where a resumed run had no epoch left
+    for epoch, loss in enumerate(losses + [test_loss]):
         if not math.isfinite(loss):
-            when = f"epoch {epoch + 1}" if epoch < len(history["loss"]) else "evaluation"
-            raise TrainingDiverged(f"{implementation} training diverged: the loss became {loss} in {when} "
-                                   f"(--lr {lr}); try a lower --lr")
+            when = f"epoch {epoch + 1}" if epoch < len(losses) else "evaluation"
+            raise diverged(implementation, f"the loss became {loss} in {when}", lr)
 
 
 MODELS = {  # each variant's step 1; compile, train and evaluate are cnn.py's for both models
@@ -60,18 +90,23 @@ def build(implementation, config):
     steps_per_execution: Keras 1, raw TF a whole epoch."""
     if config.strategy != "none":
         return build_distributed(implementation, config)
+    checkpoints = {"checkpoint_dir": implementation_folder(Path(config.checkpoint_dir), implementation, config.model)
+                   } if config.checkpoint_dir else {}
     if implementation == "keras":
         model = MODELS["keras"][config.model](config.seed)
         keras_impl.compile_model(model, config.lr, steps_per_execution=config.steps_per_execution or 1,
                                  jit_compile=config.jit_compile)
+        train = keras_impl.checkpoints.train if checkpoints else keras_impl.train
+        options = {"seed": config.seed, **checkpoints} if checkpoints else {}  # fit's own shuffle needs no seed
         return (model, model.trainable_weights,
-                lambda x, y, **options: keras_impl.train(model, x, y, **options),
+                lambda x, y, **run_options: train(model, x, y, **options, **run_options),
                 lambda x, y: keras_impl.evaluate(model, x, y, config.batch_size))
     model = MODELS["raw_tf"][config.model](config.seed)
     optimizer = raw_tf_impl.compile_model(model, config.lr)
+    train = raw_tf_impl.checkpoints.train if checkpoints else raw_tf_impl.train
     return (model, model.trainable_variables,
-            lambda x, y, **options: raw_tf_impl.train(model, optimizer, x, y, seed=config.seed,
-                                                      steps_per_execution=config.steps_per_execution, **options),
+            lambda x, y, **options: train(model, optimizer, x, y, seed=config.seed,
+                                          steps_per_execution=config.steps_per_execution, **checkpoints, **options),
             lambda x, y: raw_tf_impl.evaluate(model, x, y, config.batch_size))
 
 
@@ -108,15 +143,23 @@ def model_lines(implementation, model, strategy="none"):
     return {**lines, "define": variant["define"], "total": lines["total"] + sum(variant.values())}
 
 
-def run(implementation, dataset, config, verbose=1, curves=False, weights=None):
+def run(implementation, dataset, config, verbose=1, curves=False, weights=None, callbacks=()):
     """Build, compile, train and evaluate one implementation; return its measured results.
     With `curves`, the test set is also scored after every epoch (and the epochs take longer).
-    A dict passed as `weights` receives the final values of the trainable variables."""
+    A dict passed as `weights` receives the final values of the trainable variables; `callbacks`
+    get each epoch's end, after the checkpoint is saved."""
     _, variables, train, evaluate = build(implementation, config)
-    timer = EpochTimer(len(dataset.x_train), config.batch_size)
+    timer, watch = EpochTimer(len(dataset.x_train), config.batch_size), TrainingWatch()
     validation = {"validation_data": (dataset.x_test, dataset.y_test)} if curves else {}
-    history = train(dataset.x_train, dataset.y_train, epochs=config.epochs, batch_size=config.batch_size,
-                    verbose=verbose, callbacks=[timer], **validation)
+    try:
+        history = train(dataset.x_train, dataset.y_train, epochs=config.epochs, batch_size=config.batch_size,
+                        verbose=verbose, callbacks=[timer, watch, *callbacks], **validation)
+    except FloatingPointError as error:  # the raw loop's check
+        raise diverged(implementation, error, config.lr) from None
+    except RuntimeError:  # Keras' TerminateOnNaN(raise_error=True), after the watch noted where
+        if watch.where is None:
+            raise
+        raise diverged(implementation, watch.where, config.lr) from None
     train_seconds = time.perf_counter() - timer.start
     scores = evaluate(dataset.x_test, dataset.y_test)
     history = {name: [float(value) for value in values] for name, values in history.items()}
@@ -136,6 +179,8 @@ def run(implementation, dataset, config, verbose=1, curves=False, weights=None):
         "test_loss": float(scores["loss"]),
         "test_accuracy": float(scores["accuracy"]),
         "history": history,
+        **({"resumed_after_epoch": watch.epochs_done[0] - 1 if watch.epochs_done else "all"}
+           if config.checkpoint_dir else {}),
     }
 
 

@@ -29,8 +29,8 @@ class EpochTimer(keras.callbacks.Callback):
         self.epoch_ends.append(time.perf_counter())
 
     @property
-    def first_epoch_seconds(self):
-        return self.epoch_ends[0] - self.start
+    def first_epoch_seconds(self):  # None when no epoch ran (a resumed run that was already done)
+        return self.epoch_ends[0] - self.start if self.epoch_ends else None
 
     @property
     def steady_samples_per_second(self):

@@ -38,10 +38,12 @@ def compile_model(model, learning_rate=1e-3, steps_per_execution=1, jit_compile=
 # Step 3: train -----------------------------------------------------------------
 def train(model, x_train, y_train, epochs, batch_size, shuffle=True, validation_data=None,
           verbose=1, callbacks=()):
-    """`fit` runs the whole loop; returns the per-epoch history."""
+    """`fit` runs the whole loop; returns the per-epoch history. TerminateOnNaN raises at the first
+    NaN or infinite loss (fit alone would go on training on NaN weights)."""
     history = model.fit(
         x_train, y_train, batch_size=batch_size, epochs=epochs, shuffle=shuffle,
-        validation_data=validation_data, verbose=verbose, callbacks=list(callbacks),
+        validation_data=validation_data, verbose=verbose,
+        callbacks=[*callbacks, keras.callbacks.TerminateOnNaN(raise_error=True)],
     )
     return history.history  # {"loss": [...], "accuracy": [...]}, and "val_..." with validation_data
 

@@ -101,7 +101,7 @@ def train_step(model, optimizer, images, labels):
 def train_batches(model, optimizer, images, labels, indices, batch_size):
     """The mini-batches of `indices`, in order, in one graph call: AutoGraph turns the loop over
     tf.range into a tf.while_loop, so Python does not run once per batch.
-    Returns the summed loss and the number of right answers."""
+    Returns the summed loss and the number of right answers; stops early at a NaN or infinite loss."""
     loss_sum, correct = tf.constant(0.0), tf.constant(0.0)
     for start in tf.range(0, tf.size(indices), batch_size):
         batch_indices = indices[start:start + batch_size]               # (B,)
@@ -109,25 +109,32 @@ def train_batches(model, optimizer, images, labels, indices, batch_size):
             model, optimizer, tf.gather(images, batch_indices), tf.gather(labels, batch_indices))
         loss_sum += batch_loss * tf.cast(tf.size(batch_indices), tf.float32)
         correct += batch_correct
+        if not tf.math.is_finite(batch_loss):  # diverged: stop at this batch, as Keras' TerminateOnNaN does
+            break
     return loss_sum, correct
 
 
 def train(model, optimizer, x_train, y_train, epochs, batch_size, shuffle=True, seed=0,
-          steps_per_execution=None, validation_data=None, verbose=1, callbacks=()):
+          steps_per_execution=None, validation_data=None, verbose=1, callbacks=(), initial_epoch=0):
     """The loop `fit` hides: epochs x shuffled mini-batches, running loss and accuracy.
-    Each graph call runs `steps_per_execution` batches; None (the default) runs a whole epoch."""
+    Each graph call runs `steps_per_execution` batches; None (the default) runs a whole epoch.
+    `seed` may also be a numpy Generator (checkpoints.py passes the one it restored)."""
     images, labels = tf.constant(x_train), tf.constant(y_train)  # copied to TF once
-    shuffler = np.random.default_rng(seed)
+    shuffler = np.random.default_rng(seed)  # a Generator passes through unchanged
     samples_per_call = batch_size * (steps_per_execution or math.ceil(len(x_train) / batch_size))
     history = {}  # name -> one value per epoch, like fit's History
-    for epoch in range(epochs):
+    for epoch in range(initial_epoch, epochs):
         order = shuffler.permutation(len(x_train)) if shuffle else np.arange(len(x_train))
         loss_sum, correct = 0.0, 0.0  # running sums stay tensors: no host sync per call
+        first_step = int(optimizer.iterations)
         for start in range(0, len(order), samples_per_call):
             for callback in callbacks:
                 callback.on_train_batch_begin(start // batch_size)
             call_loss_sum, call_correct = train_batches(
                 model, optimizer, images, labels, order[start:start + samples_per_call], batch_size)
+            if not tf.math.is_finite(call_loss_sum):  # the check TerminateOnNaN makes for Keras
+                step = int(optimizer.iterations) - first_step
+                raise FloatingPointError(f"the loss became {float(call_loss_sum)} in epoch {epoch + 1}, step {step}")
             loss_sum += call_loss_sum
             correct += call_correct
         logs = {"loss": float(loss_sum) / len(order), "accuracy": float(correct) / len(order)}
