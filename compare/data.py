@@ -115,9 +115,16 @@ def load_npz(path):
             missing = [key for key in SPLITS if key not in archive.files]
             if missing:
                 raise DataError(f"{path}: missing arrays {', '.join(missing)} (needs {', '.join(SPLITS)})")
-            return {key: archive[key] for key in SPLITS}
-    except (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile) as error:
+            arrays = {key: archive[key] for key in SPLITS}
+    # NotImplementedError: an unknown compression method; RuntimeError: an encrypted member;
+    # MemoryError, OverflowError: an .npy header declaring an absurd shape
+    except (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile, NotImplementedError, RuntimeError,
+            MemoryError, OverflowError) as error:
         raise DataError(f"{path}: not a readable .npz file ({error})") from None
+    for key, array in arrays.items():
+        if not isinstance(array, np.ndarray):  # a zip member without the .npy header comes back as bytes
+            raise DataError(f"{path}: {key} is not a NumPy array (no .npy header)")
+    return arrays
 
 
 # Checking and normalising --------------------------------------------------------
@@ -152,7 +159,7 @@ def normalise_images(images, where):
 
 
 def check_labels(labels, where):
-    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+    if labels.ndim != 1 or labels.dtype.kind not in "iu":  # signed or unsigned: NumPy counts timedelta64 in too
         raise DataError(f"{where}: labels must be a 1-D integer array, found {labels.dtype} shape {labels.shape}")
     if labels.size and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
         raise DataError(f"{where}: labels must be in 0..{NUM_CLASSES - 1}, found {labels.min()}..{labels.max()}")

@@ -1,0 +1,127 @@
+"""Cross-loading weights between the two styles, by an explicit mapping; `python -m compare convert`.
+
+The implementations never import each other: this module knows both. Each Keras weight maps to
+one raw variable of exactly the same shape. Nothing is transposed: Keras' Flatten orders
+(height, width, channels) as tf.reshape does. A model that does not map is refused in one line.
+"""
+
+import functools
+from pathlib import Path
+
+import keras_impl
+import keras_impl.cnn_bn_dropout
+import raw_tf_impl
+import raw_tf_impl.cnn_bn_dropout
+from compare.errors import CompareError
+from compare.predict import export_module, load_classifier, refuse_to_overwrite
+
+KERAS_LAYERS = {  # each model's Keras layers, with what the weights' shapes do not pin down
+    "cnn": ("Conv2D(relu)", "MaxPooling2D", "Flatten", "Dense(softmax)"),
+    "cnn_bn_dropout": ("Conv2D(linear)", "BatchNormalization(epsilon=0.001)", "ReLU", "MaxPooling2D", "Flatten",
+                       "Dropout", "Dense(softmax)"),  # epsilon: the raw BatchNorm's
+}
+WEIGHT_MAPS = {  # (Keras layer index, its weight) <-> the raw model's variable
+    "cnn": [((0, "kernel"), "conv_kernel"), ((0, "bias"), "conv_bias"),
+            ((3, "kernel"), "dense_kernel"), ((3, "bias"), "dense_bias")],
+    "cnn_bn_dropout": [((0, "kernel"), "conv_kernel"),
+                       ((1, "gamma"), "batch_norm.gamma"), ((1, "beta"), "batch_norm.beta"),
+                       ((1, "moving_mean"), "batch_norm.moving_mean"),
+                       ((1, "moving_variance"), "batch_norm.moving_variance"),
+                       ((6, "kernel"), "dense_kernel"), ((6, "bias"), "dense_bias")],
+}
+BUILDERS = {  # (Keras build_model, raw build_model); dropout keeps its default rate, used in training only
+    "cnn": (keras_impl.build_model, raw_tf_impl.build_model),
+    "cnn_bn_dropout": (keras_impl.cnn_bn_dropout.build_model, raw_tf_impl.cnn_bn_dropout.build_model),
+}
+
+
+class WeightMappingError(CompareError):
+    """Weights that do not map one to one onto the other style's model."""
+
+
+def layer_signature(layer):
+    """The class, with the activation and batch norm's epsilon: 'Conv2D(relu)'."""
+    config = layer.get_config()
+    details = [str(config["activation"])] if "activation" in config else []
+    details += [f"epsilon={config['epsilon']}"] if "epsilon" in config else []
+    return type(layer).__name__ + (f"({', '.join(details)})" if details else "")
+
+
+def keras_model_name(keras_model, where):
+    """'cnn' or 'cnn_bn_dropout', from the layers."""
+    found = tuple(layer_signature(layer) for layer in keras_model.layers)
+    for name, layers in KERAS_LAYERS.items():
+        if found == layers:
+            return name
+    raise WeightMappingError(f"{where}: layers {', '.join(found)} are neither the seed's cnn nor cnn_bn_dropout")
+
+
+def raw_variable(raw_model, path):
+    """`raw_model.batch_norm.gamma` for 'batch_norm.gamma'; None where there is none."""
+    return functools.reduce(lambda module, name: getattr(module, name, None), path.split("."), raw_model)
+
+
+def raw_model_name(raw_model, where):
+    """'cnn' or 'cnn_bn_dropout', from the variables: only cnn has conv_bias, only the other batch_norm."""
+    for name, weight_map in WEIGHT_MAPS.items():
+        if all(raw_variable(raw_model, path) is not None for _, path in weight_map):
+            return name
+    expected = " or ".join(", ".join(path for _, path in weight_map) for weight_map in WEIGHT_MAPS.values())
+    raise WeightMappingError(f"{where}: neither the raw cnn nor cnn_bn_dropout (expected the variables {expected})")
+
+
+def weight_pairs(model_name, keras_model, raw_model):
+    """(Keras name, Keras variable, raw name, raw variable) for every weight of `model_name`."""
+    return [(f"layers[{index}].{weight}", getattr(keras_model.layers[index], weight), path,
+             raw_variable(raw_model, path)) for (index, weight), path in WEIGHT_MAPS[model_name]]
+
+
+def copy_weights(model_name, keras_model, raw_model, to, where):
+    """Assign each weight of one model to its twin in the other (`to`: 'keras' or 'raw_tf')."""
+    for keras_name, keras_variable, raw_name, raw_var in weight_pairs(model_name, keras_model, raw_model):
+        if tuple(keras_variable.shape) != tuple(raw_var.shape):
+            raise WeightMappingError(f"{where}: {keras_name} is shaped {tuple(keras_variable.shape)} "
+                                     f"but {raw_name} {tuple(raw_var.shape)}")
+        source, target = (keras_variable, raw_var) if to == "raw_tf" else (raw_var, keras_variable)
+        target.assign(source.numpy())  # a copy: the two models share nothing
+
+
+def keras_to_raw(keras_model, where="the Keras model"):
+    """A new raw model holding `keras_model`'s weights."""
+    model_name = keras_model_name(keras_model, where)
+    raw_model = BUILDERS[model_name][1](input_shape=tuple(keras_model.input_shape[1:]),
+                                        num_classes=keras_model.layers[-1].units)
+    copy_weights(model_name, keras_model, raw_model, "raw_tf", where)
+    return raw_model
+
+
+def raw_to_keras(raw_model, input_shape=(28, 28, 1), where="the raw model"):
+    """A new Keras model holding `raw_model`'s weights (a live raw model or a loaded SavedModel);
+    `input_shape` is the one it was built for. The Keras model is not compiled."""
+    model_name = raw_model_name(raw_model, where)
+    keras_model = BUILDERS[model_name][0](input_shape=tuple(input_shape),
+                                          num_classes=raw_variable(raw_model, "dense_bias").shape[0])
+    copy_weights(model_name, keras_model, raw_model, "keras", where)
+    return keras_model
+
+
+def convert(source, to, destination):
+    """Load `source` (a .keras file or a SavedModel folder), copy its weights into a new model of the
+    other style (`to`: 'keras' or 'raw_tf') and save that at `destination`; returns the mapping used."""
+    destination = Path(destination)
+    refuse_to_overwrite(destination, "--output")
+    if to == "keras" and destination.suffix != ".keras":
+        raise CompareError(f"--output {destination}: a Keras model file's name must end in .keras")
+    classifier = load_classifier(source)
+    if classifier.implementation == to:
+        raise CompareError(f"{source} is already a {to} model")
+    if to == "raw_tf":
+        keras_model, raw_model = classifier.model, keras_to_raw(classifier.model, str(source))
+        export_module("raw_tf").save(raw_model, destination, classifier.input_shape)
+    else:
+        raw_model, keras_model = classifier.model, raw_to_keras(classifier.model, classifier.input_shape, str(source))
+        export_module("keras").save(keras_model, destination)
+    model_name = keras_model_name(keras_model, str(source))
+    weights = [{"keras": keras_name, "raw_tf": raw_name, "shape": list(keras_variable.shape)}
+               for keras_name, keras_variable, raw_name, _ in weight_pairs(model_name, keras_model, raw_model)]
+    return {"source": str(source), "destination": str(destination), "model": model_name, "weights": weights}
