@@ -282,7 +282,7 @@ def build_parser():
                             help="multiworker: how long a worker waits for its peers, and --workers for the "
                                  "workers to finish (default 600)")
     distribute.add_argument("--worker-report", type=Path, help=argparse.SUPPRESS)  # set by --workers
-    checkpoints = parser.add_argument_group("checkpoints")
+    checkpoints = parser.add_argument_group("checkpoints and export")
     checkpoints.add_argument("--checkpoint-dir", type=Path, metavar="DIR",
                              help="save each implementation after every epoch in DIR/<implementation>-<model>, "
                                   "each the way its style does it (Keras: BackupAndRestore; raw TF: "
@@ -293,6 +293,11 @@ def build_parser():
                              help="go on from the checkpoints in --checkpoint-dir: the same final weights and "
                                   "scores as a run never interrupted. The other flags must match the first run's, "
                                   "except --epochs, which may grow")
+    checkpoints.add_argument("--export", type=Path, metavar="DIR",
+                             help="after training, save each trained model in DIR (created if missing) as its "
+                                  "style does: keras_<model>.keras (model.save) and raw_tf_<model>/ (a SavedModel "
+                                  "with a serving signature); `python -m compare predict` reads either. Existing "
+                                  "files there are never overwritten")
     parser.add_argument("--lang", choices=LANGUAGES, default="en",
                         help="language of the table, the figures and the report: en (default) or pt, "
                              "the seed lecture's Portuguese")
@@ -410,7 +415,7 @@ def compare(args, say, weights=None):
                     folder = args.checkpoint_dir and implementation_folder(args.checkpoint_dir, implementation, model)
                     callbacks = [stopper.training(implementation, folder, args.epochs)] if folder else []
                     result = run(implementation, dataset, configs[model], verbose[implementation], curves, weights,
-                                 callbacks)
+                                 callbacks, args.export)
                 runs[model, implementation, backend].append(result)
     report = {
         "dataset": {"name": dataset.name, "source": dataset.source,
@@ -525,14 +530,20 @@ def check_strategy_flags(args):
         read_tf_config()  # a bad TF_CONFIG fails here, before any work
 
 
-def check_checkpoint_flags(args):
+def check_saving_flags(args):
+    """--checkpoint-dir, --resume and --export: what they combine with, and no file to overwrite."""
     if args.resume and not args.checkpoint_dir:
         raise CompareError("--resume needs --checkpoint-dir, the folder to resume from")
-    if args.checkpoint_dir:
-        for flag, value in (("strategy", args.strategy != "none"), ("backends", args.backends),
-                            ("repeats", args.repeats > 1)):
-            if value:
-                raise CompareError(f"--checkpoint-dir does not combine with --{flag}")
+    for flag in ("checkpoint_dir", "export"):
+        for other, value in (("strategy", args.strategy != "none"), ("backends", args.backends),
+                             ("repeats", args.repeats > 1)):
+            if getattr(args, flag) and value:
+                raise CompareError(f"--{flag.replace('_', '-')} does not combine with --{other}")
+    if args.export:
+        from compare.predict import check_export
+
+        check_export(args.export, [ONLY_CHOICES[args.only]] if args.only else ONLY_CHOICES.values(),
+                     list(MODEL_NAMES) if args.model == "both" else [args.model])
 
 
 def worker_argv(argv):
@@ -565,7 +576,7 @@ def main(argv=None):
                 check_writable(getattr(args, flag), f"--{flag.replace('_', '-')}")
         if args.command is None:
             check_strategy_flags(args)
-            check_checkpoint_flags(args)
+            check_saving_flags(args)
         if args.command == "code":
             text = show_code(args)
         elif args.command == "bench":  # the workers load TensorFlow, not this process

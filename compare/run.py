@@ -143,12 +143,13 @@ def model_lines(implementation, model, strategy="none"):
     return {**lines, "define": variant["define"], "total": lines["total"] + sum(variant.values())}
 
 
-def run(implementation, dataset, config, verbose=1, curves=False, weights=None, callbacks=()):
+def run(implementation, dataset, config, verbose=1, curves=False, weights=None, callbacks=(), export_dir=None):
     """Build, compile, train and evaluate one implementation; return its measured results.
     With `curves`, the test set is also scored after every epoch (and the epochs take longer).
     A dict passed as `weights` receives the final values of the trainable variables; `callbacks`
-    get each epoch's end, after the checkpoint is saved."""
-    _, variables, train, evaluate = build(implementation, config)
+    get each epoch's end, after the checkpoint is saved. With `export_dir`, the trained model is
+    saved there as its style does (compare/predict.py)."""
+    model, variables, train, evaluate = build(implementation, config)
     timer, watch = EpochTimer(len(dataset.x_train), config.batch_size), TrainingWatch()
     validation = {"validation_data": (dataset.x_test, dataset.y_test)} if curves else {}
     try:
@@ -164,6 +165,12 @@ def run(implementation, dataset, config, verbose=1, curves=False, weights=None, 
     scores = evaluate(dataset.x_test, dataset.y_test)
     history = {name: [float(value) for value in values] for name, values in history.items()}
     check_finite(implementation, history, scores["loss"], config.lr)
+    exported = {}
+    if export_dir:
+        from compare.predict import export_model
+
+        exported = {"exported_to": str(export_model(implementation, model, export_dir, config.model,
+                                                    dataset.x_train.shape[1:]))}
     if weights is not None:
         weights.update({f"{implementation}/{index}": variable.numpy()
                         for index, variable in enumerate(variables)})
@@ -179,6 +186,7 @@ def run(implementation, dataset, config, verbose=1, curves=False, weights=None, 
         "test_loss": float(scores["loss"]),
         "test_accuracy": float(scores["accuracy"]),
         "history": history,
+        **exported,
         **({"resumed_after_epoch": watch.epochs_done[0] - 1 if watch.epochs_done else "all"}
            if config.checkpoint_dir else {}),
     }

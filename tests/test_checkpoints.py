@@ -1,0 +1,145 @@
+"""Checkpoints, resume, divergence and --export: nothing lost, nothing confusing.
+
+The central claim: a run interrupted (Ctrl-C, SIGTERM) and resumed ends bit for bit where a run
+never interrupted ends, in both styles, because each checkpoint holds everything the next epoch
+reads: weights, Adam's moments and step, the epoch, and the data order.
+"""
+
+import json
+import signal
+
+import numpy as np
+import pytest
+
+import keras_impl
+import keras_impl.checkpoints
+import raw_tf_impl
+import raw_tf_impl.checkpoints
+from compare.checkpointing import StopOnSignal
+from compare.cli import main
+from compare.resume_check import resume_check
+from compare.run import Config, TrainingDiverged, run
+from tests.conftest import keras_and_raw_pair
+
+BATCH = 64
+SMALL = ["--dataset", "digits", "--train-samples", "256", "--test-samples", "128", "--batch-size", "64", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def images(digits):
+    return digits.x_train[:650], digits.y_train[:650]  # 11 batches, the last one short
+
+
+def fresh_models():
+    """Models with other random weights: a resumed run must overwrite all of them from the checkpoint."""
+    keras_model = keras_impl.compile_model(keras_impl.build_model(seed=7))
+    raw_model = raw_tf_impl.build_model(seed=7)
+    return keras_model, raw_model, raw_tf_impl.compile_model(raw_model)
+
+
+def train_both(models, images, epochs, folder):
+    keras_model, raw_model, optimizer = models
+    keras_history = keras_impl.checkpoints.train(keras_model, *images, epochs, BATCH, folder / "keras", verbose=0)
+    raw_history = raw_tf_impl.checkpoints.train(raw_model, optimizer, *images, epochs, BATCH, folder / "raw", verbose=0)
+    return keras_history, raw_history
+
+
+def test_resumed_training_is_bit_identical_in_both_styles(images, tmp_path):
+    """2 epochs, then new model objects resume from the checkpoints to 4: every weight, Adam's step
+    and the last two epochs' losses equal those of 4 epochs in one go, exactly."""
+    straight = keras_and_raw_pair()
+    straight_histories = train_both(straight, images, 4, tmp_path / "straight")
+    train_both(keras_and_raw_pair(), images, 2, tmp_path / "broken")
+    resumed = fresh_models()
+    resumed_histories = train_both(resumed, images, 4, tmp_path / "broken")
+    for before, after in zip(straight_histories, resumed_histories):
+        assert after["loss"] == before["loss"][2:] and after["accuracy"] == before["accuracy"][2:]
+    (keras_model, raw_model, optimizer), (resumed_keras, resumed_raw, resumed_optimizer) = straight, resumed
+    for before, after in [*zip(keras_model.weights, resumed_keras.weights),
+                          *zip(keras_model.optimizer.variables, resumed_keras.optimizer.variables),
+                          *zip(raw_model.variables, resumed_raw.variables),
+                          *zip(optimizer.variables, resumed_optimizer.variables)]:
+        np.testing.assert_array_equal(before.numpy(), after.numpy())
+    assert int(resumed_keras.optimizer.iterations) == int(resumed_optimizer.iterations) == 4 * 11
+
+
+def test_checkpointed_styles_take_the_same_batches(images, tmp_path):
+    """With checkpoints both styles shuffle the raw loop's way, so from equal weights their per-epoch
+    losses agree as closely as one step's do. Tolerance 1e-5 relative: 33 Adam steps of float32
+    rounding (about 1e-7 relative per op) in two different op orders; another order of batches would
+    differ in the second decimal."""
+    keras_history, raw_history = train_both(keras_and_raw_pair(), images, 3, tmp_path)
+    np.testing.assert_allclose(keras_history["loss"], raw_history["loss"], rtol=1e-5)
+
+
+def test_checkpoints_do_not_change_the_raw_loop(images, tmp_path):
+    """Saving is all a checkpoint adds: the raw loop with and without it gives the same weights, bit for bit."""
+    _, with_checkpoints, optimizer = keras_and_raw_pair()
+    raw_tf_impl.checkpoints.train(with_checkpoints, optimizer, *images, 2, BATCH, tmp_path, verbose=0)
+    _, without, optimizer = keras_and_raw_pair()
+    raw_tf_impl.train(without, optimizer, *images, 2, BATCH, verbose=0)
+    for saved, plain in zip(with_checkpoints.variables, without.variables):
+        np.testing.assert_array_equal(saved.numpy(), plain.numpy())
+
+
+def test_interrupted_twice_and_resumed_from_the_command_line(tmp_path):
+    """Ctrl-C while Keras trains, SIGTERM while the raw loop trains, then --resume: exit codes 130 and
+    143, and final checkpoints (weights and Adam state) and test scores identical to an uninterrupted run."""
+    rows = resume_check([*SMALL, "--epochs", "25"], tmp_path)
+    for implementation, interrupted_by, arrays, difference, same_scores in rows:
+        assert interrupted_by.startswith({"keras": "SIGINT -> exit 130, after epoch",
+                                          "raw_tf": "SIGTERM -> exit 143, after epoch"}[implementation])
+        assert "epoch ?" not in interrupted_by and arrays >= 8
+        assert difference == 0.0 and same_scores
+
+
+def test_a_second_ctrl_c_stops_at_once():
+    stopper = StopOnSignal(say=lambda message: None)
+    stopper.handle(signal.SIGINT, None)  # the first asks for a stop after the epoch is saved
+    with pytest.raises(KeyboardInterrupt):
+        stopper.handle(signal.SIGINT, None)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--resume"], "--resume needs --checkpoint-dir"),
+    (["--checkpoint-dir", "{dir}", "--repeats", "2"], "--checkpoint-dir does not combine with --repeats"),
+    (["--export", "{dir}", "--strategy", "mirrored"], "--export does not combine with --strategy"),
+    (["--checkpoint-dir", "{dir}/new", "--resume"], "holds no run to resume"),
+    (["--checkpoint-dir", "{dir}/full"], "is not an empty folder; pass --resume"),
+    (["--checkpoint-dir", "{dir}/full/run.json"], "is not an empty folder"),
+    (["--checkpoint-dir", "{dir}/full", "--resume"], "made with --lr 0.5 (not 0.001)"),
+    (["--checkpoint-dir", "{dir}/damaged", "--resume"], "run.json is damaged"),
+    (["--export", "{dir}/full"], "keras_cnn.keras already exists; not overwriting it"),
+])
+def test_checkpoint_and_export_mistakes_are_one_line_errors_before_training(tmp_path, capsys, arguments, message):
+    (tmp_path / "full").mkdir()
+    settings = {"dataset": "digits", "train_samples": 256, "batch_size": 64, "lr": 0.5, "seed": 0, "model": "cnn"}
+    (tmp_path / "full" / "run.json").write_text(json.dumps(settings))
+    (tmp_path / "full" / "keras_cnn.keras").write_text("a file the user did not name")
+    (tmp_path / "damaged").mkdir()
+    (tmp_path / "damaged" / "run.json").write_text("{not json")
+    before = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
+    assert main([*SMALL, *(argument.format(dir=tmp_path) for argument in arguments)]) == 1
+    error = capsys.readouterr().err.strip()
+    assert message in error and "\n" not in error and "Traceback" not in error
+    assert {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()} == before
+
+
+@pytest.mark.parametrize("implementation", ["keras", "raw_tf"])
+def test_divergence_stops_at_the_step_and_is_not_saved(digits, tmp_path, implementation):
+    """An absurd learning rate: training stops at the first NaN/inf loss, says the epoch and the step
+    and hints at --lr; the diverged epoch is not saved, so a resume cannot start from NaN weights."""
+    small = digits.subset(train_samples=512, test_samples=128)
+    config = Config(epochs=3, batch_size=64, lr=1e30, checkpoint_dir=str(tmp_path))
+    with pytest.raises(TrainingDiverged, match=r"the loss became (nan|-?inf) in epoch 1, step \d+ "
+                                               r"\(--lr 1e\+30\); try a lower --lr"):
+        run(implementation, small, config, verbose=0)
+    assert not any(path.is_file() for path in tmp_path.rglob("*"))
+
+
+def test_export_writes_both_styles_and_predict_reads_them(tmp_path, capsys):
+    assert main([*SMALL, "--epochs", "1", "--export", str(tmp_path), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [result["exported_to"] for result in report["results"]] == [
+        str(tmp_path / "keras_cnn.keras"), str(tmp_path / "raw_tf_cnn")]
+    assert (tmp_path / "raw_tf_cnn" / "saved_model.pb").is_file()
