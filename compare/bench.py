@@ -15,6 +15,7 @@ import os
 import platform
 import resource
 import statistics
+import tempfile
 import time
 
 from compare.backends import missing as missing_backend
@@ -31,6 +32,9 @@ VARIANTS = {  # name: (implementation, changes from the style's defaults, descri
                   "Keras fit, steps_per_execution=32, jit_compile=True (XLA)"),
     "raw": ("raw_tf", {}, "raw TF, defaults (a whole epoch per graph call)"),
     "raw_per_step": ("raw_tf", {"steps_per_execution": 1}, "raw TF, one batch per graph call"),
+    "keras_checkpoints": ("keras", {"checkpoints": True},
+                          "Keras fit with BackupAndRestore after every epoch, batches from the seeded PyDataset"),
+    "raw_checkpoints": ("raw_tf", {"checkpoints": True}, "raw TF, defaults, tf.train.Checkpoint after every epoch"),
     "keras_jax": ("keras", {"backend": "jax"}, "Keras fit, defaults, on the JAX backend"),
     "keras_torch": ("keras", {"backend": "torch"}, "Keras fit, defaults, on the PyTorch backend"),
     "torch": ("torch", {}, "PyTorch eager, the same CNN (an outside reference)"),
@@ -90,14 +94,16 @@ def train_tensorflow_variant(variant, dataset, batch_size, epochs, seed, model="
     from compare.timing import EpochTimer
 
     implementation, options, _ = VARIANTS[variant]
-    config = Config(epochs=epochs, batch_size=batch_size, seed=seed, model=model,
-                    steps_per_execution=options.get("steps_per_execution"),
-                    jit_compile=options.get("jit_compile", "auto"))
-    model, _, train, evaluate = build(implementation, config)
-    if options.get("tf_data"):
-        train = keras_tf_data_train(model, seed)
-    timer = EpochTimer(len(dataset.x_train), batch_size)
-    train(dataset.x_train, dataset.y_train, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=[timer])
+    with tempfile.TemporaryDirectory() as checkpoint_dir:
+        config = Config(epochs=epochs, batch_size=batch_size, seed=seed, model=model,
+                        steps_per_execution=options.get("steps_per_execution"),
+                        jit_compile=options.get("jit_compile", "auto"),
+                        checkpoint_dir=checkpoint_dir if options.get("checkpoints") else None)
+        model, _, train, evaluate = build(implementation, config)
+        if options.get("tf_data"):
+            train = keras_tf_data_train(model, seed)
+        timer = EpochTimer(len(dataset.x_train), batch_size)
+        train(dataset.x_train, dataset.y_train, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=[timer])
     return {"trace_seconds": timer.trace_seconds, "steady_samples_per_second": timer.steady_samples_per_second,
             "inference_samples_per_second": timed_inference(evaluate, dataset)}
 

@@ -7,6 +7,8 @@ sums them across replicas and workers, and the same Adam update is applied to ev
 The model, the loss and Adam are cnn.py's, unchanged. Its twin is keras_impl/distributed.py.
 """
 
+import math
+
 import tensorflow as tf
 
 from raw_tf_impl import cnn
@@ -66,6 +68,8 @@ def train(strategy, model, optimizer, x_train, y_train, epochs, batch_size, shuf
             loss_sum += batch_loss_sum
             correct += batch_correct
         logs = {"loss": float(loss_sum) / len(x_train), "accuracy": float(correct) / len(x_train)}
+        if not math.isfinite(logs["loss"]):  # checked per epoch: per step would cost a host sync each step
+            raise FloatingPointError(f"the loss became {logs['loss']} in epoch {epoch + 1}")
         for name, value in logs.items():
             history.setdefault(name, []).append(value)
         if verbose:

@@ -53,6 +53,15 @@ def test_mirrored_run_from_the_cli():
         assert result["loc"]["train"] > 0
 
 
+@pytest.mark.parametrize("only", ["keras", "raw"])
+def test_a_diverging_mirrored_run_stops_with_one_error_line(only):
+    """Under a strategy too: Keras' TerminateOnNaN (at the step), the raw loop's check (at the epoch's end)."""
+    process = run_cli(*SMALL, "--strategy", "mirrored", "--devices", "2", "--lr", "1e30", "--only", only, "--quiet")
+    assert process.returncode == 1 and "Traceback" not in process.stderr
+    assert process.stderr.count("\n") == 1 and "diverged: the loss became" in process.stderr
+    assert "in epoch 1" in process.stderr and "try a lower --lr" in process.stderr
+
+
 def test_two_local_workers_end_with_identical_weights():
     """MultiWorkerMirroredStrategy, two processes on 127.0.0.1: raw TF trains; Keras' column says why
     it cannot (an upstream bug, reproduced)."""
