@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from tabulate import tabulate
 
-from compare.checkpointing import implementation_folder
+from compare.quiet import load_tensorflow_quietly
 
 IMPLEMENTATIONS = ("keras", "raw_tf")
 FIRST_SAVE = {"keras": "training_metadata.json", "raw_tf": "checkpoint"}  # the file each style's first save writes
@@ -70,6 +70,8 @@ def run_compare(arguments, interrupt=None, timeout=1800):
 
 def resume_check(arguments, folder):
     """The figure for `arguments` (flags of python -m compare, both implementations of one model), run in `folder`."""
+    from compare.checkpointing import implementation_folder  # loads Keras
+
     model = arguments[arguments.index("--model") + 1] if "--model" in arguments else "cnn"
     straight, broken = folder / "uninterrupted", folder / "interrupted"
     code, errors, reference = run_compare([*arguments, "--checkpoint-dir", str(straight)])
@@ -101,6 +103,7 @@ def main(argv=None):
                                      epilog="Any other flags go to python -m compare (not --format, --checkpoint-dir).")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="run in DIR and keep the checkpoints")
     options, arguments = parser.parse_known_args(argv)
+    load_tensorflow_quietly()
     with tempfile.TemporaryDirectory() as scratch:
         folder = options.keep or Path(scratch)
         started = time.perf_counter()

@@ -1,11 +1,13 @@
 """Checkpoints the Keras way: a callback on `fit`, and a data order that survives a restart.
 
 BackupAndRestore saves the weights, the Adam state and the epoch after every epoch; when `fit` is
-called again with the same folder it restores them and goes on from the next epoch.
+called again with the same folder it restores them and goes on from the next epoch. The data order
+and Dropout's random state it does not save: the two classes below take care of them.
 Its twin, written without Keras, is raw_tf_impl/checkpoints.py.
 """
 
 import math
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -36,11 +38,33 @@ class SeededBatches(keras.utils.PyDataset):
         return self.x[batch], self.y[batch]
 
 
+class RandomStateBackup(keras.callbacks.Callback):
+    """What BackupAndRestore leaves out: the layers' random state (Dropout's seed generators; Keras saves
+    weights and optimizer only). Without it a resumed run would drop other units than an uninterrupted one."""
+
+    def __init__(self, folder):
+        super().__init__()
+        self.path = Path(folder) / "random_state.npz"
+
+    def seed_states(self):
+        return [variable for variable in self.model.variables if variable.name == "seed_generator_state"]
+
+    def on_train_begin(self, logs=None):
+        if self.path.exists():
+            with np.load(self.path) as saved:
+                for index, state in enumerate(self.seed_states()):
+                    state.assign(saved[f"arr_{index}"])
+
+    def on_epoch_end(self, epoch, logs=None):
+        np.savez(self.path, *[state.numpy() for state in self.seed_states()])
+
+
 def train(model, x_train, y_train, epochs, batch_size, checkpoint_dir, seed=0, callbacks=(), **options):
     """cnn.train, backed up after every epoch and resumed from the backup in `checkpoint_dir`."""
     batches = SeededBatches(x_train, y_train, batch_size, seed)
     return train_without_checkpoints(model, batches, None, epochs, batch_size=None, shuffle=False, callbacks=[
         keras.callbacks.LambdaCallback(on_epoch_begin=batches.shuffle_for),
         keras.callbacks.BackupAndRestore(checkpoint_dir, delete_checkpoint=False),  # kept: a later run may resume
+        RandomStateBackup(checkpoint_dir),
         *callbacks,
     ], **options)
