@@ -446,7 +446,7 @@ def load_and_describe(args, say):
     for batch_size in args.batch_sizes if bench else [args.batch_size]:  # a batch beyond the set: a typo
         if batch_size > len(dataset.x_train):  # (and bench would time a smaller batch than it reports)
             raise CompareError(f"--batch-size{'s' if bench else ''} {batch_size} is larger than the "
-                               f"{len(dataset.x_train)} training images")
+                               f"{len(dataset.x_train)} training images; lower it or train on more images")
     say(f"Dataset: {dataset.name} from {dataset.source} "
         f"({len(dataset.x_train)} train / {len(dataset.x_test)} test images)")
     return dataset

@@ -110,7 +110,8 @@ def test_json_report_describes_dataset_and_config(json_run):
                                  "train_size": 256, "test_size": 128}
     assert "scikit-learn" in report["dataset"]["source"]
     assert report["config"] == {"epochs": 2, "batch_size": 64, "lr": 0.001, "seed": 0, "steps_per_execution": None,
-                                "jit_compile": "auto", "strategy": "none", "devices": None, "worker_timeout": 600}
+                                "jit_compile": "auto", "strategy": "none", "devices": None, "worker_timeout": 600,
+                                "checkpoint_dir": None}
 
 
 def test_json_report_has_every_result_field(json_run):
