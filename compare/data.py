@@ -11,6 +11,7 @@ import math
 import os
 import socket
 import threading
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -105,26 +106,39 @@ def load_idx_folder(folder):
     return arrays
 
 
-def load_npz(path):
-    """A Keras-style .npz with x_train, y_train, x_test and y_test."""
+# What np.load raises on hostile archives, besides the OSError/ValueError family: NotImplementedError
+# (an unknown compression method), RuntimeError (an encrypted member), MemoryError and OverflowError
+# (an .npy header declaring an absurd shape), SyntaxError and tokenize.TokenError (a mangled header).
+NPZ_READ_ERRORS = (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile, NotImplementedError, RuntimeError,
+                   MemoryError, OverflowError, SyntaxError, tokenize.TokenError)
+
+
+def read_npz_arrays(path, choose_keys):
+    """The arrays of an .npz that `choose_keys(names in the archive)` picks (it raises DataError when
+    the ones it needs are missing). Pickles are refused; anything unreadable is a DataError."""
     try:
         archive = np.load(path, allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):  # a lone .npy array
-            raise DataError(f"{path}: holds a single array, not an .npz archive of {', '.join(SPLITS)}")
+            raise DataError(f"{path}: holds a single array, not an .npz archive")
         with archive:
-            missing = [key for key in SPLITS if key not in archive.files]
-            if missing:
-                raise DataError(f"{path}: missing arrays {', '.join(missing)} (needs {', '.join(SPLITS)})")
-            arrays = {key: archive[key] for key in SPLITS}
-    # NotImplementedError: an unknown compression method; RuntimeError: an encrypted member;
-    # MemoryError, OverflowError: an .npy header declaring an absurd shape
-    except (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile, NotImplementedError, RuntimeError,
-            MemoryError, OverflowError) as error:
+            arrays = {key: archive[key] for key in choose_keys(archive.files)}
+    except NPZ_READ_ERRORS as error:
         raise DataError(f"{path}: not a readable .npz file ({error})") from None
     for key, array in arrays.items():
         if not isinstance(array, np.ndarray):  # a zip member without the .npy header comes back as bytes
             raise DataError(f"{path}: {key} is not a NumPy array (no .npy header)")
     return arrays
+
+
+def load_npz(path):
+    """A Keras-style .npz with x_train, y_train, x_test and y_test."""
+    def splits(names):
+        missing = [key for key in SPLITS if key not in names]
+        if missing:
+            raise DataError(f"{path}: missing arrays {', '.join(missing)} (needs {', '.join(SPLITS)})")
+        return SPLITS
+
+    return read_npz_arrays(path, splits)
 
 
 # Checking and normalising --------------------------------------------------------

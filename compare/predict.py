@@ -8,13 +8,11 @@ inside the functions, so `--help` answers at once.
 
 import dataclasses
 import importlib
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 
-from compare.data import IMAGE_SHAPE, DataError, check_labels, normalise_images
+from compare.data import IMAGE_SHAPE, DataError, check_labels, normalise_images, read_npz_arrays
 from compare.errors import CompareError
 
 PACKAGES = {"keras": "keras_impl", "raw_tf": "raw_tf_impl"}
@@ -62,28 +60,21 @@ def read_png(path):
 def read_npz(path):
     """The first of the arrays x, images, x_test, checked like a dataset's, and its labels y, labels,
     y_test where present."""
-    try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):  # a lone .npy array
-            raise DataError(f"{path}: holds a single array, not an .npz archive")
-        with archive:
-            keys = next(((x, y) for x, y in NPZ_KEYS if x in archive.files), None)
-            if keys is None:
-                raise DataError(f"{path}: no images: needs an array named {', '.join(x for x, _ in NPZ_KEYS)} "
-                                f"(found {', '.join(archive.files) or 'none'})")
-            image_key, label_key = keys
-            images = archive[image_key]
-            labels = archive[label_key] if label_key in archive.files else None
-    except (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile, NotImplementedError, RuntimeError,
-            MemoryError, OverflowError) as error:  # as compare/data.py's load_npz: hostile archives included
-        raise DataError(f"{path}: not a readable .npz file ({error})") from None
-    for key, array in ((image_key, images), (label_key, labels)):
-        if array is not None and not isinstance(array, np.ndarray):  # a zip member without an .npy header
-            raise DataError(f"{path}: {key} is not a NumPy array (no .npy header)")
+    def image_and_label_keys(names):
+        keys = next(((x, y) for x, y in NPZ_KEYS if x in names), None)
+        if keys is None:
+            raise DataError(f"{path}: no images: needs an array named {', '.join(x for x, _ in NPZ_KEYS)} "
+                            f"(found {', '.join(names) or 'none'})")
+        return [key for key in keys if key in names]
+
+    arrays = read_npz_arrays(path, image_and_label_keys)
+    (image_key, images), *labelled = arrays.items()
     images = normalise_images(images, f"{path}: {image_key}")
     if len(images) == 0:
         raise DataError(f"{path}: {image_key} holds no images")
-    if labels is not None:
+    labels = None
+    if labelled:
+        label_key, labels = labelled[0]
         labels = check_labels(labels, f"{path}: {label_key}")
         if len(labels) != len(images):
             raise DataError(f"{path}: {len(images)} images in {image_key} but {len(labels)} labels in {label_key}")
