@@ -32,6 +32,8 @@ VARIANTS = {  # name: (implementation, changes from the style's defaults, descri
                   "Keras fit, steps_per_execution=32, jit_compile=True (XLA)"),
     "raw": ("raw_tf", {}, "raw TF, defaults (a whole epoch per graph call)"),
     "raw_per_step": ("raw_tf", {"steps_per_execution": 1}, "raw TF, one batch per graph call"),
+    "keras_no_nan_stop": ("keras", {"no_nan_stop": True},
+                          "Keras fit, defaults, without TerminateOnNaN (the price of stopping at a NaN loss)"),
     "keras_checkpoints": ("keras", {"checkpoints": True},
                           "Keras fit with BackupAndRestore after every epoch, batches from the seeded PyDataset"),
     "raw_checkpoints": ("raw_tf", {"checkpoints": True}, "raw TF, defaults, tf.train.Checkpoint after every epoch"),
@@ -88,6 +90,14 @@ def keras_tf_data_train(model, seed):
     return train
 
 
+def keras_fit_without_nan_stop(model):
+    """keras_impl.train's fit call less its TerminateOnNaN callback."""
+    def train(x, y, epochs, batch_size, verbose, callbacks):
+        return model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=callbacks).history
+
+    return train
+
+
 def train_tensorflow_variant(variant, dataset, batch_size, epochs, seed, model="cnn"):
     """One training run of a Keras or raw TF variant, timed by the same EpochTimer as `compare`."""
     from compare.run import Config, build
@@ -102,6 +112,8 @@ def train_tensorflow_variant(variant, dataset, batch_size, epochs, seed, model="
         model, _, train, evaluate = build(implementation, config)
         if options.get("tf_data"):
             train = keras_tf_data_train(model, seed)
+        if options.get("no_nan_stop"):
+            train = keras_fit_without_nan_stop(model)
         timer = EpochTimer(len(dataset.x_train), batch_size)
         train(dataset.x_train, dataset.y_train, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=[timer])
     return {"trace_seconds": timer.trace_seconds, "steady_samples_per_second": timer.steady_samples_per_second,
