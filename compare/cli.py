@@ -27,6 +27,8 @@ MAX_COUNT = 10**6  # epochs, repeats, batches: beyond a million a count is a typ
 MAX_SEED = 2**32 - 1  # NumPy's seed limit, which keras.utils.set_random_seed inherits
 MAX_WIDTH = 1000  # columns for `compare code`: wider than any terminal
 MAX_IMAGE_SIZE = 224  # ResNet50's ImageNet size; larger only costs memory on 28x28 digits
+MAX_REPLICAS = 256  # --devices, --workers: more than any one machine's GPUs or a laptop's processes
+MAX_TIMEOUT = 7 * 24 * 3600  # seconds: a week; beyond, a worker waiting for peers is a hang
 
 
 def decimal_int(text):
@@ -273,14 +275,16 @@ def build_parser():
                                  "else --devices logical CPU devices); multiworker: MultiWorkerMirroredStrategy "
                                  "over the cluster in TF_CONFIG, or over --workers local processes. --batch-size "
                                  "is the global batch, split across the replicas")
-    distribute.add_argument("--devices", type=positive_int, metavar="N",
-                            help="mirrored: replicas (default: every GPU, else 2 logical CPU devices)")
-    distribute.add_argument("--workers", type=positive_int, metavar="N",
+    distribute.add_argument("--devices", type=at_most(MAX_REPLICAS), metavar="N",
+                            help=f"mirrored: replicas, at most {MAX_REPLICAS} (default: every GPU, else 2 logical "
+                                 "CPU devices)")
+    distribute.add_argument("--workers", type=at_most(MAX_REPLICAS), metavar="N",
                             help="multiworker: start N worker processes of this command on 127.0.0.1 and "
-                                 "report worker 0's results and whether all end with the same weights")
-    distribute.add_argument("--worker-timeout", type=positive_int, default=600, metavar="SECONDS",
+                                 "report worker 0's results and whether all end with the same weights "
+                                 f"(N at most {MAX_REPLICAS})")
+    distribute.add_argument("--worker-timeout", type=at_most(MAX_TIMEOUT), default=600, metavar="SECONDS",
                             help="multiworker: how long a worker waits for its peers, and --workers for the "
-                                 "workers to finish (default 600)")
+                                 f"workers to finish, at most {MAX_TIMEOUT} (a week; default 600)")
     distribute.add_argument("--worker-report", type=Path, help=argparse.SUPPRESS)  # set by --workers
     checkpoints = parser.add_argument_group("checkpoints and export")
     checkpoints.add_argument("--checkpoint-dir", type=Path, metavar="DIR",
@@ -367,7 +371,7 @@ def check_writable(path, flag):
         raise OSError(f"{flag} {path} is a folder, not a file")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise OSError(f"{flag} {path}: folder {folder} does not exist")
+        raise OSError(f"{flag} {path}: {folder} is {'a file, not a folder' if folder.exists() else 'no folder'}")
     if not os.access(path if path.exists() else folder, os.W_OK):
         raise OSError(f"{flag} {path}: not writable")
 

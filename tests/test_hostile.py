@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 import compare.data as data
-from compare.cli import MAX_COUNT, MAX_IMAGE_SIZE, MAX_SEED, MAX_WIDTH, main
+from compare.cli import MAX_COUNT, MAX_IMAGE_SIZE, MAX_REPLICAS, MAX_SEED, MAX_TIMEOUT, MAX_WIDTH, main
 from compare.data import IDX_NAMES, SPLITS, DataError, load_dataset, load_npz, to_dataset
 from test_data import assert_is_dataset, fake_arrays, idx_bytes, npz_bytes, write_idx_folder, write_npz
 
@@ -520,7 +520,8 @@ def fails_with_one_line(argv, message=None):
 
 FLAGS = {  # command: flags whose values are drawn
     "": ["--epochs", "--batch-size", "--lr", "--seed", "--train-samples", "--test-samples", "--steps-per-execution",
-         "--repeats", "--dataset", "--format", "--only", "--model", "--strategy", "--lang", "--backends"],
+         "--repeats", "--dataset", "--format", "--only", "--model", "--strategy", "--lang", "--backends",
+         "--devices", "--workers", "--worker-timeout", "--checkpoint-dir", "--export"],
     "bench": ["--batch-sizes", "--repeats", "--epochs", "--seed", "--variants", "--train-samples", "--test-samples",
               "--model", "--dataset", "--format"],
     "transfer": ["--image-size", "--source-classes", "--target-classes", "--pretrain-samples", "--pretrain-epochs",
@@ -591,20 +592,24 @@ CAPPED = {  # flag: (commands, cap); values above fail in argparse, the cap itse
     "--pretrain-epochs": (("transfer",), MAX_COUNT), "--scratch-epochs": (("transfer",), MAX_COUNT),
     "--fine-tune-epochs": (("transfer",), MAX_COUNT), "--batch-size": (("transfer",), MAX_COUNT),
     "--image-size": (("transfer",), MAX_IMAGE_SIZE), "--width": (("code",), MAX_WIDTH),
+    "--devices": (("",), MAX_REPLICAS), "--worker-timeout": (("",), MAX_TIMEOUT),
+    "--workers": (("",), MAX_REPLICAS),
 }
+WITH_FLAGS = {"--devices": ["--strategy", "mirrored"]}  # what a flag needs beside it to reach the data
+ABOVE_ONLY = {"--width", "--workers"}  # code needs no data; at the cap, 256 worker processes would start
 
 
 @settings(HOSTILE, max_examples=300)
 @given(flag=st.sampled_from(sorted(CAPPED)), data=st.data())
 def test_capped_flags(bad_data, flag, data):
     """Above its documented cap a count is an argparse error; at the cap it parses (then the bad data
-    stops the command). `code` needs no data, so only values above the cap are tried there."""
+    stops the command). For ABOVE_ONLY flags only values above the cap are tried."""
     commands, cap = CAPPED[flag]
     command = data.draw(st.sampled_from(commands), label="command")
     above = st.one_of(st.integers(cap + 1, cap + 3), st.integers(cap + 1, 10**40))
-    value = data.draw(above if command == "code" else st.one_of(st.just(cap), above), label="value")
+    value = data.draw(above if flag in ABOVE_ONLY else st.one_of(st.just(cap), above), label="value")
     data_flags = [] if command == "code" else ["--dataset", "mnist", "--data-dir", bad_data[0]]
-    argv = [*([command] if command else []), *data_flags, flag, value]
+    argv = [*([command] if command else []), *data_flags, *WITH_FLAGS.get(flag, []), flag, value]
     if value > cap:
         assert fails_with_one_line(argv, f"argument {flag}: must be at most {cap:,}") == "argparse error (exit 2)"
         event("above the cap: argparse error")
