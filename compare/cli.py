@@ -356,9 +356,10 @@ def build_parser():
     code.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                       help="syntax colours: auto (default) colours a terminal only")
     code.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the headings: en or pt")
-    code.add_argument("--model", choices=(*MODEL_NAMES, "distributed"), default="cnn",
-                      help="which model's step 1 to show (the other steps are shared); distributed: the "
-                           "seed's cnn under tf.distribute, every step from distributed.py")
+    code.add_argument("--model", choices=(*MODEL_NAMES, "checkpoints", "distributed"), default="cnn",
+                      help="which model's step 1 to show (the other steps are shared); checkpoints: step 3 "
+                           "as --checkpoint-dir runs it, from checkpoints.py; distributed: the seed's cnn "
+                           "under tf.distribute, every step from distributed.py")
     add_transfer_parser(commands)
     add_predict_parser(commands)
     add_convert_parser(commands)

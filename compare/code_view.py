@@ -7,7 +7,7 @@ the same job. Side by side when the terminal is wide enough, one above the other
 
 import textwrap
 
-from compare.loc import DISTRIBUTED_FILES, IMPLEMENTATION_FILES, STEP_HEADING, STEPS, VARIANT_FILES
+from compare.loc import CHECKPOINT_FILES, DISTRIBUTED_FILES, IMPLEMENTATION_FILES, STEP_HEADING, STEPS, VARIANT_FILES
 
 MIN_SIDE_BY_SIDE_WIDTH = 100  # two columns of 48 characters, and a separator
 SEPARATOR = " │ "
@@ -34,12 +34,16 @@ def trim_blank_edges(lines):
 
 def implementation_steps(model="cnn"):
     """The step sections of both implementations: {"keras": {...}, "raw_tf": {...}}. For
-    cnn_bn_dropout, step 1 comes from its own file and the others from cnn.py; for distributed
-    (the seed's cnn under tf.distribute), every step comes from distributed.py."""
+    cnn_bn_dropout, step 1 comes from its own file and the others from cnn.py; for checkpoints, step 3
+    comes from checkpoints.py (which calls cnn.py's); for distributed (the seed's cnn under
+    tf.distribute), every step comes from distributed.py."""
     if model == "distributed":
         return {name: split_steps(path.read_text()) for name, path in DISTRIBUTED_FILES.items()}
     steps = {name: split_steps(path.read_text()) for name, path in IMPLEMENTATION_FILES.items()}
-    if model != "cnn":
+    if model == "checkpoints":
+        for name, path in CHECKPOINT_FILES.items():
+            steps[name]["train"] = split_steps(path.read_text())["train"]
+    elif model != "cnn":
         for name, path in VARIANT_FILES.items():
             steps[name]["define"] = split_steps(path.read_text())["define"]
     return steps

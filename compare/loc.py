@@ -18,6 +18,8 @@ VARIANT_FILES = {  # cnn_bn_dropout: step 1 only
     "keras": PACKAGES / "keras_impl" / "cnn_bn_dropout.py", "raw_tf": PACKAGES / "raw_tf_impl" / "cnn_bn_dropout.py"}
 DISTRIBUTED_FILES = {  # --strategy mirrored / multiworker
     "keras": PACKAGES / "keras_impl" / "distributed.py", "raw_tf": PACKAGES / "raw_tf_impl" / "distributed.py"}
+CHECKPOINT_FILES = {  # --checkpoint-dir: step 3 with checkpoints
+    "keras": PACKAGES / "keras_impl" / "checkpoints.py", "raw_tf": PACKAGES / "raw_tf_impl" / "checkpoints.py"}
 STEP_HEADING = re.compile(r"#\s*Step\s+\d+:\s*(\w+)")
 NOT_CODE = {tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT,
             tokenize.STRING, tokenize.ENCODING, tokenize.ENDMARKER}

@@ -15,6 +15,7 @@ import numpy as np
 from keras_impl.cnn import train as train_without_checkpoints
 
 
+# Step 3: train, with checkpoints ------------------------------------------------
 class SeededBatches(keras.utils.PyDataset):
     """fit's mini-batches, shuffled as the raw loop shuffles: epoch e takes permutation e + 1 of
     numpy's default_rng(seed). The order depends on the epoch alone, so a resumed fit sees the batches

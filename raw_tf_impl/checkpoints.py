@@ -13,6 +13,7 @@ import tensorflow as tf
 from raw_tf_impl.cnn import train as train_without_checkpoints
 
 
+# Step 3: train, with checkpoints ------------------------------------------------
 class EpochCheckpoint:
     """Saved after every epoch (the raw loop calls the same hooks as Keras' callbacks)."""
 

@@ -197,6 +197,16 @@ def test_code_view_of_the_distributed_model():
     assert "train = cnn.train" in text and "tf.nn.compute_average_loss" in text
 
 
+def test_code_view_of_checkpointed_training():
+    """--model checkpoints: step 3 is BackupAndRestore beside tf.train.Checkpoint; the other steps stay cnn.py's."""
+    from compare.code_view import implementation_steps
+
+    text = render_code(step_titles("en"), 200, steps=implementation_steps("checkpoints"))
+    assert "keras.callbacks.BackupAndRestore(" in text and "tf.train.Checkpoint(" in text
+    assert "class SeededBatches(keras.utils.PyDataset):" in text and "tf.train.CheckpointManager(" in text
+    assert "layers.Conv2D(32, (3, 3)" in text and "def evaluate(model, x_test, y_test, batch_size):" in text
+
+
 def test_figures_label_backends_and_skip_rows_that_did_not_run():
     from compare.plots import lines_of_code_chart, training_curves
 
