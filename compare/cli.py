@@ -372,7 +372,8 @@ def check_writable(path, flag):
         raise OSError(f"{flag} {path} is a folder, not a file")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise OSError(f"{flag} {path}: {folder} is {'a file, not a folder' if folder.exists() else 'no folder'}")
+        raise OSError(f"{flag} {path}: " + (f"{folder} is a file, not a folder" if folder.exists()
+                                            else f"folder {folder} does not exist"))
     if not os.access(path if path.exists() else folder, os.W_OK):
         raise OSError(f"{flag} {path}: not writable")
 
