@@ -125,14 +125,14 @@ def train(model, optimizer, x_train, y_train, epochs, batch_size, shuffle=True, 
     history = {}  # name -> one value per epoch, like fit's History
     for epoch in range(initial_epoch, epochs):
         order = shuffler.permutation(len(x_train)) if shuffle else np.arange(len(x_train))
-        loss_sum, correct = 0.0, 0.0  # running sums stay tensors: no host sync per call
+        loss_sum, correct = 0.0, 0.0  # running sums stay tensors until the epoch's end
         first_step = int(optimizer.iterations)
         for start in range(0, len(order), samples_per_call):
             for callback in callbacks:
                 callback.on_train_batch_begin(start // batch_size)
             call_loss_sum, call_correct = train_batches(
                 model, optimizer, images, labels, order[start:start + samples_per_call], batch_size)
-            if not tf.math.is_finite(call_loss_sum):  # the check TerminateOnNaN makes for Keras
+            if not tf.math.is_finite(call_loss_sum):  # TerminateOnNaN's check; one scalar read per call
                 step = int(optimizer.iterations) - first_step
                 raise FloatingPointError(f"the loss became {float(call_loss_sum)} in epoch {epoch + 1}, step {step}")
             loss_sum += call_loss_sum
