@@ -22,8 +22,15 @@ def main():
 
     try:
         dataset = load_dataset(request["dataset"], request["data_dir"]).subset(
-            request["train_samples"], request["test_samples"])
-        result = run("keras", dataset, Config(**request["config"]), verbose=0, curves=request["curves"])
+            request["train_samples"], request["test_samples"]
+        )
+        result = run(
+            "keras",
+            dataset,
+            Config(**request["config"]),
+            verbose=0,
+            curves=request["curves"],
+        )
     except CompareError as error:
         raise SystemExit(str(error)) from None
     print(json.dumps({**result, "backend": keras.backend.backend()}))

@@ -10,8 +10,11 @@ import sys
 from compare.errors import CompareError
 
 BACKENDS = ("tensorflow", "jax", "torch")
-INSTALL_HINTS = {"tensorflow": "pip install tensorflow", "jax": "pip install 'keras-vs-tf[jax]'",
-                 "torch": "pip install 'keras-vs-tf[torch]' (CPU build: see the README)"}
+INSTALL_HINTS = {
+    "tensorflow": "pip install tensorflow",
+    "jax": "pip install 'keras-vs-tf[jax]'",
+    "torch": "pip install 'keras-vs-tf[torch]' (CPU build: see the README)",
+}
 
 
 def missing(backend):
@@ -25,16 +28,33 @@ def run_on_backend(backend, args, config, curves, timeout=3600):
     """The Keras implementation's result on `backend`, or a row saying why it could not run."""
     reason = missing(backend)
     if reason:
-        return {"implementation": "keras", "backend": backend, "model": config.model, "unavailable": reason}
-    request = {"dataset": args.dataset, "data_dir": args.data_dir and str(args.data_dir),
-               "train_samples": args.train_samples, "test_samples": args.test_samples,
-               "config": dataclasses.asdict(config), "curves": curves}
+        return {
+            "implementation": "keras",
+            "backend": backend,
+            "model": config.model,
+            "unavailable": reason,
+        }
+    request = {
+        "dataset": args.dataset,
+        "data_dir": args.data_dir and str(args.data_dir),
+        "train_samples": args.train_samples,
+        "test_samples": args.test_samples,
+        "config": dataclasses.asdict(config),
+        "curves": curves,
+    }
     try:
-        completed = subprocess.run([sys.executable, "-m", "compare.backend_run"], input=json.dumps(request),
-                                   env={**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"},
-                                   capture_output=True, text=True, timeout=timeout)
+        completed = subprocess.run(
+            [sys.executable, "-m", "compare.backend_run"],
+            input=json.dumps(request),
+            env={**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired:
-        raise CompareError(f"Keras on {backend} did not finish within {timeout} s") from None
+        raise CompareError(
+            f"Keras on {backend} did not finish within {timeout} s"
+        ) from None
     if completed.returncode != 0:
         last_line = (completed.stderr.strip().splitlines() or ["no message"])[-1]
         raise CompareError(f"Keras on {backend} failed: {last_line}")

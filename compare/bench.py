@@ -25,20 +25,52 @@ from compare.stats import spread, throughput_ratio
 
 VARIANTS = {  # name: (implementation, changes from the style's defaults, description)
     "keras": ("keras", {}, "Keras fit, defaults (1 batch per graph call)"),
-    "keras_steps32": ("keras", {"steps_per_execution": 32}, "Keras fit, steps_per_execution=32"),
-    "keras_tf_data": ("keras", {"steps_per_execution": 32, "tf_data": True},
-                      "Keras fit on tf.data (shuffle, batch, prefetch), steps_per_execution=32"),
-    "keras_xla": ("keras", {"steps_per_execution": 32, "jit_compile": True},
-                  "Keras fit, steps_per_execution=32, jit_compile=True (XLA)"),
+    "keras_steps32": (
+        "keras",
+        {"steps_per_execution": 32},
+        "Keras fit, steps_per_execution=32",
+    ),
+    "keras_tf_data": (
+        "keras",
+        {"steps_per_execution": 32, "tf_data": True},
+        "Keras fit on tf.data (shuffle, batch, prefetch), steps_per_execution=32",
+    ),
+    "keras_xla": (
+        "keras",
+        {"steps_per_execution": 32, "jit_compile": True},
+        "Keras fit, steps_per_execution=32, jit_compile=True (XLA)",
+    ),
     "raw": ("raw_tf", {}, "raw TF, defaults (a whole epoch per graph call)"),
-    "raw_per_step": ("raw_tf", {"steps_per_execution": 1}, "raw TF, one batch per graph call"),
-    "keras_no_nan_stop": ("keras", {"no_nan_stop": True},
-                          "Keras fit, defaults, without TerminateOnNaN (the price of stopping at a NaN loss)"),
-    "keras_checkpoints": ("keras", {"checkpoints": True},
-                          "Keras fit with BackupAndRestore after every epoch, batches from the seeded PyDataset"),
-    "raw_checkpoints": ("raw_tf", {"checkpoints": True}, "raw TF, defaults, tf.train.Checkpoint after every epoch"),
-    "keras_jax": ("keras", {"backend": "jax"}, "Keras fit, defaults, on the JAX backend"),
-    "keras_torch": ("keras", {"backend": "torch"}, "Keras fit, defaults, on the PyTorch backend"),
+    "raw_per_step": (
+        "raw_tf",
+        {"steps_per_execution": 1},
+        "raw TF, one batch per graph call",
+    ),
+    "keras_no_nan_stop": (
+        "keras",
+        {"no_nan_stop": True},
+        "Keras fit, defaults, without TerminateOnNaN (the price of stopping at a NaN loss)",
+    ),
+    "keras_checkpoints": (
+        "keras",
+        {"checkpoints": True},
+        "Keras fit with BackupAndRestore after every epoch, batches from the seeded PyDataset",
+    ),
+    "raw_checkpoints": (
+        "raw_tf",
+        {"checkpoints": True},
+        "raw TF, defaults, tf.train.Checkpoint after every epoch",
+    ),
+    "keras_jax": (
+        "keras",
+        {"backend": "jax"},
+        "Keras fit, defaults, on the JAX backend",
+    ),
+    "keras_torch": (
+        "keras",
+        {"backend": "torch"},
+        "Keras fit, defaults, on the PyTorch backend",
+    ),
     "torch": ("torch", {}, "PyTorch eager, the same CNN (an outside reference)"),
 }
 DEFAULT_VARIANTS = ("keras", "keras_steps32", "raw", "raw_per_step")
@@ -67,7 +99,9 @@ class BenchConfig:
 
 # Measurements, run inside the worker processes --------------------------------------
 def peak_rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    return (
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    )  # Linux reports KiB
 
 
 def timed_inference(evaluate, dataset):
@@ -83,17 +117,31 @@ def keras_tf_data_train(model, seed):
     import tensorflow as tf
 
     def train(x, y, epochs, batch_size, verbose, callbacks):
-        pipeline = (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed)
-                    .batch(batch_size).prefetch(tf.data.AUTOTUNE))
-        return model.fit(pipeline, epochs=epochs, verbose=verbose, callbacks=callbacks, shuffle=False).history
+        pipeline = (
+            tf.data.Dataset.from_tensor_slices((x, y))
+            .shuffle(len(x), seed=seed)
+            .batch(batch_size)
+            .prefetch(tf.data.AUTOTUNE)
+        )
+        return model.fit(
+            pipeline, epochs=epochs, verbose=verbose, callbacks=callbacks, shuffle=False
+        ).history
 
     return train
 
 
 def keras_fit_without_nan_stop(model):
     """keras_impl.train's fit call less its TerminateOnNaN callback."""
+
     def train(x, y, epochs, batch_size, verbose, callbacks):
-        return model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=callbacks).history
+        return model.fit(
+            x,
+            y,
+            batch_size=batch_size,
+            epochs=epochs,
+            verbose=verbose,
+            callbacks=callbacks,
+        ).history
 
     return train
 
@@ -105,19 +153,34 @@ def train_tensorflow_variant(variant, dataset, batch_size, epochs, seed, model="
 
     implementation, options, _ = VARIANTS[variant]
     with tempfile.TemporaryDirectory() as checkpoint_dir:
-        config = Config(epochs=epochs, batch_size=batch_size, seed=seed, model=model,
-                        steps_per_execution=options.get("steps_per_execution"),
-                        jit_compile=options.get("jit_compile", "auto"),
-                        checkpoint_dir=checkpoint_dir if options.get("checkpoints") else None)
+        config = Config(
+            epochs=epochs,
+            batch_size=batch_size,
+            seed=seed,
+            model=model,
+            steps_per_execution=options.get("steps_per_execution"),
+            jit_compile=options.get("jit_compile", "auto"),
+            checkpoint_dir=checkpoint_dir if options.get("checkpoints") else None,
+        )
         model, _, train, evaluate = build(implementation, config)
         if options.get("tf_data"):
             train = keras_tf_data_train(model, seed)
         if options.get("no_nan_stop"):
             train = keras_fit_without_nan_stop(model)
         timer = EpochTimer(len(dataset.x_train), batch_size)
-        train(dataset.x_train, dataset.y_train, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=[timer])
-    return {"trace_seconds": timer.trace_seconds, "steady_samples_per_second": timer.steady_samples_per_second,
-            "inference_samples_per_second": timed_inference(evaluate, dataset)}
+        train(
+            dataset.x_train,
+            dataset.y_train,
+            epochs=epochs,
+            batch_size=batch_size,
+            verbose=0,
+            callbacks=[timer],
+        )
+    return {
+        "trace_seconds": timer.trace_seconds,
+        "steady_samples_per_second": timer.steady_samples_per_second,
+        "inference_samples_per_second": timed_inference(evaluate, dataset),
+    }
 
 
 def resident_batch_steps(dataset, batch_size):
@@ -128,13 +191,20 @@ def resident_batch_steps(dataset, batch_size):
     import raw_tf_impl
     from raw_tf_impl.cnn import train_step
 
-    images, labels = tf.constant(dataset.x_train[:batch_size]), tf.constant(dataset.y_train[:batch_size])
+    images, labels = (
+        tf.constant(dataset.x_train[:batch_size]),
+        tf.constant(dataset.y_train[:batch_size]),
+    )
     model = raw_tf_impl.build_model(seed=0)
     optimizer = raw_tf_impl.compile_model(model)
     keras_model = keras_impl.compile_model(keras_impl.build_model(seed=0))
-    keras_model.optimizer.build(keras_model.trainable_variables)  # fit would do this before tracing
-    return {"raw_tf": lambda: train_step(model, optimizer, images, labels),
-            "keras": lambda: keras_model.train_step((images, labels))}, len(images)
+    keras_model.optimizer.build(
+        keras_model.trainable_variables
+    )  # fit would do this before tracing
+    return {
+        "raw_tf": lambda: train_step(model, optimizer, images, labels),
+        "keras": lambda: keras_model.train_step((images, labels)),
+    }, len(images)
 
 
 def looped(step, batch_size):
@@ -166,7 +236,10 @@ def graph_ops(step):
 
     graph = tf.function(step).get_concrete_function().graph
     return len(graph.get_operations()) + sum(
-        len(function.graph.get_operations()) for function in graph._functions.values() if hasattr(function, "graph"))
+        len(function.graph.get_operations())
+        for function in graph._functions.values()
+        if hasattr(function, "graph")
+    )
 
 
 class Limits:
@@ -176,15 +249,24 @@ class Limits:
 
     def __init__(self, dataset, batch_size):
         self.steps, samples = resident_batch_steps(dataset, batch_size)
-        self.timers = {implementation: looped(step, samples) for implementation, step in self.steps.items()}
+        self.timers = {
+            implementation: looped(step, samples)
+            for implementation, step in self.steps.items()
+        }
 
     def compute_limits(self):
-        return {"samples_per_second": self.timers["raw_tf"](),
-                "keras_train_step_samples_per_second": self.timers["keras"]()}
+        return {
+            "samples_per_second": self.timers["raw_tf"](),
+            "keras_train_step_samples_per_second": self.timers["keras"](),
+        }
 
     def machine(self):
-        return {"matmul_peak_gflops_per_second": matmul_peak_gflops(),
-                "graph_ops_per_training_step": {name: graph_ops(step) for name, step in self.steps.items()}}
+        return {
+            "matmul_peak_gflops_per_second": matmul_peak_gflops(),
+            "graph_ops_per_training_step": {
+                name: graph_ops(step) for name, step in self.steps.items()
+            },
+        }
 
 
 def matmul_peak_gflops():
@@ -192,7 +274,10 @@ def matmul_peak_gflops():
     none can be skipped): 2 n^3 FLOPs each."""
     import tensorflow as tf
 
-    factor = tf.random.stateless_normal([MATMUL_SIZE, MATMUL_SIZE], seed=[0, 0]) / MATMUL_SIZE**0.5
+    factor = (
+        tf.random.stateless_normal([MATMUL_SIZE, MATMUL_SIZE], seed=[0, 0])
+        / MATMUL_SIZE**0.5
+    )
     start_matrix = tf.random.stateless_normal([MATMUL_SIZE, MATMUL_SIZE], seed=[0, 1])
 
     @tf.function
@@ -233,9 +318,13 @@ def serve(connection, role, config, batch_size):
             load_tensorflow_quietly()
             import tensorflow as tf
 
-            if not VARIANTS.get(role, ("", {}))[1].get("jit_compile"):  # Keras refuses XLA under it
+            if not VARIANTS.get(role, ("", {}))[1].get(
+                "jit_compile"
+            ):  # Keras refuses XLA under it
                 tf.config.experimental.enable_op_determinism()
-        dataset = load_dataset(config.dataset, config.data_dir).subset(config.train_samples, config.test_samples)
+        dataset = load_dataset(config.dataset, config.data_dir).subset(
+            config.train_samples, config.test_samples
+        )
         limits = Limits(dataset, batch_size) if role == LIMITS else None
         connection.send(("ready", None))
         while (command := connection.recv()) != "stop":
@@ -246,7 +335,9 @@ def serve(connection, role, config, batch_size):
             elif role == "torch":
                 answer = train_torch(dataset, batch_size, config.epochs, config.seed)
             else:
-                answer = train_tensorflow_variant(role, dataset, batch_size, config.epochs, config.seed, config.model)
+                answer = train_tensorflow_variant(
+                    role, dataset, batch_size, config.epochs, config.seed, config.model
+                )
             connection.send(("answer", answer))
         connection.send(("answer", peak_rss_mb()))
     except Exception as error:  # reported by the parent as one line
@@ -259,14 +350,18 @@ class Worker:
     def __init__(self, context, role, config, batch_size):
         self.role = role
         self.connection, child_end = context.Pipe()
-        self.process = context.Process(target=serve, args=(child_end, role, config, batch_size), daemon=True)
+        self.process = context.Process(
+            target=serve, args=(child_end, role, config, batch_size), daemon=True
+        )
         self.process.start()
         self.unavailable = None
 
     def receive(self):
         while not self.connection.poll(1.0):
             if not self.process.is_alive():
-                raise BenchError(f"the {self.role} worker died (exit code {self.process.exitcode})")
+                raise BenchError(
+                    f"the {self.role} worker died (exit code {self.process.exitcode})"
+                )
         kind, value = self.connection.recv()
         if kind == "error":
             raise BenchError(f"the {self.role} worker failed: {value}")
@@ -291,12 +386,24 @@ def machine_description():
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as cpuinfo:
-            cpu = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
+            cpu = next(
+                line.split(":", 1)[1].strip()
+                for line in cpuinfo
+                if line.startswith("model name")
+            )
     except (OSError, StopIteration):
         pass
-    versions = {name: importlib.metadata.version(name) for name in ("tensorflow", "keras", "numpy")}
-    return {"cpu": cpu, "logical_cores": os.cpu_count(), "platform": platform.platform(),
-            "python": platform.python_version(), **versions}
+    versions = {
+        name: importlib.metadata.version(name)
+        for name in ("tensorflow", "keras", "numpy")
+    }
+    return {
+        "cpu": cpu,
+        "logical_cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        **versions,
+    }
 
 
 def summarise(variant, batch_size, runs, limits, rss_mb, flops_per_sample):
@@ -304,15 +411,24 @@ def summarise(variant, batch_size, runs, limits, rss_mb, flops_per_sample):
     median of each run's throughput over the compute limit measured just before it."""
     implementation, _, description = VARIANTS[variant]
     steady = spread([run["steady_samples_per_second"] for run in runs])
-    efficiencies = [run["steady_samples_per_second"] / limit for run, limit in zip(runs, limits)]
+    efficiencies = [
+        run["steady_samples_per_second"] / limit for run, limit in zip(runs, limits)
+    ]
     return {
-        "implementation": implementation, "variant": variant, "description": description,
+        "implementation": implementation,
+        "variant": variant,
+        "description": description,
         "batch_size": batch_size,
         "trace_seconds": statistics.median(run["trace_seconds"] for run in runs),
-        "steady_samples_per_second": {**steady, "runs": [run["steady_samples_per_second"] for run in runs]},
+        "steady_samples_per_second": {
+            **steady,
+            "runs": [run["steady_samples_per_second"] for run in runs],
+        },
         "compute_limit_samples_per_second": statistics.median(limits),
         "efficiency": statistics.median(efficiencies),
-        "inference_samples_per_second": statistics.median(run["inference_samples_per_second"] for run in runs),
+        "inference_samples_per_second": statistics.median(
+            run["inference_samples_per_second"] for run in runs
+        ),
         "peak_rss_mb": rss_mb,
         "gflops_per_second": steady["median"] * flops_per_sample / 1e9,
     }
@@ -322,31 +438,58 @@ def bench_batch_size(config, batch_size, measure_machine, say):
     """All variants at one batch size, in fresh workers: (rows, compute limits, ratio, machine figures)."""
     context = multiprocessing.get_context("spawn")
     roles = (*config.variants, LIMITS)
-    workers = {role: Worker(context, role, config, batch_size) for role in roles}  # start up in parallel
+    workers = {
+        role: Worker(context, role, config, batch_size) for role in roles
+    }  # start up in parallel
     try:
         for worker in workers.values():
             worker.wait_ready()
         machine = workers[LIMITS].ask("machine") if measure_machine else None
         limits, runs = [], {variant: [] for variant in config.variants}
         for repeat in range(config.repeats):
-            say(f"batch {batch_size}, repeat {repeat + 1} of {config.repeats}: compute limit, "
-                + ", ".join(config.variants))
+            say(
+                f"batch {batch_size}, repeat {repeat + 1} of {config.repeats}: compute limit, "
+                + ", ".join(config.variants)
+            )
             limits.append(workers[LIMITS].ask("limit"))
             for variant in config.variants:
                 if not workers[variant].unavailable:
                     runs[variant].append(workers[variant].ask("train"))
-        peak_rss = {role: worker.ask("stop") for role, worker in workers.items() if not worker.unavailable}
+        peak_rss = {
+            role: worker.ask("stop")
+            for role, worker in workers.items()
+            if not worker.unavailable
+        }
     finally:
         for worker in workers.values():
             worker.close()
     raw_limits = [repeat["samples_per_second"] for repeat in limits]
-    limit = {**{key: statistics.median(repeat[key] for repeat in limits) for key in limits[0]}, "runs": raw_limits}
+    limit = {
+        **{
+            key: statistics.median(repeat[key] for repeat in limits)
+            for key in limits[0]
+        },
+        "runs": raw_limits,
+    }
     flops = training_flops_per_sample()
-    rows = [summarise(variant, batch_size, runs[variant], raw_limits, peak_rss[variant], flops)
-            if runs[variant] else {"implementation": VARIANTS[variant][0], "variant": variant,
-                                   "batch_size": batch_size, "unavailable": workers[variant].unavailable}
-            for variant in config.variants]
-    ratio = throughput_ratio(runs["raw"], runs["keras"]) if runs.get("raw") and runs.get("keras") else None
+    rows = [
+        summarise(
+            variant, batch_size, runs[variant], raw_limits, peak_rss[variant], flops
+        )
+        if runs[variant]
+        else {
+            "implementation": VARIANTS[variant][0],
+            "variant": variant,
+            "batch_size": batch_size,
+            "unavailable": workers[variant].unavailable,
+        }
+        for variant in config.variants
+    ]
+    ratio = (
+        throughput_ratio(runs["raw"], runs["keras"])
+        if runs.get("raw") and runs.get("keras")
+        else None
+    )
     return rows, limit, ratio, machine
 
 
@@ -355,11 +498,18 @@ def bench(config, say=lambda message: None):
     results, limits, ratios, machine = [], [], [], machine_description()
     flops = training_flops_per_sample()
     for index, batch_size in enumerate(config.batch_sizes):
-        rows, limit, ratio, measured = bench_batch_size(config, batch_size, measure_machine=index == 0, say=say)
+        rows, limit, ratio, measured = bench_batch_size(
+            config, batch_size, measure_machine=index == 0, say=say
+        )
         results += rows
         machine.update(measured or {})
-        limits.append({"batch_size": batch_size, **limit,
-                       "gflops_per_second": limit["samples_per_second"] * flops / 1e9})
+        limits.append(
+            {
+                "batch_size": batch_size,
+                **limit,
+                "gflops_per_second": limit["samples_per_second"] * flops / 1e9,
+            }
+        )
         if ratio is not None:
             ratios.append({"batch_size": batch_size, "raw_over_keras": ratio})
     return {

@@ -13,7 +13,14 @@ import keras
 from compare.errors import CompareError
 
 RUN_FILE = "run.json"
-RESUMABLE_SETTINGS = ("dataset", "train_samples", "batch_size", "lr", "seed", "model")  # --epochs may grow
+RESUMABLE_SETTINGS = (
+    "dataset",
+    "train_samples",
+    "batch_size",
+    "lr",
+    "seed",
+    "model",
+)  # --epochs may grow
 
 
 class TrainingInterrupted(CompareError):
@@ -21,7 +28,9 @@ class TrainingInterrupted(CompareError):
 
     def __init__(self, message, signal_number):
         super().__init__(message)
-        self.exit_code = 128 + signal_number  # the shell's convention: 130 for Ctrl-C, 143 for SIGTERM
+        self.exit_code = (
+            128 + signal_number
+        )  # the shell's convention: 130 for Ctrl-C, 143 for SIGTERM
 
 
 def implementation_folder(checkpoint_dir, implementation, model):
@@ -33,22 +42,35 @@ def prepare_folder(checkpoint_dir, resume, settings):
     a resumed one the run.json of a run with the same settings."""
     run_file = checkpoint_dir / RUN_FILE
     if not resume:
-        if checkpoint_dir.exists() and (not checkpoint_dir.is_dir() or any(checkpoint_dir.iterdir())):
-            raise CompareError(f"--checkpoint-dir {checkpoint_dir} is not an empty folder; pass --resume to go on "
-                               "with the run saved there, or name a new folder")
+        if checkpoint_dir.exists() and (
+            not checkpoint_dir.is_dir() or any(checkpoint_dir.iterdir())
+        ):
+            raise CompareError(
+                f"--checkpoint-dir {checkpoint_dir} is not an empty folder; pass --resume to go on "
+                "with the run saved there, or name a new folder"
+            )
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
         run_file.write_text(json.dumps(settings, indent=1) + "\n")
         return
     try:
         saved = json.loads(run_file.read_text())
-        differences = [f"--{name.replace('_', '-')} {saved[name]} (not {settings[name]})"
-                       for name in RESUMABLE_SETTINGS if saved[name] != settings[name]]
+        differences = [
+            f"--{name.replace('_', '-')} {saved[name]} (not {settings[name]})"
+            for name in RESUMABLE_SETTINGS
+            if saved[name] != settings[name]
+        ]
     except FileNotFoundError:
-        raise CompareError(f"--resume: {checkpoint_dir} holds no run to resume (no {RUN_FILE})") from None
+        raise CompareError(
+            f"--resume: {checkpoint_dir} holds no run to resume (no {RUN_FILE})"
+        ) from None
     except (ValueError, TypeError, KeyError) as error:
-        raise CompareError(f"--resume: {run_file} is damaged ({type(error).__name__}: {error})") from None
+        raise CompareError(
+            f"--resume: {run_file} is damaged ({type(error).__name__}: {error})"
+        ) from None
     if differences:
-        raise CompareError(f"--resume: the run in {checkpoint_dir} was made with {', '.join(differences)}")
+        raise CompareError(
+            f"--resume: the run in {checkpoint_dir} was made with {', '.join(differences)}"
+        )
 
 
 class StopOnSignal(keras.callbacks.Callback):
@@ -64,7 +86,9 @@ class StopOnSignal(keras.callbacks.Callback):
         self.previous_handlers = {}
 
     def __enter__(self):
-        self.previous_handlers = {number: signal.signal(number, self.handle) for number in self.SIGNALS}
+        self.previous_handlers = {
+            number: signal.signal(number, self.handle) for number in self.SIGNALS
+        }
         return self
 
     def __exit__(self, *exception):
@@ -75,8 +99,10 @@ class StopOnSignal(keras.callbacks.Callback):
         if self.signal_number is not None and signal_number == signal.SIGINT:
             raise KeyboardInterrupt
         self.signal_number = signal_number
-        self.say(f"{signal.Signals(signal_number).name}: stopping once this epoch is saved "
-                 "(Ctrl-C again stops at once, losing this epoch)")
+        self.say(
+            f"{signal.Signals(signal_number).name}: stopping once this epoch is saved "
+            "(Ctrl-C again stops at once, losing this epoch)"
+        )
 
     def training(self, implementation, folder, epochs):
         """Called before each implementation trains; stops here if a signal came in between."""
@@ -91,7 +117,13 @@ class StopOnSignal(keras.callbacks.Callback):
         if self.signal_number is None:
             return
         implementation, folder, epochs = self.where
-        done = f"{implementation} saved epoch {epochs_done} of {epochs} in {folder}" if epochs_done \
+        done = (
+            f"{implementation} saved epoch {epochs_done} of {epochs} in {folder}"
+            if epochs_done
             else f"before {implementation} started"
-        raise TrainingInterrupted(f"interrupted by {signal.Signals(self.signal_number).name}, {done}; "
-                                  "the same command with --resume goes on from there", self.signal_number)
+        )
+        raise TrainingInterrupted(
+            f"interrupted by {signal.Signals(self.signal_number).name}, {done}; "
+            "the same command with --resume goes on from there",
+            self.signal_number,
+        )

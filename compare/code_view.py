@@ -7,7 +7,14 @@ the same job. Side by side when the terminal is wide enough, one above the other
 
 import textwrap
 
-from compare.loc import CHECKPOINT_FILES, DISTRIBUTED_FILES, IMPLEMENTATION_FILES, STEP_HEADING, STEPS, VARIANT_FILES
+from compare.loc import (
+    CHECKPOINT_FILES,
+    DISTRIBUTED_FILES,
+    IMPLEMENTATION_FILES,
+    STEP_HEADING,
+    STEPS,
+    VARIANT_FILES,
+)
 
 MIN_SIDE_BY_SIDE_WIDTH = 100  # two columns of 48 characters, and a separator
 SEPARATOR = " │ "
@@ -28,7 +35,9 @@ def split_steps(source):
 
 def trim_blank_edges(lines):
     start = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
-    end = len(lines) - next((i for i, line in enumerate(reversed(lines)) if line.strip()), len(lines))
+    end = len(lines) - next(
+        (i for i, line in enumerate(reversed(lines)) if line.strip()), len(lines)
+    )
     return lines[start:end]
 
 
@@ -38,8 +47,14 @@ def implementation_steps(model="cnn"):
     comes from checkpoints.py (which calls cnn.py's); for distributed (the seed's cnn under
     tf.distribute), every step comes from distributed.py."""
     if model == "distributed":
-        return {name: split_steps(path.read_text()) for name, path in DISTRIBUTED_FILES.items()}
-    steps = {name: split_steps(path.read_text()) for name, path in IMPLEMENTATION_FILES.items()}
+        return {
+            name: split_steps(path.read_text())
+            for name, path in DISTRIBUTED_FILES.items()
+        }
+    steps = {
+        name: split_steps(path.read_text())
+        for name, path in IMPLEMENTATION_FILES.items()
+    }
     if model == "checkpoints":
         for name, path in CHECKPOINT_FILES.items():
             steps[name]["train"] = split_steps(path.read_text())["train"]
@@ -55,8 +70,13 @@ def wrap(line, width):
     if len(line) <= width:
         return [line]
     indent = " " * min(len(line) - len(line.lstrip()) + 4, width // 2)
-    return textwrap.wrap(line, width, subsequent_indent=indent + "↪ ", replace_whitespace=False,
-                         break_on_hyphens=False)
+    return textwrap.wrap(
+        line,
+        width,
+        subsequent_indent=indent + "↪ ",
+        replace_whitespace=False,
+        break_on_hyphens=False,
+    )
 
 
 def highlighter(colour):
@@ -71,7 +91,11 @@ def highlighter(colour):
 
     def paint(text):
         marker, _, code = text.rpartition("↪ ")  # the continuation arrow is not Python
-        return marker + _ + highlight(code, lexer, formatter).rstrip("\n") if code.strip() else text
+        return (
+            marker + _ + highlight(code, lexer, formatter).rstrip("\n")
+            if code.strip()
+            else text
+        )
 
     return paint
 
@@ -92,16 +116,28 @@ def render_code(titles, width, colour=False, steps=None):
         out.append(titles["keras"].ljust(column) + SEPARATOR + titles["raw_tf"])
         for step in STEPS:
             out.append(heading_line(titles[step], width))
-            left, right = ([piece for line in steps[name][step] for piece in wrap(line, column)] for name in names)
+            left, right = (
+                [piece for line in steps[name][step] for piece in wrap(line, column)]
+                for name in names
+            )
             for index in range(max(len(left), len(right))):
                 left_piece = left[index] if index < len(left) else ""
                 right_piece = right[index] if index < len(right) else ""
-                out.append(paint(left_piece) + " " * (column - len(left_piece)) + SEPARATOR + paint(right_piece))
+                out.append(
+                    paint(left_piece)
+                    + " " * (column - len(left_piece))
+                    + SEPARATOR
+                    + paint(right_piece)
+                )
     else:
         for step in STEPS:
             out.append(heading_line(titles[step], width))
             for name in names:
                 out.append(f"[{titles[name]}]")
-                out += [paint(piece) for line in steps[name][step] for piece in wrap(line, width)]
+                out += [
+                    paint(piece)
+                    for line in steps[name][step]
+                    for piece in wrap(line, width)
+                ]
                 out.append("")
     return "\n".join(out) + "\n"

@@ -17,21 +17,39 @@ from compare.predict import export_module, load_classifier, refuse_to_overwrite
 
 KERAS_LAYERS = {  # each model's Keras layers, with what the weights' shapes do not pin down
     "cnn": ("Conv2D(relu)", "MaxPooling2D", "Flatten", "Dense(softmax)"),
-    "cnn_bn_dropout": ("Conv2D(linear)", "BatchNormalization(epsilon=0.001)", "ReLU", "MaxPooling2D", "Flatten",
-                       "Dropout", "Dense(softmax)"),  # epsilon: the raw BatchNorm's
+    "cnn_bn_dropout": (
+        "Conv2D(linear)",
+        "BatchNormalization(epsilon=0.001)",
+        "ReLU",
+        "MaxPooling2D",
+        "Flatten",
+        "Dropout",
+        "Dense(softmax)",
+    ),  # epsilon: the raw BatchNorm's
 }
 WEIGHT_MAPS = {  # (Keras layer index, its weight) <-> the raw model's variable
-    "cnn": [((0, "kernel"), "conv_kernel"), ((0, "bias"), "conv_bias"),
-            ((3, "kernel"), "dense_kernel"), ((3, "bias"), "dense_bias")],
-    "cnn_bn_dropout": [((0, "kernel"), "conv_kernel"),
-                       ((1, "gamma"), "batch_norm.gamma"), ((1, "beta"), "batch_norm.beta"),
-                       ((1, "moving_mean"), "batch_norm.moving_mean"),
-                       ((1, "moving_variance"), "batch_norm.moving_variance"),
-                       ((6, "kernel"), "dense_kernel"), ((6, "bias"), "dense_bias")],
+    "cnn": [
+        ((0, "kernel"), "conv_kernel"),
+        ((0, "bias"), "conv_bias"),
+        ((3, "kernel"), "dense_kernel"),
+        ((3, "bias"), "dense_bias"),
+    ],
+    "cnn_bn_dropout": [
+        ((0, "kernel"), "conv_kernel"),
+        ((1, "gamma"), "batch_norm.gamma"),
+        ((1, "beta"), "batch_norm.beta"),
+        ((1, "moving_mean"), "batch_norm.moving_mean"),
+        ((1, "moving_variance"), "batch_norm.moving_variance"),
+        ((6, "kernel"), "dense_kernel"),
+        ((6, "bias"), "dense_bias"),
+    ],
 }
 BUILDERS = {  # (Keras build_model, raw build_model); dropout keeps its default rate, used in training only
     "cnn": (keras_impl.build_model, raw_tf_impl.build_model),
-    "cnn_bn_dropout": (keras_impl.cnn_bn_dropout.build_model, raw_tf_impl.cnn_bn_dropout.build_model),
+    "cnn_bn_dropout": (
+        keras_impl.cnn_bn_dropout.build_model,
+        raw_tf_impl.cnn_bn_dropout.build_model,
+    ),
 }
 
 
@@ -53,12 +71,16 @@ def keras_model_name(keras_model, where):
     for name, layers in KERAS_LAYERS.items():
         if found == layers:
             return name
-    raise WeightMappingError(f"{where}: layers {', '.join(found)} are neither the seed's cnn nor cnn_bn_dropout")
+    raise WeightMappingError(
+        f"{where}: layers {', '.join(found)} are neither the seed's cnn nor cnn_bn_dropout"
+    )
 
 
 def raw_variable(raw_model, path):
     """`raw_model.batch_norm.gamma` for 'batch_norm.gamma'; None where there is none."""
-    return functools.reduce(lambda module, name: getattr(module, name, None), path.split("."), raw_model)
+    return functools.reduce(
+        lambda module, name: getattr(module, name, None), path.split("."), raw_model
+    )
 
 
 def raw_model_name(raw_model, where):
@@ -66,31 +88,50 @@ def raw_model_name(raw_model, where):
     for name, weight_map in WEIGHT_MAPS.items():
         if all(raw_variable(raw_model, path) is not None for _, path in weight_map):
             return name
-    expected = " or ".join(", ".join(path for _, path in weight_map) for weight_map in WEIGHT_MAPS.values())
-    raise WeightMappingError(f"{where}: neither the raw cnn nor cnn_bn_dropout (expected the variables {expected})")
+    expected = " or ".join(
+        ", ".join(path for _, path in weight_map) for weight_map in WEIGHT_MAPS.values()
+    )
+    raise WeightMappingError(
+        f"{where}: neither the raw cnn nor cnn_bn_dropout (expected the variables {expected})"
+    )
 
 
 def weight_pairs(model_name, keras_model, raw_model):
     """(Keras name, Keras variable, raw name, raw variable) for every weight of `model_name`."""
-    return [(f"layers[{index}].{weight}", getattr(keras_model.layers[index], weight), path,
-             raw_variable(raw_model, path)) for (index, weight), path in WEIGHT_MAPS[model_name]]
+    return [
+        (
+            f"layers[{index}].{weight}",
+            getattr(keras_model.layers[index], weight),
+            path,
+            raw_variable(raw_model, path),
+        )
+        for (index, weight), path in WEIGHT_MAPS[model_name]
+    ]
 
 
 def copy_weights(model_name, keras_model, raw_model, to, where):
     """Assign each weight of one model to its twin in the other (`to`: 'keras' or 'raw_tf')."""
-    for keras_name, keras_variable, raw_name, raw_var in weight_pairs(model_name, keras_model, raw_model):
+    for keras_name, keras_variable, raw_name, raw_var in weight_pairs(
+        model_name, keras_model, raw_model
+    ):
         if tuple(keras_variable.shape) != tuple(raw_var.shape):
-            raise WeightMappingError(f"{where}: {keras_name} is shaped {tuple(keras_variable.shape)} "
-                                     f"but {raw_name} {tuple(raw_var.shape)}")
-        source, target = (keras_variable, raw_var) if to == "raw_tf" else (raw_var, keras_variable)
+            raise WeightMappingError(
+                f"{where}: {keras_name} is shaped {tuple(keras_variable.shape)} "
+                f"but {raw_name} {tuple(raw_var.shape)}"
+            )
+        source, target = (
+            (keras_variable, raw_var) if to == "raw_tf" else (raw_var, keras_variable)
+        )
         target.assign(source.numpy())  # a copy: the two models share nothing
 
 
 def keras_to_raw(keras_model, where="the Keras model"):
     """A new raw model holding `keras_model`'s weights."""
     model_name = keras_model_name(keras_model, where)
-    raw_model = BUILDERS[model_name][1](input_shape=tuple(keras_model.input_shape[1:]),
-                                        num_classes=keras_model.layers[-1].units)
+    raw_model = BUILDERS[model_name][1](
+        input_shape=tuple(keras_model.input_shape[1:]),
+        num_classes=keras_model.layers[-1].units,
+    )
     copy_weights(model_name, keras_model, raw_model, "raw_tf", where)
     return raw_model
 
@@ -99,8 +140,10 @@ def raw_to_keras(raw_model, input_shape=(28, 28, 1), where="the raw model"):
     """A new Keras model holding `raw_model`'s weights (a live raw model or a loaded SavedModel);
     `input_shape` is the one it was built for. The Keras model is not compiled."""
     model_name = raw_model_name(raw_model, where)
-    keras_model = BUILDERS[model_name][0](input_shape=tuple(input_shape),
-                                          num_classes=raw_variable(raw_model, "dense_bias").shape[0])
+    keras_model = BUILDERS[model_name][0](
+        input_shape=tuple(input_shape),
+        num_classes=raw_variable(raw_model, "dense_bias").shape[0],
+    )
     copy_weights(model_name, keras_model, raw_model, "keras", where)
     return keras_model
 
@@ -111,17 +154,34 @@ def convert(source, to, destination):
     destination = Path(destination)
     refuse_to_overwrite(destination, "--output")
     if to == "keras" and destination.suffix != ".keras":
-        raise CompareError(f"--output {destination}: a Keras model file's name must end in .keras")
+        raise CompareError(
+            f"--output {destination}: a Keras model file's name must end in .keras"
+        )
     classifier = load_classifier(source)
     if classifier.implementation == to:
         raise CompareError(f"{source} is already a {to} model")
     if to == "raw_tf":
-        keras_model, raw_model = classifier.model, keras_to_raw(classifier.model, str(source))
+        keras_model, raw_model = (
+            classifier.model,
+            keras_to_raw(classifier.model, str(source)),
+        )
         export_module("raw_tf").save(raw_model, destination, classifier.input_shape)
     else:
-        raw_model, keras_model = classifier.model, raw_to_keras(classifier.model, classifier.input_shape, str(source))
+        raw_model, keras_model = (
+            classifier.model,
+            raw_to_keras(classifier.model, classifier.input_shape, str(source)),
+        )
         export_module("keras").save(keras_model, destination)
     model_name = keras_model_name(keras_model, str(source))
-    weights = [{"keras": keras_name, "raw_tf": raw_name, "shape": list(keras_variable.shape)}
-               for keras_name, keras_variable, raw_name, _ in weight_pairs(model_name, keras_model, raw_model)]
-    return {"source": str(source), "destination": str(destination), "model": model_name, "weights": weights}
+    weights = [
+        {"keras": keras_name, "raw_tf": raw_name, "shape": list(keras_variable.shape)}
+        for keras_name, keras_variable, raw_name, _ in weight_pairs(
+            model_name, keras_model, raw_model
+        )
+    ]
+    return {
+        "source": str(source),
+        "destination": str(destination),
+        "model": model_name,
+        "weights": weights,
+    }

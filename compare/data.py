@@ -30,8 +30,14 @@ IDX_NAMES = {  # the file names every MNIST-format dataset uses
     "y_test": "t10k-labels-idx1-ubyte",
 }
 IDX_DIMENSIONS = {"x_train": 3, "y_train": 1, "x_test": 3, "y_test": 1}
-FOLDER_NAMES = {"mnist": ("mnist",), "fashion_mnist": ("fashion_mnist", "fashion-mnist")}
-KERAS_CACHE_FILES = {"mnist": "mnist.npz", "fashion_mnist": "fashion-mnist"}  # under ~/.keras/datasets
+FOLDER_NAMES = {
+    "mnist": ("mnist",),
+    "fashion_mnist": ("fashion_mnist", "fashion-mnist"),
+}
+KERAS_CACHE_FILES = {
+    "mnist": "mnist.npz",
+    "fashion_mnist": "fashion-mnist",
+}  # under ~/.keras/datasets
 DEBIAN_DIR = Path("/usr/share/datasets")
 DEBIAN_PACKAGES = {"mnist": "dataset-mnist", "fashion_mnist": "dataset-fashion-mnist"}
 DOWNLOAD_HOST = ("storage.googleapis.com", 443)  # where keras.datasets downloads from
@@ -53,13 +59,21 @@ class Dataset:
 
     def subset(self, train_samples=None, test_samples=None):
         """The first `train_samples` / `test_samples` examples (None keeps them all)."""
-        for flag, wanted, available in (("--train-samples", train_samples, len(self.x_train)),
-                                        ("--test-samples", test_samples, len(self.x_test))):
+        for flag, wanted, available in (
+            ("--train-samples", train_samples, len(self.x_train)),
+            ("--test-samples", test_samples, len(self.x_test)),
+        ):
             if wanted is not None and not 1 <= wanted <= available:
-                raise DataError(f"{flag} {wanted} is out of range: {self.name} has {available} such images")
+                raise DataError(
+                    f"{flag} {wanted} is out of range: {self.name} has {available} such images"
+                )
         return dataclasses.replace(
-            self, x_train=self.x_train[:train_samples], y_train=self.y_train[:train_samples],
-            x_test=self.x_test[:test_samples], y_test=self.y_test[:test_samples])
+            self,
+            x_train=self.x_train[:train_samples],
+            y_train=self.y_train[:train_samples],
+            x_test=self.x_test[:test_samples],
+            y_test=self.y_test[:test_samples],
+        )
 
 
 # Reading files ------------------------------------------------------------------
@@ -72,16 +86,24 @@ def read_idx(path):
         except (OSError, EOFError, zlib.error) as error:
             raise DataError(f"{path}: corrupt gzip file ({error})") from None
     if len(raw) < 4 or raw[:3] != b"\x00\x00\x08":
-        raise DataError(f"{path}: not an idx file of unsigned bytes (magic number {raw[:4].hex() or 'missing'})")
+        raise DataError(
+            f"{path}: not an idx file of unsigned bytes (magic number {raw[:4].hex() or 'missing'})"
+        )
     ndim = raw[3]
     header_size = 4 + 4 * ndim
     if len(raw) < header_size:
         raise DataError(f"{path}: truncated idx header")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(
+        int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)
+    )
     body = raw[header_size:]
-    if len(body) != math.prod(shape):  # exact: np.prod wraps around int64 for huge headers
-        raise DataError(f"{path}: header says shape {shape} ({math.prod(shape)} bytes) "
-                        f"but the file holds {len(body)} bytes (truncated or corrupt)")
+    if len(body) != math.prod(
+        shape
+    ):  # exact: np.prod wraps around int64 for huge headers
+        raise DataError(
+            f"{path}: header says shape {shape} ({math.prod(shape)} bytes) "
+            f"but the file holds {len(body)} bytes (truncated or corrupt)"
+        )
     return np.frombuffer(body, dtype=np.uint8).reshape(shape)
 
 
@@ -102,15 +124,28 @@ def load_idx_folder(folder):
     for split, path in find_idx_files(folder).items():
         arrays[split] = read_idx(path)
         if arrays[split].ndim != IDX_DIMENSIONS[split]:
-            raise DataError(f"{path}: expected {IDX_DIMENSIONS[split]} dimensions, found shape {arrays[split].shape}")
+            raise DataError(
+                f"{path}: expected {IDX_DIMENSIONS[split]} dimensions, found shape {arrays[split].shape}"
+            )
     return arrays
 
 
 # What np.load raises on hostile archives, besides the OSError/ValueError family: NotImplementedError
 # (an unknown compression method), RuntimeError (an encrypted member), MemoryError and OverflowError
 # (an .npy header declaring an absurd shape), SyntaxError and tokenize.TokenError (a mangled header).
-NPZ_READ_ERRORS = (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile, NotImplementedError, RuntimeError,
-                   MemoryError, OverflowError, SyntaxError, tokenize.TokenError)
+NPZ_READ_ERRORS = (
+    OSError,
+    ValueError,
+    EOFError,
+    zlib.error,
+    zipfile.BadZipFile,
+    NotImplementedError,
+    RuntimeError,
+    MemoryError,
+    OverflowError,
+    SyntaxError,
+    tokenize.TokenError,
+)
 
 
 def read_npz_arrays(path, choose_keys):
@@ -125,17 +160,22 @@ def read_npz_arrays(path, choose_keys):
     except NPZ_READ_ERRORS as error:
         raise DataError(f"{path}: not a readable .npz file ({error})") from None
     for key, array in arrays.items():
-        if not isinstance(array, np.ndarray):  # a zip member without the .npy header comes back as bytes
+        if not isinstance(
+            array, np.ndarray
+        ):  # a zip member without the .npy header comes back as bytes
             raise DataError(f"{path}: {key} is not a NumPy array (no .npy header)")
     return arrays
 
 
 def load_npz(path):
     """A Keras-style .npz with x_train, y_train, x_test and y_test."""
+
     def splits(names):
         missing = [key for key in SPLITS if key not in names]
         if missing:
-            raise DataError(f"{path}: missing arrays {', '.join(missing)} (needs {', '.join(SPLITS)})")
+            raise DataError(
+                f"{path}: missing arrays {', '.join(missing)} (needs {', '.join(SPLITS)})"
+            )
         return SPLITS
 
     return read_npz_arrays(path, splits)
@@ -150,7 +190,9 @@ def to_dataset(name, source, arrays):
         checked[f"x_{part}"] = normalise_images(images, f"{source}: x_{part}")
         checked[f"y_{part}"] = check_labels(labels, f"{source}: y_{part}")
         if len(images) != len(labels):
-            raise DataError(f"{source}: {len(images)} {part} images but {len(labels)} {part} labels")
+            raise DataError(
+                f"{source}: {len(images)} {part} images but {len(labels)} {part} labels"
+            )
         if len(images) == 0:
             raise DataError(f"{source}: the {part} split is empty")
     return Dataset(name, source, **checked)
@@ -160,23 +202,35 @@ def normalise_images(images, where):
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
     if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
-        raise DataError(f"{where}: images must be (N, 28, 28) or (N, 28, 28, 1), found shape {images.shape}")
+        raise DataError(
+            f"{where}: images must be (N, 28, 28) or (N, 28, 28, 1), found shape {images.shape}"
+        )
     if images.dtype == np.uint8:
         return (images.astype(np.float32) / 255.0)[..., None]
     if not np.issubdtype(images.dtype, np.floating):
-        raise DataError(f"{where}: images must be uint8 (0-255) or floats in [0, 1], found dtype {images.dtype}")
+        raise DataError(
+            f"{where}: images must be uint8 (0-255) or floats in [0, 1], found dtype {images.dtype}"
+        )
     if not np.all(np.isfinite(images)):
         raise DataError(f"{where}: images contain NaN or infinite pixels")
     if images.size and (images.min() < 0 or images.max() > 1):
-        raise DataError(f"{where}: float images must be in [0, 1], found {images.min()}..{images.max()}")
+        raise DataError(
+            f"{where}: float images must be in [0, 1], found {images.min()}..{images.max()}"
+        )
     return images.astype(np.float32)[..., None]
 
 
 def check_labels(labels, where):
-    if labels.ndim != 1 or labels.dtype.kind not in "iu":  # signed or unsigned: NumPy counts timedelta64 in too
-        raise DataError(f"{where}: labels must be a 1-D integer array, found {labels.dtype} shape {labels.shape}")
+    if (
+        labels.ndim != 1 or labels.dtype.kind not in "iu"
+    ):  # signed or unsigned: NumPy counts timedelta64 in too
+        raise DataError(
+            f"{where}: labels must be a 1-D integer array, found {labels.dtype} shape {labels.shape}"
+        )
     if labels.size and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
-        raise DataError(f"{where}: labels must be in 0..{NUM_CLASSES - 1}, found {labels.min()}..{labels.max()}")
+        raise DataError(
+            f"{where}: labels must be in 0..{NUM_CLASSES - 1}, found {labels.min()}..{labels.max()}"
+        )
     return labels.astype(np.int32)
 
 
@@ -193,14 +247,20 @@ def local_candidates(name, data_dir=None, explicit=True):
             return [data_dir] if explicit else []
         places = [data_dir / f"{folder}.npz" for folder in FOLDER_NAMES[name]]
         places += [data_dir / folder for folder in FOLDER_NAMES[name]]
-        return places + ([data_dir] if explicit else [])  # loose files only when the name is explicit
-    return [keras_cache_dir() / KERAS_CACHE_FILES[name]] + [DEBIAN_DIR / folder for folder in FOLDER_NAMES[name]]
+        return places + (
+            [data_dir] if explicit else []
+        )  # loose files only when the name is explicit
+    return [keras_cache_dir() / KERAS_CACHE_FILES[name]] + [
+        DEBIAN_DIR / folder for folder in FOLDER_NAMES[name]
+    ]
 
 
 def load_local(name, place):
     """The dataset at `place` (an .npz file or a folder of idx files), or None if nothing is there."""
     if place.suffix == ".npz":
-        return to_dataset(name, str(place), load_npz(place)) if place.is_file() else None
+        return (
+            to_dataset(name, str(place), load_npz(place)) if place.is_file() else None
+        )
     if place.is_dir() and find_idx_files(place):
         return to_dataset(name, str(place), load_idx_folder(place))
     return None
@@ -208,6 +268,7 @@ def load_local(name, place):
 
 def online(timeout=3.0):
     """Whether Keras' download host answers within `timeout` seconds (name lookup included)."""
+
     def connect():
         try:
             socket.create_connection(DOWNLOAD_HOST, timeout=timeout).close()
@@ -216,7 +277,9 @@ def online(timeout=3.0):
             pass
 
     answers = []
-    probe = threading.Thread(target=connect, daemon=True)  # a hung DNS lookup cannot block us
+    probe = threading.Thread(
+        target=connect, daemon=True
+    )  # a hung DNS lookup cannot block us
     probe.start()
     probe.join(timeout)
     return bool(answers)
@@ -237,17 +300,27 @@ def load_digits_28x28():
 
     digits = load_digits()
     images = np.kron(digits.images, np.ones((3, 3)))  # (1797, 24, 24), values 0..16
-    images = np.pad(images, ((0, 0), (2, 2), (2, 2))) * (255 / 16)  # (1797, 28, 28), 0..255
+    images = np.pad(images, ((0, 0), (2, 2), (2, 2))) * (
+        255 / 16
+    )  # (1797, 28, 28), 0..255
     x_train, x_test, y_train, y_test = train_test_split(
-        images.round().astype(np.uint8), digits.target, test_size=DIGITS_TEST_FRACTION,
-        random_state=DIGITS_SPLIT_SEED, stratify=digits.target)
+        images.round().astype(np.uint8),
+        digits.target,
+        test_size=DIGITS_TEST_FRACTION,
+        random_state=DIGITS_SPLIT_SEED,
+        stratify=digits.target,
+    )
     arrays = dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
-    return to_dataset("digits", "scikit-learn load_digits (8x8 scaled onto 28x28)", arrays)
+    return to_dataset(
+        "digits", "scikit-learn load_digits (8x8 scaled onto 28x28)", arrays
+    )
 
 
 def how_to_get(name):
-    return (f"get it with `apt-get install {DEBIAN_PACKAGES[name]}`, put the idx files or {name}.npz in "
-            f"a folder given by --data-dir, run once online, or use --dataset digits")
+    return (
+        f"get it with `apt-get install {DEBIAN_PACKAGES[name]}`, put the idx files or {name}.npz in "
+        f"a folder given by --data-dir, run once online, or use --dataset digits"
+    )
 
 
 def load_named(name, data_dir=None, allow_download=True):
@@ -262,8 +335,12 @@ def load_named(name, data_dir=None, allow_download=True):
     if data_dir is None and allow_download and online():
         return download_with_keras(name)
     looked = ", ".join(str(place) for place in places)
-    download = "" if data_dir is not None else " and Keras' download host was unreachable"
-    raise DataError(f"{name} not found (looked in {looked}{download}); {how_to_get(name)}")
+    download = (
+        "" if data_dir is not None else " and Keras' download host was unreachable"
+    )
+    raise DataError(
+        f"{name} not found (looked in {looked}{download}); {how_to_get(name)}"
+    )
 
 
 def load_dataset(name="auto", data_dir=None):
@@ -277,8 +354,12 @@ def load_dataset(name="auto", data_dir=None):
                 return dataset
         if candidate == "mnist" and data_dir is None and online():
             return download_with_keras("mnist")
-    if data_dir is not None:  # the user pointed at data: training on digits instead would mislead
-        raise DataError(f"no mnist or fashion_mnist data under {data_dir} (looked for mnist.npz, "
-                        f"fashion_mnist.npz and subfolders mnist/, fashion_mnist/, fashion-mnist/); "
-                        f"for loose idx files or a single .npz name the dataset with --dataset")
+    if (
+        data_dir is not None
+    ):  # the user pointed at data: training on digits instead would mislead
+        raise DataError(
+            f"no mnist or fashion_mnist data under {data_dir} (looked for mnist.npz, "
+            f"fashion_mnist.npz and subfolders mnist/, fashion_mnist/, fashion-mnist/); "
+            f"for loose idx files or a single .npz name the dataset with --dataset"
+        )
     return load_digits_28x28()

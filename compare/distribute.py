@@ -23,7 +23,8 @@ from compare.errors import CompareError
 STRATEGIES = ("none", "mirrored", "multiworker")
 KERAS_MULTIWORKER_BROKEN = (
     "Keras 3's fit fails under MultiWorkerMirroredStrategy (keras-team/keras#20585, "
-    "tensorflow/tensorflow#72388; reproduced here with TensorFlow 2.21 and Keras 3.15)")
+    "tensorflow/tensorflow#72388; reproduced here with TensorFlow 2.21 and Keras 3.15)"
+)
 
 
 @functools.cache
@@ -35,15 +36,23 @@ def mirrored_strategy(devices):
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
         if devices and devices > len(gpus):
-            raise CompareError(f"--devices {devices}: this machine has {len(gpus)} GPUs")
-        return tf.distribute.MirroredStrategy([f"/gpu:{i}" for i in range(devices or len(gpus))])
+            raise CompareError(
+                f"--devices {devices}: this machine has {len(gpus)} GPUs"
+            )
+        return tf.distribute.MirroredStrategy(
+            [f"/gpu:{i}" for i in range(devices or len(gpus))]
+        )
     count = devices or 2
     cpu = tf.config.list_physical_devices("CPU")[0]
     try:
-        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * count)
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * count
+        )
     except RuntimeError:
         if len(tf.config.list_logical_devices("CPU")) != count:
-            raise CompareError("TensorFlow started before the logical CPU devices could be made") from None
+            raise CompareError(
+                "TensorFlow started before the logical CPU devices could be made"
+            ) from None
     return tf.distribute.MirroredStrategy([f"/cpu:{i}" for i in range(count)])
 
 
@@ -51,21 +60,32 @@ def read_tf_config():
     """TF_CONFIG, checked: the cluster's workers ("host:port") and this process's index among them."""
     text = os.environ.get("TF_CONFIG")
     if not text:
-        raise CompareError("--strategy multiworker needs TF_CONFIG in the environment (see the README), "
-                           "or --workers N to start N local workers")
+        raise CompareError(
+            "--strategy multiworker needs TF_CONFIG in the environment (see the README), "
+            "or --workers N to start N local workers"
+        )
     try:
         config = json.loads(text)
     except json.JSONDecodeError as error:
         raise CompareError(f"TF_CONFIG is not valid JSON ({error})") from None
     cluster = config.get("cluster") if isinstance(config, dict) else None
     workers = cluster.get("worker") if isinstance(cluster, dict) else None
-    if not (isinstance(workers, list) and workers and
-            all(isinstance(w, str) and w.rpartition(":")[2].isdigit() for w in workers)):
+    if not (
+        isinstance(workers, list)
+        and workers
+        and all(isinstance(w, str) and w.rpartition(":")[2].isdigit() for w in workers)
+    ):
         raise CompareError('TF_CONFIG needs "cluster": {"worker": ["host:port", ...]}')
     task = config.get("task")
-    if not (isinstance(task, dict) and task.get("type") == "worker" and isinstance(task.get("index"), int)
-            and 0 <= task["index"] < len(workers)):
-        raise CompareError(f'TF_CONFIG needs "task": {{"type": "worker", "index": 0 to {len(workers) - 1}}}')
+    if not (
+        isinstance(task, dict)
+        and task.get("type") == "worker"
+        and isinstance(task.get("index"), int)
+        and 0 <= task["index"] < len(workers)
+    ):
+        raise CompareError(
+            f'TF_CONFIG needs "task": {{"type": "worker", "index": 0 to {len(workers) - 1}}}'
+        )
     return workers, task["index"]
 
 
@@ -76,15 +96,24 @@ def multiworker_strategy(timeout_seconds):
     import tensorflow as tf
 
     workers, index = read_tf_config()
-    peers = ", ".join(worker for position, worker in enumerate(workers) if position != index)
-    watchdog = start_watchdog(timeout_seconds, f"python -m compare: error: worker {index}: no answer from {peers} "
-                                               f"within {timeout_seconds} s (--worker-timeout); are all the "
-                                               "workers in TF_CONFIG running?")
+    peers = ", ".join(
+        worker for position, worker in enumerate(workers) if position != index
+    )
+    watchdog = start_watchdog(
+        timeout_seconds,
+        f"python -m compare: error: worker {index}: no answer from {peers} "
+        f"within {timeout_seconds} s (--worker-timeout); are all the "
+        "workers in TF_CONFIG running?",
+    )
     try:
-        options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=timeout_seconds)
+        options = tf.distribute.experimental.CommunicationOptions(
+            timeout_seconds=timeout_seconds
+        )
         return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
     except tf.errors.OpError as error:
-        raise CompareError(f"worker {index} could not join {peers}: {error.message.splitlines()[0]}") from None
+        raise CompareError(
+            f"worker {index} could not join {peers}: {error.message.splitlines()[0]}"
+        ) from None
     finally:
         watchdog.kill()
         watchdog.wait()
@@ -101,8 +130,11 @@ def start_watchdog(seconds, message):
     """A small process that prints `message` and kills this one in `seconds` unless killed first.
     Joining a cluster waits inside TensorFlow's C++ runtime, holding the interpreter: no Python
     timer or signal handler here could run, hence a process of its own."""
-    return subprocess.Popen([sys.executable, "-c", WATCHDOG, str(os.getpid()), str(seconds), message],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-c", WATCHDOG, str(os.getpid()), str(seconds), message],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def strategy_for(config):
@@ -124,7 +156,11 @@ def free_ports(count):
 
 
 def last_line(path):
-    lines = [line for line in Path(path).read_text(errors="replace").splitlines() if line.strip()]
+    lines = [
+        line
+        for line in Path(path).read_text(errors="replace").splitlines()
+        if line.strip()
+    ]
     return lines[-1] if lines else "no message"
 
 
@@ -133,25 +169,58 @@ def run_local_workers(argv, workers, timeout, say):
     worker's report. All are stopped when one fails or `timeout` seconds pass."""
     cluster = [f"127.0.0.1:{port}" for port in free_ports(workers)]
     with tempfile.TemporaryDirectory() as folder:
-        processes, logs = [], [Path(folder) / f"worker-{index}.log" for index in range(workers)]
+        processes, logs = (
+            [],
+            [Path(folder) / f"worker-{index}.log" for index in range(workers)],
+        )
         try:
             for index in range(workers):
-                tf_config = {"cluster": {"worker": cluster}, "task": {"type": "worker", "index": index}}
-                env = {**os.environ, "TF_CONFIG": json.dumps(tf_config), "TF_CPP_MIN_LOG_LEVEL": "3"}
+                tf_config = {
+                    "cluster": {"worker": cluster},
+                    "task": {"type": "worker", "index": index},
+                }
+                env = {
+                    **os.environ,
+                    "TF_CONFIG": json.dumps(tf_config),
+                    "TF_CPP_MIN_LOG_LEVEL": "3",
+                }
                 with logs[index].open("w") as log:
-                    processes.append(subprocess.Popen(
-                        [sys.executable, "-m", "compare", *argv, "--worker-report", f"{folder}/worker-{index}.json"],
-                        env=env, stdout=subprocess.DEVNULL, stderr=log))
+                    processes.append(
+                        subprocess.Popen(
+                            [
+                                sys.executable,
+                                "-m",
+                                "compare",
+                                *argv,
+                                "--worker-report",
+                                f"{folder}/worker-{index}.json",
+                            ],
+                            env=env,
+                            stdout=subprocess.DEVNULL,
+                            stderr=log,
+                        )
+                    )
             say(f"Started {workers} workers on {', '.join(cluster)}")
             deadline = time.monotonic() + timeout
-            while (codes := [process.poll() for process in processes]).count(0) < workers:
-                failed = [index for index, code in enumerate(codes) if code not in (None, 0)]
+            while (codes := [process.poll() for process in processes]).count(
+                0
+            ) < workers:
+                failed = [
+                    index for index, code in enumerate(codes) if code not in (None, 0)
+                ]
                 if failed:
-                    raise CompareError(f"worker {failed[0]} failed: {last_line(logs[failed[0]])}")
+                    raise CompareError(
+                        f"worker {failed[0]} failed: {last_line(logs[failed[0]])}"
+                    )
                 if time.monotonic() > deadline:
-                    raise CompareError(f"the workers did not finish within {timeout} s (--worker-timeout)")
+                    raise CompareError(
+                        f"the workers did not finish within {timeout} s (--worker-timeout)"
+                    )
                 time.sleep(0.2)
-            return [load_worker_report(Path(folder) / f"worker-{index}.json") for index in range(workers)]
+            return [
+                load_worker_report(Path(folder) / f"worker-{index}.json")
+                for index in range(workers)
+            ]
         finally:
             for process in processes:
                 if process.poll() is None:
@@ -180,7 +249,12 @@ def merge_worker_reports(reports):
         implementation = name.split("/")[0]
         for other in reports[1:]:
             difference = float(np.abs(other["weights"][name] - chief).max())
-            differences[implementation] = max(differences.get(implementation, 0.0), difference)
-    report["workers"] = {"count": len(reports), "max_weight_difference": differences,
-                         "identical_weights": all(value == 0 for value in differences.values())}
+            differences[implementation] = max(
+                differences.get(implementation, 0.0), difference
+            )
+    report["workers"] = {
+        "count": len(reports),
+        "max_weight_difference": differences,
+        "identical_weights": all(value == 0 for value in differences.values()),
+    }
     return report

@@ -7,10 +7,19 @@ max-pool, softmax and Adam together add under 5% and are memory-bound anyway.
 
 def conv_multiply_adds(height, width, channels, filters, kernel):
     """A 'valid' convolution: one kernel-window dot product per output value."""
-    return (height - kernel + 1) * (width - kernel + 1) * filters * kernel * kernel * channels
+    return (
+        (height - kernel + 1)
+        * (width - kernel + 1)
+        * filters
+        * kernel
+        * kernel
+        * channels
+    )
 
 
-def training_flops_per_sample(input_shape=(28, 28, 1), filters=32, kernel=3, pool=2, classes=10):
+def training_flops_per_sample(
+    input_shape=(28, 28, 1), filters=32, kernel=3, pool=2, classes=10
+):
     """Forward + backward of Conv2D -> MaxPool -> Flatten -> Dense for one sample.
 
     Backward needs, for each layer, the gradient of its kernel (as many multiply-adds as the
@@ -21,5 +30,7 @@ def training_flops_per_sample(input_shape=(28, 28, 1), filters=32, kernel=3, poo
     flat = (height - kernel + 1) // pool * ((width - kernel + 1) // pool) * filters
     dense = flat * classes
     forward = conv + dense
-    backward = conv + 2 * dense  # conv: kernel gradient only; dense: kernel and input gradients
+    backward = (
+        conv + 2 * dense
+    )  # conv: kernel gradient only; dense: kernel and input gradients
     return 2 * (forward + backward)

@@ -54,29 +54,42 @@ def concept_map_table(lang):
     rows = "".join(
         f"<tr><td><code>{html.escape(concept['keras'])}</code></td><td>{html.escape(concept['hides'][lang])}</td>"
         f"<td>{'<br>'.join(f'<code>{html.escape(line)}</code>' for line in concept['raw'])}</td></tr>"
-        for concept in CONCEPTS)
-    return (f'<table class="concepts"><tr><th>{words["keras_call"]}</th><th>{words["hides"]}</th>'
-            f'<th>{words["raw_lines"]}</th></tr>{rows}</table>')
+        for concept in CONCEPTS
+    )
+    return (
+        f'<table class="concepts"><tr><th>{words["keras_call"]}</th><th>{words["hides"]}</th>'
+        f"<th>{words['raw_lines']}</th></tr>{rows}</table>"
+    )
 
 
 def side_by_side_code(lang, model="cnn"):
     steps, titles = implementation_steps(model), step_titles(lang)
     lexer, formatter = PythonLexer(), HtmlFormatter(cssclass="highlight")
-    rows = [f'<tr><th>{titles["keras"]}</th><th>{titles["raw_tf"]}</th></tr>']
+    rows = [f"<tr><th>{titles['keras']}</th><th>{titles['raw_tf']}</th></tr>"]
     for step in STEPS:
-        cells = "".join(f'<td class="{name}">{highlight(chr(10).join(steps[name][step]), lexer, formatter)}</td>'
-                        for name in ("keras", "raw_tf"))
-        rows.append(f'<tr><th class="step" colspan="2">{titles[step]}</th></tr><tr>{cells}</tr>')
-    return f'<table class="code">{"".join(rows)}</table>', formatter.get_style_defs(".highlight")
+        cells = "".join(
+            f'<td class="{name}">{highlight(chr(10).join(steps[name][step]), lexer, formatter)}</td>'
+            for name in ("keras", "raw_tf")
+        )
+        rows.append(
+            f'<tr><th class="step" colspan="2">{titles[step]}</th></tr><tr>{cells}</tr>'
+        )
+    return f'<table class="code">{"".join(rows)}</table>', formatter.get_style_defs(
+        ".highlight"
+    )
 
 
 def render_html(report, lang="en"):
     """The whole page as a string."""
     words, results = TEXT[lang], report["results"]
-    measured = tabulate(table_rows(results, lang), table_headers(results, lang), tablefmt="html")
+    measured = tabulate(
+        table_rows(results, lang), table_headers(results, lang), tablefmt="html"
+    )
     measured = measured.replace("<table>", '<table class="measured">', 1)
     models = list(dict.fromkeys(result.get("model", "cnn") for result in results))
-    code, code_style = side_by_side_code(lang, models[-1])  # the last model's step 1: the fuller one
+    code, code_style = side_by_side_code(
+        lang, models[-1]
+    )  # the last model's step 1: the fuller one
     return f"""<!DOCTYPE html>
 <html lang="{lang}">
 <head>

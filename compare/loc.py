@@ -11,18 +11,37 @@ import tokenize
 from pathlib import Path
 
 STEPS = ("define", "compile", "train", "evaluate")
-PACKAGES = Path(__file__).resolve().parents[1]  # where compare, keras_impl and raw_tf_impl sit side by side
-IMPLEMENTATION_FILES = {"keras": PACKAGES / "keras_impl" / "cnn.py", "raw_tf": PACKAGES / "raw_tf_impl" / "cnn.py"}
+PACKAGES = (
+    Path(__file__).resolve().parents[1]
+)  # where compare, keras_impl and raw_tf_impl sit side by side
+IMPLEMENTATION_FILES = {
+    "keras": PACKAGES / "keras_impl" / "cnn.py",
+    "raw_tf": PACKAGES / "raw_tf_impl" / "cnn.py",
+}
 MODEL_NAMES = ("cnn", "cnn_bn_dropout")
 VARIANT_FILES = {  # cnn_bn_dropout: step 1 only
-    "keras": PACKAGES / "keras_impl" / "cnn_bn_dropout.py", "raw_tf": PACKAGES / "raw_tf_impl" / "cnn_bn_dropout.py"}
+    "keras": PACKAGES / "keras_impl" / "cnn_bn_dropout.py",
+    "raw_tf": PACKAGES / "raw_tf_impl" / "cnn_bn_dropout.py",
+}
 DISTRIBUTED_FILES = {  # --strategy mirrored / multiworker
-    "keras": PACKAGES / "keras_impl" / "distributed.py", "raw_tf": PACKAGES / "raw_tf_impl" / "distributed.py"}
+    "keras": PACKAGES / "keras_impl" / "distributed.py",
+    "raw_tf": PACKAGES / "raw_tf_impl" / "distributed.py",
+}
 CHECKPOINT_FILES = {  # --checkpoint-dir: step 3 with checkpoints
-    "keras": PACKAGES / "keras_impl" / "checkpoints.py", "raw_tf": PACKAGES / "raw_tf_impl" / "checkpoints.py"}
+    "keras": PACKAGES / "keras_impl" / "checkpoints.py",
+    "raw_tf": PACKAGES / "raw_tf_impl" / "checkpoints.py",
+}
 STEP_HEADING = re.compile(r"#\s*Step\s+\d+:\s*(\w+)")
-NOT_CODE = {tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT,
-            tokenize.STRING, tokenize.ENCODING, tokenize.ENDMARKER}
+NOT_CODE = {
+    tokenize.NL,
+    tokenize.NEWLINE,
+    tokenize.COMMENT,
+    tokenize.INDENT,
+    tokenize.DEDENT,
+    tokenize.STRING,
+    tokenize.ENCODING,
+    tokenize.ENDMARKER,
+}
 
 
 def count_lines(source):
@@ -30,12 +49,16 @@ def count_lines(source):
     counts = {"setup": 0}
     step, line_has_code = "setup", False
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
-        heading = STEP_HEADING.match(token.string) if token.type == tokenize.COMMENT else None
+        heading = (
+            STEP_HEADING.match(token.string) if token.type == tokenize.COMMENT else None
+        )
         if heading:
             step = heading.group(1)
             counts.setdefault(step, 0)
         elif token.type == tokenize.NEWLINE:  # end of a logical line
-            counts[step] += line_has_code  # a line of only strings is a docstring or prose
+            counts[step] += (
+                line_has_code  # a line of only strings is a docstring or prose
+            )
             line_has_code = False
         elif token.type not in NOT_CODE:
             line_has_code = True

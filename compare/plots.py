@@ -16,8 +16,14 @@ def pyplot():
 
 
 def label(result, words):
-    details = [detail for detail in (result.get("backend"), result.get("model")) if detail and detail != "cnn"]
-    return words[result["implementation"]] + (f" ({', '.join(details)})" if details else "")
+    details = [
+        detail
+        for detail in (result.get("backend"), result.get("model"))
+        if detail and detail != "cnn"
+    ]
+    return words[result["implementation"]] + (
+        f" ({', '.join(details)})" if details else ""
+    )
 
 
 def training_curves(results, lang="en"):
@@ -31,10 +37,21 @@ def training_curves(results, lang="en"):
         for index, result in enumerate(ran):
             history, colour = result["history"], colours[index % len(colours)]
             epochs = range(1, len(history[metric]) + 1)
-            axis.plot(epochs, history[metric], "o-", color=colour, label=f"{label(result, words)}, {words['train']}")
+            axis.plot(
+                epochs,
+                history[metric],
+                "o-",
+                color=colour,
+                label=f"{label(result, words)}, {words['train']}",
+            )
             if f"val_{metric}" in history:
-                axis.plot(epochs, history[f"val_{metric}"], "s--", color=colour,
-                          label=f"{label(result, words)}, {words['test']}")
+                axis.plot(
+                    epochs,
+                    history[f"val_{metric}"],
+                    "s--",
+                    color=colour,
+                    label=f"{label(result, words)}, {words['test']}",
+                )
         axis.set_title(words[metric])
         axis.set_xlabel(words["epoch"])
         axis.xaxis.get_major_locator().set_params(integer=True)
@@ -47,16 +64,24 @@ def lines_of_code_chart(results, lang="en"):
     """Grouped bars: logical lines of code per step for each implementation (and model)."""
     plt = pyplot()
     words = TEXT[lang]
-    results = list({(r["implementation"], r.get("model")): r for r in results if "loc" in r}.values())
+    results = list(
+        {
+            (r["implementation"], r.get("model")): r for r in results if "loc" in r
+        }.values()
+    )
     figure, axis = plt.subplots(figsize=(6, 3.2), layout="constrained")
     width = 0.8 / len(results)
     for index, result in enumerate(results):
         positions = [step + index * width for step in range(len(STEPS))]
         counts = [result["loc"][step] for step in STEPS]
-        bars = axis.bar(positions, counts, width, label=label({**result, "backend": None}, words))
+        bars = axis.bar(
+            positions, counts, width, label=label({**result, "backend": None}, words)
+        )
         axis.bar_label(bars, fontsize=8)
-    axis.set_xticks([step + width * (len(results) - 1) / 2 for step in range(len(STEPS))],
-                    [words["steps"][step] for step in STEPS])
+    axis.set_xticks(
+        [step + width * (len(results) - 1) / 2 for step in range(len(STEPS))],
+        [words["steps"][step] for step in STEPS],
+    )
     axis.set_title(words["loc_chart"])
     axis.legend()
     return figure

@@ -29,4 +29,6 @@ def load_tensorflow_quietly():
 
             tf.config.list_physical_devices()  # the CUDA probe logs here
     except ImportError as error:  # shown once stderr is back
-        raise SystemExit(f"python -m compare: error: TensorFlow does not import: {error}") from None
+        raise SystemExit(
+            f"python -m compare: error: TensorFlow does not import: {error}"
+        ) from None

@@ -22,7 +22,10 @@ from tabulate import tabulate
 from compare.quiet import load_tensorflow_quietly
 
 IMPLEMENTATIONS = ("keras", "raw_tf")
-FIRST_SAVE = {"keras": "training_metadata.json", "raw_tf": "checkpoint"}  # the file each style's first save writes
+FIRST_SAVE = {
+    "keras": "training_metadata.json",
+    "raw_tf": "checkpoint",
+}  # the file each style's first save writes
 
 
 def saved_arrays(folder):
@@ -32,19 +35,29 @@ def saved_arrays(folder):
 
         arrays = {}
         with h5py.File(folder / "latest.weights.h5") as file:
-            file.visititems(lambda name, item: arrays.update({name: item[()]}) if isinstance(item, h5py.Dataset) else None)
+            file.visititems(
+                lambda name, item: (
+                    arrays.update({name: item[()]})
+                    if isinstance(item, h5py.Dataset)
+                    else None
+                )
+            )
         return arrays
     import tensorflow as tf
 
     reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(folder)))
-    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()
-            if name != "_CHECKPOINTABLE_OBJECT_GRAPH"}
+    return {
+        name: reader.get_tensor(name)
+        for name in reader.get_variable_to_shape_map()
+        if name != "_CHECKPOINTABLE_OBJECT_GRAPH"
+    }
 
 
 def max_difference(first, second):
     """The largest absolute difference over arrays of the same names (strings: 0 if equal, else inf)."""
     if first.keys() != second.keys():
         return float("inf")
+
     def difference(one, other):
         one, other = np.asarray(one), np.asarray(other)
         if one.dtype.kind in "OSU":  # the raw loop's shuffler state, a string
@@ -57,60 +70,116 @@ def max_difference(first, second):
 def run_compare(arguments, interrupt=None, timeout=1800):
     """`python -m compare ARGUMENTS --format json`; with interrupt=(signal, path), sends the signal once
     `path` exists. Returns (exit code, stderr, report or None)."""
-    process = subprocess.Popen([sys.executable, "-m", "compare", *arguments, "--format", "json"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "compare", *arguments, "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     if interrupt:
         signal_number, path = interrupt
         while process.poll() is None and not path.exists():
             time.sleep(0.02)
         process.send_signal(signal_number)
     output, errors = process.communicate(timeout=timeout)
-    return process.returncode, errors, json.loads(output) if process.returncode == 0 else None
+    return (
+        process.returncode,
+        errors,
+        json.loads(output) if process.returncode == 0 else None,
+    )
 
 
 def resume_check(arguments, folder):
     """The figure for `arguments` (flags of python -m compare, both implementations of one model), run in `folder`."""
     from compare.checkpointing import implementation_folder  # loads Keras
 
-    model = arguments[arguments.index("--model") + 1] if "--model" in arguments else "cnn"
+    model = (
+        arguments[arguments.index("--model") + 1] if "--model" in arguments else "cnn"
+    )
     straight, broken = folder / "uninterrupted", folder / "interrupted"
-    code, errors, reference = run_compare([*arguments, "--checkpoint-dir", str(straight)])
+    code, errors, reference = run_compare(
+        [*arguments, "--checkpoint-dir", str(straight)]
+    )
     if code:
-        raise SystemExit(f"the uninterrupted run failed: {errors.strip().splitlines()[-1]}")
+        raise SystemExit(
+            f"the uninterrupted run failed: {errors.strip().splitlines()[-1]}"
+        )
     interruptions = {}
     for resume, (implementation, signal_number) in enumerate(
-            [("keras", signal.SIGINT), ("raw_tf", signal.SIGTERM), (None, None)]):
-        flags = [*arguments, "--checkpoint-dir", str(broken), *(["--resume"] if resume else [])]
-        first_save = implementation and implementation_folder(broken, implementation, model) / FIRST_SAVE[implementation]
-        code, errors, report = run_compare(flags, implementation and (signal_number, first_save))
+        [("keras", signal.SIGINT), ("raw_tf", signal.SIGTERM), (None, None)]
+    ):
+        flags = [
+            *arguments,
+            "--checkpoint-dir",
+            str(broken),
+            *(["--resume"] if resume else []),
+        ]
+        first_save = (
+            implementation
+            and implementation_folder(broken, implementation, model)
+            / FIRST_SAVE[implementation]
+        )
+        code, errors, report = run_compare(
+            flags, implementation and (signal_number, first_save)
+        )
         if implementation:
             said = re.search(r"saved epoch (\d+) of", errors)
-            interruptions[implementation] = (f"{signal.Signals(signal_number).name} -> exit {code}, "
-                                             f"after epoch {said[1] if said else '?'}")
+            interruptions[implementation] = (
+                f"{signal.Signals(signal_number).name} -> exit {code}, "
+                f"after epoch {said[1] if said else '?'}"
+            )
     if code:
         raise SystemExit(f"the resumed run failed: {errors.strip().splitlines()[-1]}")
     rows = []
     for before, after in zip(reference["results"], report["results"]):
         implementation = before["implementation"]
-        arrays = [saved_arrays(implementation_folder(run, implementation, model)) for run in (straight, broken)]
-        rows.append([implementation, interruptions[implementation], len(arrays[0]), max_difference(*arrays),
-                     before["test_loss"] == after["test_loss"] and before["test_accuracy"] == after["test_accuracy"]])
+        arrays = [
+            saved_arrays(implementation_folder(run, implementation, model))
+            for run in (straight, broken)
+        ]
+        rows.append(
+            [
+                implementation,
+                interruptions[implementation],
+                len(arrays[0]),
+                max_difference(*arrays),
+                before["test_loss"] == after["test_loss"]
+                and before["test_accuracy"] == after["test_accuracy"],
+            ]
+        )
     return rows
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m compare.resume_check", description=__doc__.split("\n\n")[1],
-                                     epilog="Any other flags go to python -m compare (not --format, --checkpoint-dir).")
-    parser.add_argument("--keep", type=Path, metavar="DIR", help="run in DIR and keep the checkpoints")
+    parser = argparse.ArgumentParser(
+        prog="python -m compare.resume_check",
+        description=__doc__.split("\n\n")[1],
+        epilog="Any other flags go to python -m compare (not --format, --checkpoint-dir).",
+    )
+    parser.add_argument(
+        "--keep", type=Path, metavar="DIR", help="run in DIR and keep the checkpoints"
+    )
     options, arguments = parser.parse_known_args(argv)
     load_tensorflow_quietly()
     with tempfile.TemporaryDirectory() as scratch:
         folder = options.keep or Path(scratch)
         started = time.perf_counter()
         rows = resume_check(arguments, folder)
-    print(tabulate(rows, headers=["implementation", "interrupted by", "arrays compared",
-                                  "max abs difference", "same test scores"]))
-    print(f"({time.perf_counter() - started:.0f} s; flags: {' '.join(arguments) or 'defaults'})")
+    print(
+        tabulate(
+            rows,
+            headers=[
+                "implementation",
+                "interrupted by",
+                "arrays compared",
+                "max abs difference",
+                "same test scores",
+            ],
+        )
+    )
+    print(
+        f"({time.perf_counter() - started:.0f} s; flags: {' '.join(arguments) or 'defaults'})"
+    )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,13 @@ import raw_tf_impl.cnn_bn_dropout
 import raw_tf_impl.distributed
 from compare.checkpointing import implementation_folder
 from compare.errors import CompareError
-from compare.loc import DISTRIBUTED_FILES, IMPLEMENTATION_FILES, VARIANT_FILES, count_lines, lines_per_step
+from compare.loc import (
+    DISTRIBUTED_FILES,
+    IMPLEMENTATION_FILES,
+    VARIANT_FILES,
+    count_lines,
+    lines_per_step,
+)
 from compare.timing import EpochTimer
 
 
@@ -29,13 +35,21 @@ class Config:
     batch_size: int = 128
     lr: float = 1e-3
     seed: int = 0
-    steps_per_execution: int | None = None  # batches per graph call; None: each style's default
-    jit_compile: bool | str = "auto"  # Keras only: XLA (Keras' "auto" leaves it off on CPUs)
+    steps_per_execution: int | None = (
+        None  # batches per graph call; None: each style's default
+    )
+    jit_compile: bool | str = (
+        "auto"  # Keras only: XLA (Keras' "auto" leaves it off on CPUs)
+    )
     model: str = "cnn"  # or "cnn_bn_dropout"
     strategy: str = "none"  # or "mirrored", "multiworker" (see compare/distribute.py)
-    devices: int | None = None  # mirrored: replicas (default: every GPU, else 2 logical CPU devices)
+    devices: int | None = (
+        None  # mirrored: replicas (default: every GPU, else 2 logical CPU devices)
+    )
     worker_timeout: int = 600  # multiworker: seconds a worker waits for its peers
-    checkpoint_dir: str | None = None  # save after every epoch into, and go on from, <dir>/<implementation>-<model>
+    checkpoint_dir: str | None = (
+        None  # save after every epoch into, and go on from, <dir>/<implementation>-<model>
+    )
 
 
 class TrainingDiverged(CompareError):
@@ -63,11 +77,15 @@ class TrainingWatch(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         loss = float(logs["loss"])
         if self.where is None and not math.isfinite(loss):
-            self.where = f"the loss became {loss} in epoch {self.epoch + 1}, step {batch + 1}"
+            self.where = (
+                f"the loss became {loss} in epoch {self.epoch + 1}, step {batch + 1}"
+            )
 
 
 def diverged(implementation, where, lr):
-    return TrainingDiverged(f"{implementation} training diverged: {where} (--lr {lr}); try a lower --lr")
+    return TrainingDiverged(
+        f"{implementation} training diverged: {where} (--lr {lr}); try a lower --lr"
+    )
 
 
 def check_finite(implementation, history, test_loss, lr):
@@ -79,8 +97,14 @@ def check_finite(implementation, history, test_loss, lr):
 
 
 MODELS = {  # each variant's step 1; compile, train and evaluate are cnn.py's for both models
-    "keras": {"cnn": keras_impl.build_model, "cnn_bn_dropout": keras_impl.cnn_bn_dropout.build_model},
-    "raw_tf": {"cnn": raw_tf_impl.build_model, "cnn_bn_dropout": raw_tf_impl.cnn_bn_dropout.build_model},
+    "keras": {
+        "cnn": keras_impl.build_model,
+        "cnn_bn_dropout": keras_impl.cnn_bn_dropout.build_model,
+    },
+    "raw_tf": {
+        "cnn": raw_tf_impl.build_model,
+        "cnn_bn_dropout": raw_tf_impl.cnn_bn_dropout.build_model,
+    },
 }
 
 
@@ -90,24 +114,51 @@ def build(implementation, config):
     steps_per_execution: Keras 1, raw TF a whole epoch."""
     if config.strategy != "none":
         return build_distributed(implementation, config)
-    checkpoints = {"checkpoint_dir": implementation_folder(Path(config.checkpoint_dir), implementation, config.model)
-                   } if config.checkpoint_dir else {}
+    checkpoints = (
+        {
+            "checkpoint_dir": implementation_folder(
+                Path(config.checkpoint_dir), implementation, config.model
+            )
+        }
+        if config.checkpoint_dir
+        else {}
+    )
     if implementation == "keras":
         model = MODELS["keras"][config.model](config.seed)
-        keras_impl.compile_model(model, config.lr, steps_per_execution=config.steps_per_execution or 1,
-                                 jit_compile=config.jit_compile)
+        keras_impl.compile_model(
+            model,
+            config.lr,
+            steps_per_execution=config.steps_per_execution or 1,
+            jit_compile=config.jit_compile,
+        )
         train = keras_impl.checkpoints.train if checkpoints else keras_impl.train
-        options = {"seed": config.seed, **checkpoints} if checkpoints else {}  # fit's own shuffle needs no seed
-        return (model, model.trainable_weights,
-                lambda x, y, **run_options: train(model, x, y, **options, **run_options),
-                lambda x, y: keras_impl.evaluate(model, x, y, config.batch_size))
+        options = (
+            {"seed": config.seed, **checkpoints} if checkpoints else {}
+        )  # fit's own shuffle needs no seed
+        return (
+            model,
+            model.trainable_weights,
+            lambda x, y, **run_options: train(model, x, y, **options, **run_options),
+            lambda x, y: keras_impl.evaluate(model, x, y, config.batch_size),
+        )
     model = MODELS["raw_tf"][config.model](config.seed)
     optimizer = raw_tf_impl.compile_model(model, config.lr)
     train = raw_tf_impl.checkpoints.train if checkpoints else raw_tf_impl.train
-    return (model, model.trainable_variables,
-            lambda x, y, **options: train(model, optimizer, x, y, seed=config.seed,
-                                          steps_per_execution=config.steps_per_execution, **checkpoints, **options),
-            lambda x, y: raw_tf_impl.evaluate(model, x, y, config.batch_size))
+    return (
+        model,
+        model.trainable_variables,
+        lambda x, y, **options: train(
+            model,
+            optimizer,
+            x,
+            y,
+            seed=config.seed,
+            steps_per_execution=config.steps_per_execution,
+            **checkpoints,
+            **options,
+        ),
+        lambda x, y: raw_tf_impl.evaluate(model, x, y, config.batch_size),
+    )
 
 
 def build_distributed(implementation, config):
@@ -118,15 +169,26 @@ def build_distributed(implementation, config):
     if implementation == "keras":
         model = keras_impl.distributed.build_model(strategy, config.seed)
         keras_impl.distributed.compile_model(strategy, model, config.lr)
-        return (model, model.trainable_weights,
-                lambda x, y, **options: keras_impl.distributed.train(model, x, y, **options),
-                lambda x, y: keras_impl.distributed.evaluate(model, x, y, config.batch_size))
+        return (
+            model,
+            model.trainable_weights,
+            lambda x, y, **options: keras_impl.distributed.train(
+                model, x, y, **options
+            ),
+            lambda x, y: keras_impl.distributed.evaluate(
+                model, x, y, config.batch_size
+            ),
+        )
     model = raw_tf_impl.distributed.build_model(strategy, config.seed)
     optimizer = raw_tf_impl.distributed.compile_model(strategy, model, config.lr)
-    return (model, model.trainable_variables,
-            lambda x, y, **options: raw_tf_impl.distributed.train(strategy, model, optimizer, x, y,
-                                                                  seed=config.seed, **options),
-            lambda x, y: raw_tf_impl.distributed.evaluate(model, x, y, config.batch_size))
+    return (
+        model,
+        model.trainable_variables,
+        lambda x, y, **options: raw_tf_impl.distributed.train(
+            strategy, model, optimizer, x, y, seed=config.seed, **options
+        ),
+        lambda x, y: raw_tf_impl.distributed.evaluate(model, x, y, config.batch_size),
+    )
 
 
 def model_lines(implementation, model, strategy="none"):
@@ -140,10 +202,23 @@ def model_lines(implementation, model, strategy="none"):
     if model == "cnn":
         return lines
     variant = count_lines(VARIANT_FILES[implementation].read_text())
-    return {**lines, "define": variant["define"], "total": lines["total"] + sum(variant.values())}
+    return {
+        **lines,
+        "define": variant["define"],
+        "total": lines["total"] + sum(variant.values()),
+    }
 
 
-def run(implementation, dataset, config, verbose=1, curves=False, weights=None, callbacks=(), export_dir=None):
+def run(
+    implementation,
+    dataset,
+    config,
+    verbose=1,
+    curves=False,
+    weights=None,
+    callbacks=(),
+    export_dir=None,
+):
     """Build, compile, train and evaluate one implementation; return its measured results.
     With `curves`, the test set is also scored after every epoch (and the epochs take longer).
     A dict passed as `weights` receives the final values of the trainable variables; `callbacks`
@@ -153,27 +228,51 @@ def run(implementation, dataset, config, verbose=1, curves=False, weights=None, 
     timer, watch = EpochTimer(len(dataset.x_train), config.batch_size), TrainingWatch()
     validation = {"validation_data": (dataset.x_test, dataset.y_test)} if curves else {}
     try:
-        history = train(dataset.x_train, dataset.y_train, epochs=config.epochs, batch_size=config.batch_size,
-                        verbose=verbose, callbacks=[timer, watch, *callbacks], **validation)
+        history = train(
+            dataset.x_train,
+            dataset.y_train,
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            verbose=verbose,
+            callbacks=[timer, watch, *callbacks],
+            **validation,
+        )
     except FloatingPointError as error:  # the raw loop's check
         raise diverged(implementation, error, config.lr) from None
-    except RuntimeError:  # Keras' TerminateOnNaN(raise_error=True), after the watch noted where
+    except (
+        RuntimeError
+    ):  # Keras' TerminateOnNaN(raise_error=True), after the watch noted where
         if watch.where is None:
             raise
         raise diverged(implementation, watch.where, config.lr) from None
     train_seconds = time.perf_counter() - timer.start
     scores = evaluate(dataset.x_test, dataset.y_test)
-    history = {name: [float(value) for value in values] for name, values in history.items()}
+    history = {
+        name: [float(value) for value in values] for name, values in history.items()
+    }
     check_finite(implementation, history, scores["loss"], config.lr)
     exported = {}
     if export_dir:
         from compare.predict import export_model
 
-        exported = {"exported_to": str(export_model(implementation, model, export_dir, config.model,
-                                                    dataset.x_train.shape[1:]))}
+        exported = {
+            "exported_to": str(
+                export_model(
+                    implementation,
+                    model,
+                    export_dir,
+                    config.model,
+                    dataset.x_train.shape[1:],
+                )
+            )
+        }
     if weights is not None:
-        weights.update({f"{implementation}/{index}": variable.numpy()
-                        for index, variable in enumerate(variables)})
+        weights.update(
+            {
+                f"{implementation}/{index}": variable.numpy()
+                for index, variable in enumerate(variables)
+            }
+        )
     return {
         "implementation": implementation,
         "model": config.model,
@@ -187,12 +286,24 @@ def run(implementation, dataset, config, verbose=1, curves=False, weights=None, 
         "test_accuracy": float(scores["accuracy"]),
         "history": history,
         **exported,
-        **({"resumed_after_epoch": watch.epochs_done[0] - 1 if watch.epochs_done else "all"}
-           if config.checkpoint_dir else {}),
+        **(
+            {
+                "resumed_after_epoch": watch.epochs_done[0] - 1
+                if watch.epochs_done
+                else "all"
+            }
+            if config.checkpoint_dir
+            else {}
+        ),
     }
 
 
-TIMED_FIELDS = ("trace_seconds", "first_epoch_seconds", "steady_samples_per_second", "train_seconds")
+TIMED_FIELDS = (
+    "trace_seconds",
+    "first_epoch_seconds",
+    "steady_samples_per_second",
+    "train_seconds",
+)
 
 
 def median_of_runs(runs):
@@ -207,4 +318,3 @@ def median_of_runs(runs):
     if len(runs) > 1:
         result["runs"] = [{field: run[field] for field in TIMED_FIELDS} for run in runs]
     return result
-

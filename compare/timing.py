@@ -16,7 +16,9 @@ class EpochTimer(keras.callbacks.Callback):
         super().__init__()
         self.samples_per_epoch, self.batch_size = samples_per_epoch, batch_size
         self.start = time.perf_counter()
-        self.first_call_end = self.last_call_begin = None  # (batch, time) within the first epoch
+        self.first_call_end = self.last_call_begin = (
+            None  # (batch, time) within the first epoch
+        )
         self.epoch_ends = []
 
     def on_train_batch_begin(self, batch, logs=None):
@@ -29,7 +31,9 @@ class EpochTimer(keras.callbacks.Callback):
         self.epoch_ends.append(time.perf_counter())
 
     @property
-    def first_epoch_seconds(self):  # None when no epoch ran (a resumed run that was already done)
+    def first_epoch_seconds(
+        self,
+    ):  # None when no epoch ran (a resumed run that was already done)
         return self.epoch_ends[0] - self.start if self.epoch_ends else None
 
     @property
@@ -39,9 +43,15 @@ class EpochTimer(keras.callbacks.Callback):
         if len(self.epoch_ends) > 1:
             samples = self.samples_per_epoch * (len(self.epoch_ends) - 1)
             return samples / (self.epoch_ends[-1] - self.epoch_ends[0])
-        if self.first_call_end is None or self.last_call_begin[0] == self.first_call_end[0]:
+        if (
+            self.first_call_end is None
+            or self.last_call_begin[0] == self.first_call_end[0]
+        ):
             return None
-        (first_batch, first_time), (last_batch, last_time) = self.first_call_end, self.last_call_begin
+        (first_batch, first_time), (last_batch, last_time) = (
+            self.first_call_end,
+            self.last_call_begin,
+        )
         return (last_batch - first_batch) * self.batch_size / (last_time - first_time)
 
     @property

@@ -19,21 +19,32 @@ import keras_impl
 import raw_tf_impl
 from compare.data import NUM_CLASSES, DataError
 from compare.errors import CompareError
-from compare.loc import IMPLEMENTATION_FILES, PACKAGES, STEPS, count_lines, lines_per_step
+from compare.loc import (
+    IMPLEMENTATION_FILES,
+    PACKAGES,
+    STEPS,
+    count_lines,
+    lines_per_step,
+)
 from compare.run import check_finite, parameter_count
 from compare.timing import EpochTimer
 from compare.transfer_config import DEFAULT_SAMPLES
 from keras_impl import resnet50_transfer as keras_resnet
 from raw_tf_impl import resnet50_transfer as raw_resnet
 
-TRANSFER_FILES = {"keras": PACKAGES / "keras_impl" / "resnet50_transfer.py",
-                  "raw_tf": PACKAGES / "raw_tf_impl" / "resnet50_transfer.py"}
+TRANSFER_FILES = {
+    "keras": PACKAGES / "keras_impl" / "resnet50_transfer.py",
+    "raw_tf": PACKAGES / "raw_tf_impl" / "resnet50_transfer.py",
+}
 # Where keras.applications.ResNet50(weights="imagenet", include_top=False) downloads from and caches
 # (keras/src/applications/resnet.py): the same call, so the file lands where Keras looks for it.
-IMAGENET_WEIGHTS = {"fname": "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                    "origin": "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
-                              "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                    "cache_subdir": "models", "file_hash": "4d473c1dd8becc155b73f8504c6f6626"}
+IMAGENET_WEIGHTS = {
+    "fname": "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+    "origin": "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
+    "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+    "cache_subdir": "models",
+    "file_hash": "4d473c1dd8becc155b73f8504c6f6626",
+}
 BASE_OUTPUT = "conv5_block3_out"  # the last layer of ResNet50(include_top=False)
 
 
@@ -46,8 +57,10 @@ def to_rgb(images, size):
     """Grey 28x28 images in [0, 1] as ResNet's input: size x size, 0-255, the channel stacked 3 times."""
     import tensorflow as tf
 
-    resized = tf.image.resize(images * 255.0, (size, size)).numpy()  # bilinear, (N, size, size, 1)
-    return np.repeat(resized, 3, axis=-1)                              # (N, size, size, 3)
+    resized = tf.image.resize(
+        images * 255.0, (size, size)
+    ).numpy()  # bilinear, (N, size, size, 1)
+    return np.repeat(resized, 3, axis=-1)  # (N, size, size, 3)
 
 
 def task(images, labels, classes, count, flag):
@@ -55,23 +68,51 @@ def task(images, labels, classes, count, flag):
     keep = np.flatnonzero(np.isin(labels, classes))
     wanted = count or min(DEFAULT_SAMPLES.get(flag, len(keep)), len(keep))
     if not 0 < wanted <= len(keep):
-        raise DataError(f"--{flag.replace('_', '-')}: {wanted} images of classes {','.join(map(str, classes))} "
-                        f"wanted, the dataset has {len(keep)}")
+        raise DataError(
+            f"--{flag.replace('_', '-')}: {wanted} images of classes {','.join(map(str, classes))} "
+            f"wanted, the dataset has {len(keep)}"
+        )
     return images[keep[:wanted]], labels[keep[:wanted]]
 
 
 def tasks(dataset, config):
     """The target task's few labelled images and its test images, plus the source task's train and
     test images when pretraining here; RGB at the configured size."""
-    sets = {"target_train": task(dataset.x_train, dataset.y_train, config.target_classes, config.labels, "labels"),
-            "target_test": task(dataset.x_test, dataset.y_test, config.target_classes, config.test_samples,
-                                "test_samples")}
+    sets = {
+        "target_train": task(
+            dataset.x_train,
+            dataset.y_train,
+            config.target_classes,
+            config.labels,
+            "labels",
+        ),
+        "target_test": task(
+            dataset.x_test,
+            dataset.y_test,
+            config.target_classes,
+            config.test_samples,
+            "test_samples",
+        ),
+    }
     if config.weights == "pretrain":
-        sets["source_train"] = task(dataset.x_train, dataset.y_train, config.source_classes,
-                                    config.pretrain_samples, "pretrain_samples")
-        sets["source_test"] = task(dataset.x_test, dataset.y_test, config.source_classes, config.test_samples,
-                                   "test_samples")
-    return {name: (to_rgb(images, config.image_size), labels) for name, (images, labels) in sets.items()}
+        sets["source_train"] = task(
+            dataset.x_train,
+            dataset.y_train,
+            config.source_classes,
+            config.pretrain_samples,
+            "pretrain_samples",
+        )
+        sets["source_test"] = task(
+            dataset.x_test,
+            dataset.y_test,
+            config.source_classes,
+            config.test_samples,
+            "test_samples",
+        )
+    return {
+        name: (to_rgb(images, config.image_size), labels)
+        for name, (images, labels) in sets.items()
+    }
 
 
 # The two styles, behind one interface --------------------------------------------------
@@ -82,11 +123,17 @@ class KerasStyle:
     unfreeze_top = staticmethod(keras_resnet.unfreeze_top)
 
     def build(self, config, weights):
-        return keras_resnet.build_model(config.seed, (config.image_size, config.image_size, 3), NUM_CLASSES, weights)
+        return keras_resnet.build_model(
+            config.seed, (config.image_size, config.image_size, 3), NUM_CLASSES, weights
+        )
 
     def train(self, model, lr, x, y, epochs, config, verbose, timer):
-        keras_impl.compile_model(model, lr)  # after any change to `trainable`, as Keras requires
-        return keras_impl.train(model, x, y, epochs, config.batch_size, verbose=verbose, callbacks=[timer])
+        keras_impl.compile_model(
+            model, lr
+        )  # after any change to `trainable`, as Keras requires
+        return keras_impl.train(
+            model, x, y, epochs, config.batch_size, verbose=verbose, callbacks=[timer]
+        )
 
     def evaluate(self, model, x, y, config):
         return keras_impl.evaluate(model, x, y, config.batch_size)
@@ -105,12 +152,25 @@ class RawStyle:
     unfreeze_top = staticmethod(raw_resnet.unfreeze_top)
 
     def build(self, config, weights):
-        return raw_resnet.build_model(config.seed, (config.image_size, config.image_size, 3), NUM_CLASSES, weights)
+        return raw_resnet.build_model(
+            config.seed, (config.image_size, config.image_size, 3), NUM_CLASSES, weights
+        )
 
     def train(self, model, lr, x, y, epochs, config, verbose, timer):
-        optimizer = raw_tf_impl.compile_model(model, lr)  # Adam over the variables trainable now
-        return raw_tf_impl.train(model, optimizer, x, y, epochs, config.batch_size, seed=config.seed,
-                                 verbose=verbose, callbacks=[timer])
+        optimizer = raw_tf_impl.compile_model(
+            model, lr
+        )  # Adam over the variables trainable now
+        return raw_tf_impl.train(
+            model,
+            optimizer,
+            x,
+            y,
+            epochs,
+            config.batch_size,
+            seed=config.seed,
+            verbose=verbose,
+            callbacks=[timer],
+        )
 
     def evaluate(self, model, x, y, config):
         return raw_tf_impl.evaluate(model, x, y, config.batch_size)
@@ -125,7 +185,17 @@ class RawStyle:
 STYLES = {"keras": KerasStyle(), "raw_tf": RawStyle()}
 
 
-def train_and_score(style, model, lr, epochs, data, config, verbose, train="target_train", test="target_test"):
+def train_and_score(
+    style,
+    model,
+    lr,
+    epochs,
+    data,
+    config,
+    verbose,
+    train="target_train",
+    test="target_test",
+):
     """One phase: compile (over the variables trainable now), train, then score on the test set.
     `data` holds this style's preprocessed arrays. A NaN or infinite loss stops the run."""
     (x, y), (x_test, y_test) = data[train], data[test]
@@ -136,22 +206,34 @@ def train_and_score(style, model, lr, epochs, data, config, verbose, train="targ
     scores = style.evaluate(model, x_test, y_test, config)
     loss = [float(value) for value in history["loss"]]
     check_finite(style.name, {"loss": loss}, float(scores["loss"]), config.lr)
-    return {"epochs": epochs, "trainable_params": trainable_params, "trace_seconds": timer.trace_seconds,
-            "train_seconds": train_seconds, "loss": loss,
-            "test_loss": float(scores["loss"]), "test_accuracy": float(scores["accuracy"])}
+    return {
+        "epochs": epochs,
+        "trainable_params": trainable_params,
+        "trace_seconds": timer.trace_seconds,
+        "train_seconds": train_seconds,
+        "loss": loss,
+        "test_loss": float(scores["loss"]),
+        "test_accuracy": float(scores["accuracy"]),
+    }
 
 
 def prepared(style, data):
     """The images as this style preprocesses them (each style does it its own way), once."""
-    return {name: (style.prepare(images), labels) for name, (images, labels) in data.items()}
+    return {
+        name: (style.prepare(images), labels) for name, (images, labels) in data.items()
+    }
 
 
 def transfer_lines(implementation):
     """Lines of code: the transfer file's own steps, plus compile/train/evaluate reused from cnn.py."""
     own = count_lines(TRANSFER_FILES[implementation].read_text())
     reused = lines_per_step(IMPLEMENTATION_FILES[implementation])
-    lines = {"define": own["define"] + own["setup"], "freeze": own.get("freeze", 0), "load": own.get("load", 0),
-             "compile_train_evaluate": sum(reused[step] for step in STEPS[1:])}
+    lines = {
+        "define": own["define"] + own["setup"],
+        "freeze": own.get("freeze", 0),
+        "load": own.get("load", 0),
+        "compile_train_evaluate": sum(reused[step] for step in STEPS[1:]),
+    }
     return {**lines, "total": sum(lines.values())}
 
 
@@ -160,15 +242,33 @@ def run_style(style, data, weights, config, verbose):
     data = prepared(style, data)
     model = style.build(config, weights)
     style.freeze_base(model)
-    transfer = {"head": train_and_score(style, model, config.lr, config.epochs, data, config, verbose)}
+    transfer = {
+        "head": train_and_score(
+            style, model, config.lr, config.epochs, data, config, verbose
+        )
+    }
     if config.fine_tune_epochs:
         style.unfreeze_top(model, config.fine_tune_stages)
-        transfer["fine_tune"] = train_and_score(style, model, config.fine_tune_lr, config.fine_tune_epochs, data,
-                                                config, verbose)
+        transfer["fine_tune"] = train_and_score(
+            style,
+            model,
+            config.fine_tune_lr,
+            config.fine_tune_epochs,
+            data,
+            config,
+            verbose,
+        )
     scratch_model = style.build(config, None)
-    scratch = train_and_score(style, scratch_model, config.lr, config.scratch_epochs, data, config, verbose)
-    return {"implementation": style.name, "loc": transfer_lines(style.name),
-            "params": parameter_count(style.all_weights(model)), "transfer": transfer, "scratch": scratch}
+    scratch = train_and_score(
+        style, scratch_model, config.lr, config.scratch_epochs, data, config, verbose
+    )
+    return {
+        "implementation": style.name,
+        "loc": transfer_lines(style.name),
+        "params": parameter_count(style.all_weights(model)),
+        "transfer": transfer,
+        "scratch": scratch,
+    }
 
 
 # Pretrained weights ------------------------------------------------------------------
@@ -178,8 +278,10 @@ def imagenet_weights_file():
         return keras.utils.get_file(**IMAGENET_WEIGHTS)
     except Exception as error:  # Keras wraps URL and HTTP errors in a plain Exception
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise WeightsError(f"--weights imagenet: could not download the ImageNet weights ({reason}); offline, "
-                           "use --weights pretrain (the default), a local weights file, or none") from None
+        raise WeightsError(
+            f"--weights imagenet: could not download the ImageNet weights ({reason}); offline, "
+            "use --weights pretrain (the default), a local weights file, or none"
+        ) from None
 
 
 def pretrain(data, config, path, verbose):
@@ -187,11 +289,24 @@ def pretrain(data, config, path, verbose):
     (everything up to conv5_block3_out) saved as a Keras weights file both styles can load."""
     style = STYLES["keras"]
     model = style.build(config, None)
-    phase = train_and_score(style, model, config.lr, config.pretrain_epochs, prepared(style, data), config, verbose,
-                            train="source_train", test="source_test")
+    phase = train_and_score(
+        style,
+        model,
+        config.lr,
+        config.pretrain_epochs,
+        prepared(style, data),
+        config,
+        verbose,
+        train="source_train",
+        test="source_test",
+    )
     keras.Model(model.input, model.get_layer(BASE_OUTPUT).output).save_weights(path)
-    return {**phase, "samples": len(data["source_train"][0]), "classes": list(config.source_classes),
-            "file": str(path)}
+    return {
+        **phase,
+        "samples": len(data["source_train"][0]),
+        "classes": list(config.source_classes),
+        "file": str(path),
+    }
 
 
 def transfer(dataset, config, implementations, say, verbose=0, save_pretrained=None):
@@ -201,11 +316,15 @@ def transfer(dataset, config, implementations, say, verbose=0, save_pretrained=N
     with tempfile.TemporaryDirectory() as folder:
         if config.weights == "pretrain":
             path = save_pretrained or Path(folder) / "pretrained_base.weights.h5"
-            say(f"Pretraining ResNet50 on classes {','.join(map(str, config.source_classes))} "
-                f"({len(data['source_train'][1])} images, {config.pretrain_epochs} epochs), the Keras way ...")
+            say(
+                f"Pretraining ResNet50 on classes {','.join(map(str, config.source_classes))} "
+                f"({len(data['source_train'][1])} images, {config.pretrain_epochs} epochs), the Keras way ..."
+            )
             pretraining = pretrain(data, config, path, verbose)
-            say(f"Pretrained in {pretraining['train_seconds']:.0f} s: source-task test accuracy "
-                f"{pretraining['test_accuracy']:.3f}; base saved to {path}")
+            say(
+                f"Pretrained in {pretraining['train_seconds']:.0f} s: source-task test accuracy "
+                f"{pretraining['test_accuracy']:.3f}; base saved to {path}"
+            )
             weights = str(path)
         elif config.weights == "imagenet":
             weights = imagenet_weights_file()
@@ -215,12 +334,22 @@ def transfer(dataset, config, implementations, say, verbose=0, save_pretrained=N
         for implementation in implementations:
             say(f"Transfer and from-scratch training, {implementation} ...")
             try:
-                results.append(run_style(STYLES[implementation], data, weights, config, verbose))
-            except (ValueError, OSError) as error:  # a weights file that is unreadable or does not fit
+                results.append(
+                    run_style(STYLES[implementation], data, weights, config, verbose)
+                )
+            except (
+                ValueError,
+                OSError,
+            ) as error:  # a weights file that is unreadable or does not fit
                 if weights is None:
                     raise
-                raise WeightsError(f"weights {weights}: {str(error).splitlines()[0]}") from None
-    return {"dataset": {"name": dataset.name, "source": dataset.source},
-            "config": dataclasses.asdict(config),
-            "sizes": {name: len(labels) for name, (_, labels) in data.items()},
-            "pretraining": pretraining, "results": results}
+                raise WeightsError(
+                    f"weights {weights}: {str(error).splitlines()[0]}"
+                ) from None
+    return {
+        "dataset": {"name": dataset.name, "source": dataset.source},
+        "config": dataclasses.asdict(config),
+        "sizes": {name: len(labels) for name, (_, labels) in data.items()},
+        "pretraining": pretraining,
+        "results": results,
+    }

@@ -11,7 +11,9 @@ class TransferConfig:
     image_size: int = 32
     source_classes: tuple = (0, 1, 2, 3, 4)
     target_classes: tuple = (5, 6, 7, 8, 9)
-    pretrain_samples: int | None = None  # None: up to 6000, fewer where the dataset has fewer
+    pretrain_samples: int | None = (
+        None  # None: up to 6000, fewer where the dataset has fewer
+    )
     pretrain_epochs: int = 2
     labels: int = 500
     epochs: int = 10
@@ -25,4 +27,7 @@ class TransferConfig:
     seed: int = 0
 
 
-DEFAULT_SAMPLES = {"pretrain_samples": 6000, "test_samples": 1000}  # caps when the flag is not given
+DEFAULT_SAMPLES = {
+    "pretrain_samples": 6000,
+    "test_samples": 1000,
+}  # caps when the flag is not given

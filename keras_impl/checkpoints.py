@@ -28,14 +28,16 @@ class SeededBatches(keras.utils.PyDataset):
 
     def shuffle_for(self, epoch, logs=None):
         shuffler = np.random.default_rng(self.seed)
-        for _ in range(epoch + 1):  # replays the permutations of the epochs before: cheap beside an epoch
+        for _ in range(
+            epoch + 1
+        ):  # replays the permutations of the epochs before: cheap beside an epoch
             self.order = shuffler.permutation(len(self.x))
 
     def __len__(self):
         return math.ceil(len(self.x) / self.batch_size)
 
     def __getitem__(self, index):
-        batch = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        batch = self.order[index * self.batch_size : (index + 1) * self.batch_size]
         return self.x[batch], self.y[batch]
 
 
@@ -48,7 +50,11 @@ class RandomStateBackup(keras.callbacks.Callback):
         self.path = Path(folder) / "random_state.npz"
 
     def seed_states(self):
-        return [variable for variable in self.model.variables if variable.name == "seed_generator_state"]
+        return [
+            variable
+            for variable in self.model.variables
+            if variable.name == "seed_generator_state"
+        ]
 
     def on_train_begin(self, logs=None):
         if self.path.exists():
@@ -60,12 +66,33 @@ class RandomStateBackup(keras.callbacks.Callback):
         np.savez(self.path, *[state.numpy() for state in self.seed_states()])
 
 
-def train(model, x_train, y_train, epochs, batch_size, checkpoint_dir, seed=0, callbacks=(), **options):
+def train(
+    model,
+    x_train,
+    y_train,
+    epochs,
+    batch_size,
+    checkpoint_dir,
+    seed=0,
+    callbacks=(),
+    **options,
+):
     """cnn.train, backed up after every epoch and resumed from the backup in `checkpoint_dir`."""
     batches = SeededBatches(x_train, y_train, batch_size, seed)
-    return train_without_checkpoints(model, batches, None, epochs, batch_size=None, shuffle=False, callbacks=[
-        keras.callbacks.LambdaCallback(on_epoch_begin=batches.shuffle_for),
-        keras.callbacks.BackupAndRestore(checkpoint_dir, delete_checkpoint=False),  # kept: a later run may resume
-        RandomStateBackup(checkpoint_dir),
-        *callbacks,
-    ], **options)
+    return train_without_checkpoints(
+        model,
+        batches,
+        None,
+        epochs,
+        batch_size=None,
+        shuffle=False,
+        callbacks=[
+            keras.callbacks.LambdaCallback(on_epoch_begin=batches.shuffle_for),
+            keras.callbacks.BackupAndRestore(
+                checkpoint_dir, delete_checkpoint=False
+            ),  # kept: a later run may resume
+            RandomStateBackup(checkpoint_dir),
+            *callbacks,
+        ],
+        **options,
+    )

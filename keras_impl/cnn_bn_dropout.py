@@ -12,13 +12,15 @@ from keras import layers
 def build_model(seed=0, input_shape=(28, 28, 1), num_classes=10, dropout_rate=0.5):
     """Conv(32, 3x3) -> batch norm -> ReLU -> max-pool 2x2 -> flatten -> dropout -> dense softmax."""
     keras.utils.set_random_seed(seed)
-    return keras.Sequential([
-        layers.Input(shape=input_shape),
-        layers.Conv2D(32, (3, 3), use_bias=False),  # batch norm's beta is the bias
-        layers.BatchNormalization(),  # momentum 0.99, epsilon 1e-3
-        layers.ReLU(),
-        layers.MaxPooling2D((2, 2)),
-        layers.Flatten(),
-        layers.Dropout(dropout_rate),
-        layers.Dense(num_classes, activation="softmax"),
-    ])
+    return keras.Sequential(
+        [
+            layers.Input(shape=input_shape),
+            layers.Conv2D(32, (3, 3), use_bias=False),  # batch norm's beta is the bias
+            layers.BatchNormalization(),  # momentum 0.99, epsilon 1e-3
+            layers.ReLU(),
+            layers.MaxPooling2D((2, 2)),
+            layers.Flatten(),
+            layers.Dropout(dropout_rate),
+            layers.Dense(num_classes, activation="softmax"),
+        ]
+    )

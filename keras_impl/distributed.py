@@ -21,7 +21,9 @@ def compile_model(strategy, model, learning_rate=1e-3):
 
 
 # Step 3: train -----------------------------------------------------------------
-train = cnn.train  # `fit` sees the strategy the model was built under: batch_size is the global batch
+train = (
+    cnn.train
+)  # `fit` sees the strategy the model was built under: batch_size is the global batch
 
 
 # Step 4: evaluate --------------------------------------------------------------

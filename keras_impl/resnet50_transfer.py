@@ -17,14 +17,16 @@ def build_model(seed=0, input_shape=(32, 32, 3), num_classes=10, weights="imagen
     keras.utils.set_random_seed(seed)
     base_model = ResNet50(weights=weights, include_top=False, input_shape=input_shape)
     x = layers.GlobalAveragePooling2D()(base_model.output)
-    x = layers.Dense(1024, activation='relu')(x)
-    predictions = layers.Dense(num_classes, activation='softmax')(x)
+    x = layers.Dense(1024, activation="relu")(x)
+    predictions = layers.Dense(num_classes, activation="softmax")(x)
     return keras.Model(inputs=base_model.input, outputs=predictions)
 
 
 def prepare_images(images):
     """ResNet50's own preprocessing: RGB -> BGR, minus ImageNet's mean of each channel."""
-    return preprocess_input(images.copy())  # the copy: it edits a float32 array in place
+    return preprocess_input(
+        images.copy()
+    )  # the copy: it edits a float32 array in place
 
 
 # Step 5: freeze ----------------------------------------------------------------
@@ -40,4 +42,6 @@ def freeze_base(model):
 def unfreeze_top(model, stages=("conv5",)):
     """Phase 2, fine-tuning: the top stages' convolutions train too; batch norm stays frozen."""
     for layer in model.layers[BASE_LAYERS]:
-        layer.trainable = layer.name.startswith(stages) and not isinstance(layer, layers.BatchNormalization)
+        layer.trainable = layer.name.startswith(stages) and not isinstance(
+            layer, layers.BatchNormalization
+        )

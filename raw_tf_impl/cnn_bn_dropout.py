@@ -23,20 +23,30 @@ class BatchNorm(tf.Module):
         self.trainable = True
         self.gamma = tf.Variable(tf.ones([channels]), name="gamma")  # learned scale
         self.beta = tf.Variable(tf.zeros([channels]), name="beta")  # learned shift
-        self.moving_mean = tf.Variable(tf.zeros([channels]), trainable=False, name="moving_mean")
-        self.moving_variance = tf.Variable(tf.ones([channels]), trainable=False, name="moving_variance")
+        self.moving_mean = tf.Variable(
+            tf.zeros([channels]), trainable=False, name="moving_mean"
+        )
+        self.moving_variance = tf.Variable(
+            tf.ones([channels]), trainable=False, name="moving_variance"
+        )
 
-    def __call__(self, x, training):                                          # (B, 26, 26, 32)
+    def __call__(self, x, training):  # (B, 26, 26, 32)
         if training and self.trainable:
-            mean = tf.reduce_mean(x, axis=(0, 1, 2))                          # (32,)
-            variance = tf.reduce_mean(tf.square(x - mean), axis=(0, 1, 2))    # (32,), biased
+            mean = tf.reduce_mean(x, axis=(0, 1, 2))  # (32,)
+            variance = tf.reduce_mean(
+                tf.square(x - mean), axis=(0, 1, 2)
+            )  # (32,), biased
             # Moving averages first, then normalise with the batch's statistics, as Keras does.
-            self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1 - self.momentum))
-            self.moving_variance.assign(self.moving_variance * self.momentum + variance * (1 - self.momentum))
+            self.moving_mean.assign(
+                self.moving_mean * self.momentum + mean * (1 - self.momentum)
+            )
+            self.moving_variance.assign(
+                self.moving_variance * self.momentum + variance * (1 - self.momentum)
+            )
         else:
             mean, variance = self.moving_mean, self.moving_variance
-        scale = tf.math.rsqrt(variance + self.epsilon) * self.gamma          # (32,)
-        return x * scale + (self.beta - mean * scale)                         # (B, 26, 26, 32)
+        scale = tf.math.rsqrt(variance + self.epsilon) * self.gamma  # (32,)
+        return x * scale + (self.beta - mean * scale)  # (B, 26, 26, 32)
 
 
 def dropout(x, rate, seed):
@@ -51,27 +61,47 @@ class CNNBatchNormDropout(tf.Module):
     """Conv(32, 3x3) -> batch norm -> ReLU -> max-pool 2x2 -> flatten -> dropout -> dense; returns
     logits. The forward pass depends on `training`."""
 
-    def __init__(self, seed=0, input_shape=(28, 28, 1), num_classes=10, dropout_rate=0.5):
+    def __init__(
+        self, seed=0, input_shape=(28, 28, 1), num_classes=10, dropout_rate=0.5
+    ):
         super().__init__()
         height, width, channels = input_shape
-        self.flat_size = (height - 2) // 2 * ((width - 2) // 2) * 32  # 13 * 13 * 32 = 5408
+        self.flat_size = (
+            (height - 2) // 2 * ((width - 2) // 2) * 32
+        )  # 13 * 13 * 32 = 5408
         rng = tf.random.Generator.from_seed(seed)
-        self.conv_kernel = tf.Variable(  # (3, 3, 1, 32); no bias: batch norm's beta is the bias
-            glorot_uniform(rng, (3, 3, channels, 32), fan_in=9 * channels, fan_out=9 * 32), name="conv_kernel")
+        self.conv_kernel = (
+            tf.Variable(  # (3, 3, 1, 32); no bias: batch norm's beta is the bias
+                glorot_uniform(
+                    rng, (3, 3, channels, 32), fan_in=9 * channels, fan_out=9 * 32
+                ),
+                name="conv_kernel",
+            )
+        )
         self.batch_norm = BatchNorm(32)
         self.dense_kernel = tf.Variable(  # (5408, 10)
-            glorot_uniform(rng, (self.flat_size, num_classes), self.flat_size, num_classes), name="dense_kernel")
+            glorot_uniform(
+                rng, (self.flat_size, num_classes), self.flat_size, num_classes
+            ),
+            name="dense_kernel",
+        )
         self.dense_bias = tf.Variable(tf.zeros([num_classes]), name="dense_bias")
         self.dropout_rate = dropout_rate
-        self.dropout_seed = tf.Variable([seed, 0], dtype=tf.int64, trainable=False)  # a new mask per step
+        self.dropout_seed = tf.Variable(
+            [seed, 0], dtype=tf.int64, trainable=False
+        )  # a new mask per step
 
-    def __call__(self, images, training=False):                               # (B, 28, 28, 1)
-        x = tf.nn.conv2d(images, self.conv_kernel, strides=1, padding="VALID")  # (B, 26, 26, 32)
-        x = tf.nn.relu(self.batch_norm(x, training))                          # (B, 26, 26, 32)
-        x = tf.nn.max_pool2d(x, ksize=2, strides=2, padding="VALID")          # (B, 13, 13, 32)
-        x = tf.reshape(x, [-1, self.flat_size])                               # (B, 5408)
+    def __call__(self, images, training=False):  # (B, 28, 28, 1)
+        x = tf.nn.conv2d(
+            images, self.conv_kernel, strides=1, padding="VALID"
+        )  # (B, 26, 26, 32)
+        x = tf.nn.relu(self.batch_norm(x, training))  # (B, 26, 26, 32)
+        x = tf.nn.max_pool2d(x, ksize=2, strides=2, padding="VALID")  # (B, 13, 13, 32)
+        x = tf.reshape(x, [-1, self.flat_size])  # (B, 5408)
         if training:
-            x = dropout(x, self.dropout_rate, self.dropout_seed.assign_add([0, 1]))  # (B, 5408)
+            x = dropout(
+                x, self.dropout_rate, self.dropout_seed.assign_add([0, 1])
+            )  # (B, 5408)
         return x @ self.dense_kernel + self.dense_bias  # (B, 10) logits
 
 

@@ -13,9 +13,12 @@ import tensorflow as tf
 def save(model, folder, input_shape=(28, 28, 1)):
     """A SavedModel of `model` (built for `input_shape`) whose serving signature maps float32
     images in [0, 1] to class probabilities."""
-    @tf.function(input_signature=[tf.TensorSpec([None, *input_shape], tf.float32, name="images")])
-    def serve(images):                                   # (B, 28, 28, 1)
-        logits = model(images, training=False)           # (B, 10); moving statistics, no dropout
+
+    @tf.function(
+        input_signature=[tf.TensorSpec([None, *input_shape], tf.float32, name="images")]
+    )
+    def serve(images):  # (B, 28, 28, 1)
+        logits = model(images, training=False)  # (B, 10); moving statistics, no dropout
         return {"probabilities": tf.nn.softmax(logits)}  # (B, 10)
 
     tf.saved_model.save(model, str(folder), signatures={"serving_default": serve})
@@ -29,5 +32,9 @@ def load(folder):
 
 
 def predict_probabilities(loaded, images):
-    serve = loaded.signatures["serving_default"]  # a signature takes keyword arguments only
-    return serve(images=tf.convert_to_tensor(images, tf.float32))["probabilities"].numpy()  # (B, 10)
+    serve = loaded.signatures[
+        "serving_default"
+    ]  # a signature takes keyword arguments only
+    return serve(images=tf.convert_to_tensor(images, tf.float32))[
+        "probabilities"
+    ].numpy()  # (B, 10)

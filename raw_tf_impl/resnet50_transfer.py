@@ -17,10 +17,19 @@ from raw_tf_impl.cnn import glorot_uniform
 from raw_tf_impl.cnn_bn_dropout import BatchNorm
 
 # Step 1: define ----------------------------------------------------------------
-IMAGENET_MEAN_BGR = np.array([103.939, 116.779, 123.68], np.float32)  # per channel, on the 0-255 scale
-STAGES = (("conv2", 64, 3, 1), ("conv3", 128, 4, 2), ("conv4", 256, 6, 2), ("conv5", 512, 3, 2))  # name,
+IMAGENET_MEAN_BGR = np.array(
+    [103.939, 116.779, 123.68], np.float32
+)  # per channel, on the 0-255 scale
+STAGES = (
+    ("conv2", 64, 3, 1),
+    ("conv3", 128, 4, 2),
+    ("conv4", 256, 6, 2),
+    ("conv5", 512, 3, 2),
+)  # name,
 # filters, blocks, stride of the first block: 3 + 4 + 6 + 3 = 16 blocks of 3 convolutions, + the stem = 49
-BATCH_NORM_EPSILON = 1.001e-5  # Keras' ResNet uses this, not BatchNormalization's default 1e-3
+BATCH_NORM_EPSILON = (
+    1.001e-5  # Keras' ResNet uses this, not BatchNormalization's default 1e-3
+)
 
 
 def preprocess_input(images):
@@ -34,25 +43,34 @@ class Conv2D(tf.Module):
 
     def __init__(self, rng, size, in_channels, filters, strides=1, padding="VALID"):
         super().__init__()
-        fan_in, fan_out = size * size * in_channels, size * size * filters  # fans count the window
-        self.kernel = tf.Variable(glorot_uniform(rng, (size, size, in_channels, filters), fan_in, fan_out),
-                                  name="kernel")
+        fan_in, fan_out = (
+            size * size * in_channels,
+            size * size * filters,
+        )  # fans count the window
+        self.kernel = tf.Variable(
+            glorot_uniform(rng, (size, size, in_channels, filters), fan_in, fan_out),
+            name="kernel",
+        )
         self.bias = tf.Variable(tf.zeros([filters]), name="bias")
         self.strides, self.padding, self.trainable = strides, padding, True
 
-    def __call__(self, x):                                                    # (B, h, w, in_channels)
-        return tf.nn.conv2d(x, self.kernel, self.strides, self.padding) + self.bias  # (B, h', w', filters)
+    def __call__(self, x):  # (B, h, w, in_channels)
+        return (
+            tf.nn.conv2d(x, self.kernel, self.strides, self.padding) + self.bias
+        )  # (B, h', w', filters)
 
 
 class Dense(tf.Module):
     def __init__(self, rng, in_units, units):
         super().__init__()
-        self.kernel = tf.Variable(glorot_uniform(rng, (in_units, units), in_units, units), name="kernel")
+        self.kernel = tf.Variable(
+            glorot_uniform(rng, (in_units, units), in_units, units), name="kernel"
+        )
         self.bias = tf.Variable(tf.zeros([units]), name="bias")
         self.trainable = True
 
-    def __call__(self, x):                                                    # (B, in_units)
-        return x @ self.kernel + self.bias                                    # (B, units)
+    def __call__(self, x):  # (B, in_units)
+        return x @ self.kernel + self.bias  # (B, units)
 
 
 class ResNet50Base(tf.Module):
@@ -67,18 +85,30 @@ class ResNet50Base(tf.Module):
         in_channels = 64
         for stage, filters, blocks, strides in STAGES:
             for block in range(1, blocks + 1):
-                name, block_strides = f"{stage}_block{block}", strides if block == 1 else 1
-                self.add(f"{name}_1", Conv2D(rng, 1, in_channels, filters, block_strides))
+                name, block_strides = (
+                    f"{stage}_block{block}",
+                    strides if block == 1 else 1,
+                )
+                self.add(
+                    f"{name}_1", Conv2D(rng, 1, in_channels, filters, block_strides)
+                )
                 self.add(f"{name}_2", Conv2D(rng, 3, filters, filters, padding="SAME"))
-                if block == 1:  # projection shortcut: a strided 1x1 convolution to 4 * filters channels
-                    self.add(f"{name}_0", Conv2D(rng, 1, in_channels, 4 * filters, block_strides))
+                if (
+                    block == 1
+                ):  # projection shortcut: a strided 1x1 convolution to 4 * filters channels
+                    self.add(
+                        f"{name}_0",
+                        Conv2D(rng, 1, in_channels, 4 * filters, block_strides),
+                    )
                 self.add(f"{name}_3", Conv2D(rng, 1, filters, 4 * filters))
                 in_channels = 4 * filters
 
     def add(self, name, conv):
         """A convolution and the batch norm after it, named as Keras names them."""
         self.layers[f"{name}_conv"] = conv
-        self.layers[f"{name}_bn"] = BatchNorm(conv.kernel.shape[-1], epsilon=BATCH_NORM_EPSILON)
+        self.layers[f"{name}_bn"] = BatchNorm(
+            conv.kernel.shape[-1], epsilon=BATCH_NORM_EPSILON
+        )
 
     def conv_bn(self, x, name, training):
         return self.layers[f"{name}_bn"](self.layers[f"{name}_conv"](x), training)
@@ -86,27 +116,38 @@ class ResNet50Base(tf.Module):
     def block(self, x, name, training):
         """A bottleneck block (Keras' resnet.block1): 1x1 -> 3x3 -> 1x1 convolutions, + the shortcut."""
         projected = f"{name}_0_conv" in self.layers
-        shortcut = self.conv_bn(x, f"{name}_0", training) if projected else x  # (B, h, w, 4f)
-        x = tf.nn.relu(self.conv_bn(x, f"{name}_1", training))                 # (B, h, w, f)
-        x = tf.nn.relu(self.conv_bn(x, f"{name}_2", training))                 # (B, h, w, f)
-        x = self.conv_bn(x, f"{name}_3", training)                             # (B, h, w, 4f)
-        return tf.nn.relu(x + shortcut)                                        # (B, h, w, 4f)
+        shortcut = (
+            self.conv_bn(x, f"{name}_0", training) if projected else x
+        )  # (B, h, w, 4f)
+        x = tf.nn.relu(self.conv_bn(x, f"{name}_1", training))  # (B, h, w, f)
+        x = tf.nn.relu(self.conv_bn(x, f"{name}_2", training))  # (B, h, w, f)
+        x = self.conv_bn(x, f"{name}_3", training)  # (B, h, w, 4f)
+        return tf.nn.relu(x + shortcut)  # (B, h, w, 4f)
 
     def stages(self, images, training=False):
         """Each stage's output under Keras' name for it. Shapes for 32x32 images [224x224]."""
-        x = tf.pad(images, [[0, 0], [3, 3], [3, 3], [0, 0]])                   # (B, 38, 38, 3)
-        x = tf.nn.relu(self.conv_bn(x, "conv1", training))                     # (B, 16, 16, 64)   [112]
-        x = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]])                        # (B, 18, 18, 64)
-        x = tf.nn.max_pool2d(x, ksize=3, strides=2, padding="VALID")           # (B, 8, 8, 64)     [56]
+        x = tf.pad(images, [[0, 0], [3, 3], [3, 3], [0, 0]])  # (B, 38, 38, 3)
+        x = tf.nn.relu(self.conv_bn(x, "conv1", training))  # (B, 16, 16, 64)   [112]
+        x = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]])  # (B, 18, 18, 64)
+        x = tf.nn.max_pool2d(
+            x, ksize=3, strides=2, padding="VALID"
+        )  # (B, 8, 8, 64)     [56]
         outputs = {"pool1_pool": x}
-        for stage, _, blocks, _ in STAGES:  # (B, 8, 8, 256), (B, 4, 4, 512), (B, 2, 2, 1024), (B, 1, 1, 2048)
+        for (
+            stage,
+            _,
+            blocks,
+            _,
+        ) in STAGES:  # (B, 8, 8, 256), (B, 4, 4, 512), (B, 2, 2, 1024), (B, 1, 1, 2048)
             for block in range(1, blocks + 1):
                 x = self.block(x, f"{stage}_block{block}", training)
             outputs[f"{stage}_block{blocks}_out"] = x
         return outputs
 
     def __call__(self, images, training=False):
-        return self.stages(images, training)["conv5_block3_out"]              # (B, 1, 1, 2048)   [7]
+        return self.stages(images, training)[
+            "conv5_block3_out"
+        ]  # (B, 1, 1, 2048)   [7]
 
 
 class ResNet50Transfer(tf.Module):
@@ -120,10 +161,10 @@ class ResNet50Transfer(tf.Module):
         self.hidden = Dense(rng, 2048, 1024)
         self.classifier = Dense(rng, 1024, num_classes)
 
-    def __call__(self, images, training=False):                               # (B, 32, 32, 3)
-        x = self.base(images, training)                                       # (B, 1, 1, 2048)
-        x = tf.reduce_mean(x, axis=(1, 2))                                    # (B, 2048) global average pool
-        x = tf.nn.relu(self.hidden(x))                                        # (B, 1024)
+    def __call__(self, images, training=False):  # (B, 32, 32, 3)
+        x = self.base(images, training)  # (B, 1, 1, 2048)
+        x = tf.reduce_mean(x, axis=(1, 2))  # (B, 2048) global average pool
+        x = tf.nn.relu(self.hidden(x))  # (B, 1024)
         return self.classifier(x)  # (B, 10) logits; softmax lives in the loss
 
     @property
@@ -131,7 +172,12 @@ class ResNet50Transfer(tf.Module):
         """The variables of the layers marked trainable, like Keras' `trainable_weights`: what
         compile_model hands to Adam and train_step differentiates."""
         layers = [*self.base.layers.values(), self.hidden, self.classifier]
-        return [variable for layer in layers if layer.trainable for variable in layer.trainable_variables]
+        return [
+            variable
+            for layer in layers
+            if layer.trainable
+            for variable in layer.trainable_variables
+        ]
 
 
 def build_model(seed=0, input_shape=(32, 32, 3), num_classes=10, weights=None):
@@ -161,7 +207,11 @@ KERAS3_FILE_NAMES = {Conv2D: "conv2d", BatchNorm: "batch_normalization"}
 
 def keras_model_weights(keras_model):
     """{Keras layer name: arrays} from a Keras model object, read through its attributes."""
-    return {layer.name: [weight.numpy() for weight in layer.weights] for layer in keras_model.layers if layer.weights}
+    return {
+        layer.name: [weight.numpy() for weight in layer.weights]
+        for layer in keras_model.layers
+        if layer.weights
+    }
 
 
 def keras_file_weights(path, base):
@@ -174,12 +224,25 @@ def keras_file_weights(path, base):
             for name, layer in base.layers.items():
                 kind = KERAS3_FILE_NAMES[type(layer)]
                 seen[kind] = index = seen.get(kind, -1) + 1
-                group = file.get(f"layers/{kind}{f'_{index}' if index else ''}/vars", {})
+                group = file.get(
+                    f"layers/{kind}{f'_{index}' if index else ''}/vars", {}
+                )
                 weights[name] = [group[str(i)][()] for i in range(len(group))]
             return weights
-        layers = file.get("model_weights", file)  # a whole saved model keeps them under model_weights
-        names = [name.decode() if isinstance(name, bytes) else name for name in layers.attrs.get("layer_names", [])]
-        return {name: [layers[name][weight][()] for weight in layers[name].attrs["weight_names"]] for name in names}
+        layers = file.get(
+            "model_weights", file
+        )  # a whole saved model keeps them under model_weights
+        names = [
+            name.decode() if isinstance(name, bytes) else name
+            for name in layers.attrs.get("layer_names", [])
+        ]
+        return {
+            name: [
+                layers[name][weight][()]
+                for weight in layers[name].attrs["weight_names"]
+            ]
+            for name in names
+        }
 
 
 def load_keras_weights(base, source):
@@ -187,14 +250,24 @@ def load_keras_weights(base, source):
     The mapping: Conv2D [kernel, bias] -> kernel, bias; BatchNormalization [gamma, beta,
     moving_mean, moving_variance] -> the same four. Kernels are (h, w, in, out) in both."""
     from_file = isinstance(source, (str, os.PathLike))
-    weights = keras_file_weights(source, base) if from_file else keras_model_weights(source)
+    weights = (
+        keras_file_weights(source, base) if from_file else keras_model_weights(source)
+    )
     for name, layer in base.layers.items():
-        variables = [layer.kernel, layer.bias] if isinstance(layer, Conv2D) else \
-            [layer.gamma, layer.beta, layer.moving_mean, layer.moving_variance]
+        variables = (
+            [layer.kernel, layer.bias]
+            if isinstance(layer, Conv2D)
+            else [layer.gamma, layer.beta, layer.moving_mean, layer.moving_variance]
+        )
         arrays = weights.get(name, [])
-        shapes, expected = [np.shape(array) for array in arrays], [tuple(v.shape) for v in variables]
+        shapes, expected = (
+            [np.shape(array) for array in arrays],
+            [tuple(v.shape) for v in variables],
+        )
         if shapes != expected:
-            raise ValueError(f"layer {name}: the weights have shapes {shapes}, the model expects {expected} "
-                             "(not weights of a ResNet50 without its top, for this input?)")
+            raise ValueError(
+                f"layer {name}: the weights have shapes {shapes}, the model expects {expected} "
+                "(not weights of a ResNet50 without its top, for this input?)"
+            )
         for variable, array in zip(variables, arrays):
             variable.assign(array)

@@ -3,9 +3,9 @@ Keras implementation, then predict, or take one training step, and save what cam
 
 import sys
 
+import keras
 import numpy as np
 
-import keras
 import keras_impl
 
 
@@ -15,8 +15,15 @@ def main(weights_path, data_path, output_path):
     model.load_weights(weights_path)
     predictions = np.asarray(model.predict(data["x"], verbose=0))
     model.train_on_batch(data["x"], data["y"])
-    np.savez(output_path, predictions=predictions, backend=keras.backend.backend(),
-             **{f"weight_{index}": np.asarray(weight) for index, weight in enumerate(model.get_weights())})
+    np.savez(
+        output_path,
+        predictions=predictions,
+        backend=keras.backend.backend(),
+        **{
+            f"weight_{index}": np.asarray(weight)
+            for index, weight in enumerate(model.get_weights())
+        },
+    )
 
 
 if __name__ == "__main__":

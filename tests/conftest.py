@@ -14,8 +14,12 @@ FASHION_MNIST_DEBIAN = Path("/usr/share/datasets/fashion-mnist")
 def copy_keras_weights(keras_model, raw_model):
     """Give the raw model the Keras model's weights, by an explicit layer -> variable mapping."""
     conv, dense = keras_model.layers[0], keras_model.layers[3]
-    for raw_variable, keras_variable in [(raw_model.conv_kernel, conv.kernel), (raw_model.conv_bias, conv.bias),
-                                         (raw_model.dense_kernel, dense.kernel), (raw_model.dense_bias, dense.bias)]:
+    for raw_variable, keras_variable in [
+        (raw_model.conv_kernel, conv.kernel),
+        (raw_model.conv_bias, conv.bias),
+        (raw_model.dense_kernel, dense.kernel),
+        (raw_model.dense_bias, dense.bias),
+    ]:
         raw_variable.assign(keras_variable.numpy())
 
 

@@ -28,22 +28,56 @@ def main():
     keras_split = keras_distributed.build_model(two_replicas, seed=1)
     keras_split.set_weights(keras_single.get_weights())
     keras_distributed.compile_model(two_replicas, keras_split)
-    losses = [keras_impl.train(model, images, labels, 1, 64, shuffle=False, verbose=0)["loss"][0]
-              for model in (keras_single, keras_split)]
-    result["keras"] = {"losses": losses, "max_weight_difference": max(
-        float(np.abs(a - b).max()) for a, b in zip(keras_single.get_weights(), keras_split.get_weights()))}
+    losses = [
+        keras_impl.train(model, images, labels, 1, 64, shuffle=False, verbose=0)[
+            "loss"
+        ][0]
+        for model in (keras_single, keras_split)
+    ]
+    result["keras"] = {
+        "losses": losses,
+        "max_weight_difference": max(
+            float(np.abs(a - b).max())
+            for a, b in zip(keras_single.get_weights(), keras_split.get_weights())
+        ),
+    }
 
     raw_single = raw_tf_impl.build_model(seed=0)
     raw_split = raw_distributed.build_model(two_replicas, seed=1)
-    for single, split in zip(raw_single.trainable_variables, raw_split.trainable_variables):
+    for single, split in zip(
+        raw_single.trainable_variables, raw_split.trainable_variables
+    ):
         split.assign(single.numpy())
-    single_history = raw_tf_impl.train(raw_single, raw_tf_impl.compile_model(raw_single), images, labels, 1, 64,
-                                       shuffle=False, verbose=0)
-    split_history = raw_distributed.train(two_replicas, raw_split, raw_distributed.compile_model(two_replicas, raw_split),
-                                          images, labels, 1, 64, shuffle=False, verbose=0)
-    result["raw_tf"] = {"losses": [single_history["loss"][0], split_history["loss"][0]], "max_weight_difference": max(
-        float(np.abs(a.numpy() - b.numpy()).max())
-        for a, b in zip(raw_single.trainable_variables, raw_split.trainable_variables))}
+    single_history = raw_tf_impl.train(
+        raw_single,
+        raw_tf_impl.compile_model(raw_single),
+        images,
+        labels,
+        1,
+        64,
+        shuffle=False,
+        verbose=0,
+    )
+    split_history = raw_distributed.train(
+        two_replicas,
+        raw_split,
+        raw_distributed.compile_model(two_replicas, raw_split),
+        images,
+        labels,
+        1,
+        64,
+        shuffle=False,
+        verbose=0,
+    )
+    result["raw_tf"] = {
+        "losses": [single_history["loss"][0], split_history["loss"][0]],
+        "max_weight_difference": max(
+            float(np.abs(a.numpy() - b.numpy()).max())
+            for a, b in zip(
+                raw_single.trainable_variables, raw_split.trainable_variables
+            )
+        ),
+    }
     print(json.dumps(result))
 
 

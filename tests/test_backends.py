@@ -30,15 +30,32 @@ def outputs(tmp_path_factory, digits):
 
     folder = tmp_path_factory.mktemp("backends")
     weights, data = folder / "cnn.weights.h5", folder / "batch.npz"
-    keras_impl.build_model(seed=0).save_weights(weights)  # written by this process: TensorFlow backend
+    keras_impl.build_model(seed=0).save_weights(
+        weights
+    )  # written by this process: TensorFlow backend
     np.savez(data, x=digits.x_train[:32], y=digits.y_train[:32])
     results = {}
     for backend in INSTALLED:
         output = folder / f"{backend}.npz"
-        completed = subprocess.run([sys.executable, str(ROOT / "tests" / "backend_probe.py"), str(weights),
-                                    str(data), str(output)], cwd=ROOT, capture_output=True, text=True, timeout=600,
-                                   env={**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3",
-                                        "PYTHONPATH": str(ROOT)})
+        completed = subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "tests" / "backend_probe.py"),
+                str(weights),
+                str(data),
+                str(output),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={
+                **os.environ,
+                "KERAS_BACKEND": backend,
+                "TF_CPP_MIN_LOG_LEVEL": "3",
+                "PYTHONPATH": str(ROOT),
+            },
+        )
         assert completed.returncode == 0, completed.stderr[-2000:]
         results[backend] = dict(np.load(output))
     return results
@@ -48,21 +65,29 @@ def test_each_probe_ran_on_its_backend(outputs):
     assert {str(result["backend"]) for result in outputs.values()} == set(INSTALLED)
 
 
-@pytest.mark.skipif(len(INSTALLED) < 2, reason=f"only {INSTALLED} installed: nothing to compare across")
+@pytest.mark.skipif(
+    len(INSTALLED) < 2, reason=f"only {INSTALLED} installed: nothing to compare across"
+)
 def test_same_weights_same_predictions_on_every_backend(outputs):
     reference = outputs["tensorflow"]["predictions"]
     for backend, result in outputs.items():
-        np.testing.assert_allclose(result["predictions"], reference, atol=1e-5, err_msg=backend)
+        np.testing.assert_allclose(
+            result["predictions"], reference, atol=1e-5, err_msg=backend
+        )
 
 
-@pytest.mark.skipif(len(INSTALLED) < 2, reason=f"only {INSTALLED} installed: nothing to compare across")
+@pytest.mark.skipif(
+    len(INSTALLED) < 2, reason=f"only {INSTALLED} installed: nothing to compare across"
+)
 def test_one_training_step_same_weights_on_every_backend(outputs):
     reference = outputs["tensorflow"]
     names = [name for name in reference if name.startswith("weight_")]
     assert len(names) == 4
     for backend, result in outputs.items():
         for name in names:
-            np.testing.assert_allclose(result[name], reference[name], atol=1e-6, err_msg=f"{backend} {name}")
+            np.testing.assert_allclose(
+                result[name], reference[name], atol=1e-6, err_msg=f"{backend} {name}"
+            )
 
 
 class Args:
@@ -71,18 +96,30 @@ class Args:
 
 @pytest.mark.parametrize("backend", INSTALLED)
 def test_end_to_end_tiny_run_per_backend(backend):
-    result = run_on_backend(backend, Args, Config(epochs=2, batch_size=64), curves=False)
+    result = run_on_backend(
+        backend, Args, Config(epochs=2, batch_size=64), curves=False
+    )
     assert result["backend"] == backend and result["params"] == 54_410
     losses = result["history"]["loss"]
-    assert len(losses) == 2 and losses[1] < losses[0]  # it learns (8 steps are too few for an accuracy floor)
+    assert (
+        len(losses) == 2 and losses[1] < losses[0]
+    )  # it learns (8 steps are too few for an accuracy floor)
 
 
 def test_a_missing_backend_is_a_row_that_says_so(monkeypatch):
     monkeypatch.setattr("compare.backends.importlib.util.find_spec", lambda name: None)
     row = run_on_backend("jax", Args, Config(), curves=False)
     assert row["unavailable"].startswith("jax is not installed")
-    report = {"dataset": {"name": "digits", "source": "x", "train_size": 1, "test_size": 1},
-              "config": {"epochs": 1, "batch_size": 1, "lr": 0.001, "seed": 0, "steps_per_execution": None},
-              "results": [row]}
+    report = {
+        "dataset": {"name": "digits", "source": "x", "train_size": 1, "test_size": 1},
+        "config": {
+            "epochs": 1,
+            "batch_size": 1,
+            "lr": 0.001,
+            "seed": 0,
+            "steps_per_execution": None,
+        },
+        "results": [row],
+    }
     table = render(report, "table")
     assert "Keras (jax)" in table and "not installed" in table

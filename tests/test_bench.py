@@ -17,9 +17,18 @@ from compare.report import render_bench
 from compare.stats import spread
 
 ROOT = Path(__file__).parents[1]
-RESULT_FIELDS = {"implementation", "variant", "batch_size", "trace_seconds", "steady_samples_per_second",
-                 "compute_limit_samples_per_second", "efficiency", "inference_samples_per_second",
-                 "peak_rss_mb", "gflops_per_second"}
+RESULT_FIELDS = {
+    "implementation",
+    "variant",
+    "batch_size",
+    "trace_seconds",
+    "steady_samples_per_second",
+    "compute_limit_samples_per_second",
+    "efficiency",
+    "inference_samples_per_second",
+    "peak_rss_mb",
+    "gflops_per_second",
+}
 
 
 def test_conv_multiply_adds_by_hand():
@@ -32,12 +41,18 @@ def test_training_flops_of_the_seed_cnn_by_hand():
     """conv 26*26*32*9 = 194,688 MACs, dense 5408*10 = 54,080 MACs;
     forward (conv + dense) + backward (conv kernel grad + dense kernel and input grads), 2 FLOPs per MAC."""
     conv, dense = 194_688, 54_080
-    assert training_flops_per_sample() == 2 * ((conv + dense) + (conv + 2 * dense)) == 1_103_232
+    assert (
+        training_flops_per_sample()
+        == 2 * ((conv + dense) + (conv + 2 * dense))
+        == 1_103_232
+    )
 
 
 def test_training_flops_follow_the_shapes():
     assert training_flops_per_sample(classes=20) > training_flops_per_sample()
-    assert training_flops_per_sample(filters=64) == pytest.approx(2 * training_flops_per_sample(), rel=1e-9)
+    assert training_flops_per_sample(filters=64) == pytest.approx(
+        2 * training_flops_per_sample(), rel=1e-9
+    )
 
 
 def test_spread():
@@ -45,31 +60,86 @@ def test_spread():
 
 
 def test_summarise_computes_medians_efficiency_and_gflops():
-    runs = [{"trace_seconds": t, "steady_samples_per_second": s, "inference_samples_per_second": i}
-            for t, s, i in [(1.0, 1000.0, 5000.0), (3.0, 3000.0, 7000.0), (2.0, 2000.0, 6000.0)]]
-    row = summarise("raw", 128, runs, limits=[4000.0, 3000.0, 5000.0], rss_mb=900.0, flops_per_sample=1e6)
+    runs = [
+        {
+            "trace_seconds": t,
+            "steady_samples_per_second": s,
+            "inference_samples_per_second": i,
+        }
+        for t, s, i in [
+            (1.0, 1000.0, 5000.0),
+            (3.0, 3000.0, 7000.0),
+            (2.0, 2000.0, 6000.0),
+        ]
+    ]
+    row = summarise(
+        "raw",
+        128,
+        runs,
+        limits=[4000.0, 3000.0, 5000.0],
+        rss_mb=900.0,
+        flops_per_sample=1e6,
+    )
     assert RESULT_FIELDS <= set(row)
     assert row["implementation"] == "raw_tf" and row["trace_seconds"] == 2.0
-    assert row["steady_samples_per_second"] == {"median": 2000.0, "min": 1000.0, "max": 3000.0,
-                                                "runs": [1000.0, 3000.0, 2000.0]}
+    assert row["steady_samples_per_second"] == {
+        "median": 2000.0,
+        "min": 1000.0,
+        "max": 3000.0,
+        "runs": [1000.0, 3000.0, 2000.0],
+    }
     assert row["compute_limit_samples_per_second"] == 4000.0
-    assert row["efficiency"] == pytest.approx(0.4)  # per run: 0.25, 1.0, 0.4 against the limit beside it
+    assert row["efficiency"] == pytest.approx(
+        0.4
+    )  # per run: 0.25, 1.0, 0.4 against the limit beside it
     assert row["gflops_per_second"] == pytest.approx(2.0)  # 2000 samples/s * 1 MFLOP
     assert row["inference_samples_per_second"] == 6000.0
 
 
 def synthetic_report():
-    row = summarise("keras", 32, [{"trace_seconds": 1.0, "steady_samples_per_second": 100.0,
-                                   "inference_samples_per_second": 300.0}], [200.0], 500.0, 1e6)
+    row = summarise(
+        "keras",
+        32,
+        [
+            {
+                "trace_seconds": 1.0,
+                "steady_samples_per_second": 100.0,
+                "inference_samples_per_second": 300.0,
+            }
+        ],
+        [200.0],
+        500.0,
+        1e6,
+    )
     return {
-        "machine": {"cpu": "test cpu", "logical_cores": 2, "python": "3.11", "tensorflow": "2.x", "keras": "3.x",
-                    "matmul_peak_gflops_per_second": 100.0, "graph_ops_per_training_step": {"raw_tf": 1, "keras": 2}},
+        "machine": {
+            "cpu": "test cpu",
+            "logical_cores": 2,
+            "python": "3.11",
+            "tensorflow": "2.x",
+            "keras": "3.x",
+            "matmul_peak_gflops_per_second": 100.0,
+            "graph_ops_per_training_step": {"raw_tf": 1, "keras": 2},
+        },
         "config": {"dataset": "digits", "epochs": 2, "repeats": 1},
         "flops_per_training_sample": 1e6,
-        "compute_limits": [{"batch_size": 32, "samples_per_second": 200.0, "keras_train_step_samples_per_second": 150.0,
-                            "gflops_per_second": 0.2}],
-        "results": [row, {"implementation": "torch", "variant": "torch", "batch_size": 32,
-                          "unavailable": "PyTorch is not installed"}],
+        "compute_limits": [
+            {
+                "batch_size": 32,
+                "samples_per_second": 200.0,
+                "keras_train_step_samples_per_second": 150.0,
+                "gflops_per_second": 0.2,
+            }
+        ],
+        "results": [
+            row,
+            {
+                "implementation": "torch",
+                "variant": "torch",
+                "batch_size": 32,
+                "unavailable": "PyTorch is not installed",
+            },
+        ],
         "ratios": [{"batch_size": 32, "raw_over_keras": 1.5}],
     }
 
@@ -77,7 +147,11 @@ def synthetic_report():
 @pytest.mark.parametrize("fmt", ["table", "markdown"])
 def test_bench_table_shows_rows_limits_and_ratio(fmt):
     text = render_bench(synthetic_report(), fmt)
-    assert "keras" in text and "50%" in text and "not run: PyTorch is not installed" in text
+    assert (
+        "keras" in text
+        and "50%" in text
+        and "not run: PyTorch is not installed" in text
+    )
     assert "Compute limit at batch 32: 200 samples/s" in text and "1.50x" in text
 
 
@@ -91,41 +165,83 @@ def test_bench_json_and_csv_round_trip():
 
 def run_cli(*args):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "compare", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "compare", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_bench_smoke_run_has_the_promised_schema():
     """A tiny real benchmark: every field present and positive, one ratio per batch size."""
-    completed = run_cli("bench", "--dataset", "digits", "--train-samples", "256", "--test-samples", "64",
-                        "--batch-sizes", "32", "--repeats", "1", "--variants", "keras,raw,torch",
-                        "--format", "json", "--quiet")
+    completed = run_cli(
+        "bench",
+        "--dataset",
+        "digits",
+        "--train-samples",
+        "256",
+        "--test-samples",
+        "64",
+        "--batch-sizes",
+        "32",
+        "--repeats",
+        "1",
+        "--variants",
+        "keras,raw,torch",
+        "--format",
+        "json",
+        "--quiet",
+    )
     assert completed.returncode == 0, completed.stderr
     report = json.loads(completed.stdout)
-    assert {"cpu", "logical_cores", "python", "tensorflow", "keras", "matmul_peak_gflops_per_second",
-            "graph_ops_per_training_step"} <= set(report["machine"])
+    assert {
+        "cpu",
+        "logical_cores",
+        "python",
+        "tensorflow",
+        "keras",
+        "matmul_peak_gflops_per_second",
+        "graph_ops_per_training_step",
+    } <= set(report["machine"])
     assert report["machine"]["matmul_peak_gflops_per_second"] > 0
     trained = [row for row in report["results"] if "unavailable" not in row]
     assert {row["variant"] for row in trained} >= {"keras", "raw"}
     for row in trained:
         assert RESULT_FIELDS <= set(row)
-        assert row["steady_samples_per_second"]["min"] <= row["steady_samples_per_second"]["median"] \
+        assert (
+            row["steady_samples_per_second"]["min"]
+            <= row["steady_samples_per_second"]["median"]
             <= row["steady_samples_per_second"]["max"]
-        assert row["efficiency"] > 0 and row["peak_rss_mb"] > 100 and row["inference_samples_per_second"] > 0
+        )
+        assert (
+            row["efficiency"] > 0
+            and row["peak_rss_mb"] > 100
+            and row["inference_samples_per_second"] > 0
+        )
     assert [ratio["batch_size"] for ratio in report["ratios"]] == [32]
     assert report["ratios"][0]["raw_over_keras"] > 0
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--batch-sizes", "32,0"], "positive integer"),
-    (["--variants", "keras,nope"], "unknown variant 'nope'"),
-    (["--epochs", "1"], "at least 2"),
-    (["--repeats", "0"], "positive integer"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--batch-sizes", "32,0"], "positive integer"),
+        (["--variants", "keras,nope"], "unknown variant 'nope'"),
+        (["--epochs", "1"], "at least 2"),
+        (["--repeats", "0"], "positive integer"),
+    ],
+)
 def test_bench_bad_flags_are_one_line_errors(args, message):
     completed = run_cli("bench", *args)
     assert completed.returncode == 2
-    assert completed.stderr.count("\n") == 1 and message in completed.stderr and "Traceback" not in completed.stderr
+    assert (
+        completed.stderr.count("\n") == 1
+        and message in completed.stderr
+        and "Traceback" not in completed.stderr
+    )
 
 
 def test_every_variant_is_described():

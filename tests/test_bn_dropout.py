@@ -14,7 +14,11 @@ import keras_impl
 import keras_impl.cnn_bn_dropout
 import raw_tf_impl
 import raw_tf_impl.cnn_bn_dropout
-from raw_tf_impl.cnn import loss_and_correct, sparse_categorical_crossentropy, train_batches
+from raw_tf_impl.cnn import (
+    loss_and_correct,
+    sparse_categorical_crossentropy,
+    train_batches,
+)
 from raw_tf_impl.cnn_bn_dropout import dropout
 
 PER_OP = 1e-6
@@ -24,24 +28,42 @@ WEIGHTS = ("conv_kernel", "conv_bias", "dense_kernel", "dense_bias")
 
 def pair(dropout_rate, seed=0):
     """A compiled Keras cnn_bn_dropout and a raw one with its weights and batch-norm state copied."""
-    keras_model = keras_impl.compile_model(keras_impl.cnn_bn_dropout.build_model(seed, dropout_rate=dropout_rate))
-    raw_model = raw_tf_impl.cnn_bn_dropout.build_model(seed + 1, dropout_rate=dropout_rate)
+    keras_model = keras_impl.compile_model(
+        keras_impl.cnn_bn_dropout.build_model(seed, dropout_rate=dropout_rate)
+    )
+    raw_model = raw_tf_impl.cnn_bn_dropout.build_model(
+        seed + 1, dropout_rate=dropout_rate
+    )
     batch_norm = keras_model.layers[1]
     # Non-trivial batch-norm state, so that inference really uses it.
     rng = np.random.default_rng(seed)
-    for variable, low, high in [(batch_norm.gamma, 0.5, 1.5), (batch_norm.beta, -0.2, 0.2),
-                                (batch_norm.moving_mean, -0.1, 0.1), (batch_norm.moving_variance, 0.5, 2.0)]:
+    for variable, low, high in [
+        (batch_norm.gamma, 0.5, 1.5),
+        (batch_norm.beta, -0.2, 0.2),
+        (batch_norm.moving_mean, -0.1, 0.1),
+        (batch_norm.moving_variance, 0.5, 2.0),
+    ]:
         variable.assign(rng.uniform(low, high, size=variable.shape).astype("float32"))
     copy(keras_model, raw_model)
     return keras_model, raw_model, raw_tf_impl.compile_model(raw_model)
 
 
 def keras_and_raw_variables(keras_model, raw_model):
-    conv, batch_norm, dense = keras_model.layers[0], keras_model.layers[1], keras_model.layers[6]
+    conv, batch_norm, dense = (
+        keras_model.layers[0],
+        keras_model.layers[1],
+        keras_model.layers[6],
+    )
     norm = raw_model.batch_norm
-    return [(conv.kernel, raw_model.conv_kernel), (batch_norm.gamma, norm.gamma), (batch_norm.beta, norm.beta),
-            (batch_norm.moving_mean, norm.moving_mean), (batch_norm.moving_variance, norm.moving_variance),
-            (dense.kernel, raw_model.dense_kernel), (dense.bias, raw_model.dense_bias)]
+    return [
+        (conv.kernel, raw_model.conv_kernel),
+        (batch_norm.gamma, norm.gamma),
+        (batch_norm.beta, norm.beta),
+        (batch_norm.moving_mean, norm.moving_mean),
+        (batch_norm.moving_variance, norm.moving_variance),
+        (dense.kernel, raw_model.dense_kernel),
+        (dense.bias, raw_model.dense_bias),
+    ]
 
 
 def copy(keras_model, raw_model):
@@ -54,7 +76,9 @@ def test_inference_mode_same_outputs(batch):
     images, _ = batch
     keras_model, raw_model, _ = pair(dropout_rate=0.5)
     keras_probabilities = keras_model(images, training=False).numpy()
-    raw_probabilities = tf.nn.softmax(raw_model(tf.constant(images), training=False)).numpy()
+    raw_probabilities = tf.nn.softmax(
+        raw_model(tf.constant(images), training=False)
+    ).numpy()
     np.testing.assert_allclose(raw_probabilities, keras_probabilities, atol=PER_OP)
 
 
@@ -69,16 +93,28 @@ def test_training_mode_same_outputs_loss_gradients_and_moving_statistics(batch):
     with tf.GradientTape() as tape:
         raw_logits = raw_model(tf.constant(images), training=True)
         raw_loss = sparse_categorical_crossentropy(labels, raw_logits)
-    raw_variables = [raw for keras, raw in keras_and_raw_variables(keras_model, raw_model) if keras.trainable]
+    raw_variables = [
+        raw
+        for keras, raw in keras_and_raw_variables(keras_model, raw_model)
+        if keras.trainable
+    ]
     raw_gradients = tape.gradient(raw_loss, raw_variables)
 
-    np.testing.assert_allclose(tf.nn.softmax(raw_logits).numpy(), keras_output.numpy(), atol=PER_OP)
+    np.testing.assert_allclose(
+        tf.nn.softmax(raw_logits).numpy(), keras_output.numpy(), atol=PER_OP
+    )
     assert float(raw_loss) == pytest.approx(float(keras_loss), rel=REDUCTION)
     for keras_gradient, raw_gradient in zip(keras_gradients, raw_gradients):
         scale = np.abs(keras_gradient.numpy()).max()
-        np.testing.assert_allclose(raw_gradient.numpy(), keras_gradient.numpy(), atol=REDUCTION * scale)
-    for keras_variable, raw_variable in keras_and_raw_variables(keras_model, raw_model)[3:5]:  # moving stats
-        np.testing.assert_allclose(raw_variable.numpy(), keras_variable.numpy(), rtol=PER_OP, atol=PER_OP)
+        np.testing.assert_allclose(
+            raw_gradient.numpy(), keras_gradient.numpy(), atol=REDUCTION * scale
+        )
+    for keras_variable, raw_variable in keras_and_raw_variables(keras_model, raw_model)[
+        3:5
+    ]:  # moving stats
+        np.testing.assert_allclose(
+            raw_variable.numpy(), keras_variable.numpy(), rtol=PER_OP, atol=PER_OP
+        )
 
 
 def test_twenty_steps_same_weights_and_moving_statistics(digits):
@@ -87,12 +123,20 @@ def test_twenty_steps_same_weights_and_moving_statistics(digits):
     images, labels = tf.constant(digits.x_train), tf.constant(digits.y_train)
     for step in range(20):
         indices = np.arange(64 * step, 64 * (step + 1))
-        keras_loss = keras_model.train_on_batch(digits.x_train[indices], digits.y_train[indices], return_dict=True)["loss"]
-        raw_loss_sum, _ = train_batches(raw_model, optimizer, images, labels, indices, batch_size=64)
+        keras_loss = keras_model.train_on_batch(
+            digits.x_train[indices], digits.y_train[indices], return_dict=True
+        )["loss"]
+        raw_loss_sum, _ = train_batches(
+            raw_model, optimizer, images, labels, indices, batch_size=64
+        )
         assert float(raw_loss_sum) / 64 == pytest.approx(keras_loss, rel=REDUCTION)
     for keras_variable, raw_variable in keras_and_raw_variables(keras_model, raw_model):
-        np.testing.assert_allclose(raw_variable.numpy(), keras_variable.numpy(), atol=1e-6,
-                                   err_msg=keras_variable.path)
+        np.testing.assert_allclose(
+            raw_variable.numpy(),
+            keras_variable.numpy(),
+            atol=1e-6,
+            err_msg=keras_variable.path,
+        )
     assert not np.allclose(raw_model.batch_norm.moving_mean.numpy(), 0)
 
 
@@ -120,7 +164,15 @@ def test_the_training_flag_trap(digits):
     the correct training=False: the mistake the explicit flag is there to teach."""
     model = raw_tf_impl.cnn_bn_dropout.build_model(seed=0)
     optimizer = raw_tf_impl.compile_model(model)
-    raw_tf_impl.train(model, optimizer, digits.x_train, digits.y_train, epochs=2, batch_size=64, verbose=0)
+    raw_tf_impl.train(
+        model,
+        optimizer,
+        digits.x_train,
+        digits.y_train,
+        epochs=2,
+        batch_size=64,
+        verbose=0,
+    )
     images, labels = tf.constant(digits.x_test), tf.constant(digits.y_test)
     _, right_way = loss_and_correct(model, images, labels, training=False)
     _, trap = loss_and_correct(model, images, labels, training=True)

@@ -22,7 +22,17 @@ from compare.run import MODELS, Config, TrainingDiverged, run
 from tests.conftest import keras_and_raw_pair
 
 BATCH = 64
-SMALL = ["--dataset", "digits", "--train-samples", "256", "--test-samples", "128", "--batch-size", "64", "--quiet"]
+SMALL = [
+    "--dataset",
+    "digits",
+    "--train-samples",
+    "256",
+    "--test-samples",
+    "128",
+    "--batch-size",
+    "64",
+    "--quiet",
+]
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +68,15 @@ def test_resumed_training_is_bit_identical(images, tmp_path, style, model_name):
             models, train = build(style, model_name, seed=0)
             train(*models, *images, epochs_before, BATCH, tmp_path / folder, verbose=0)
         models, train = build(style, model_name, seed=7 if epochs_before else 0)
-        histories.append(train(*models, *images, 4, BATCH, tmp_path / folder, verbose=0))
+        histories.append(
+            train(*models, *images, 4, BATCH, tmp_path / folder, verbose=0)
+        )
         states.append(all_state(style, models))
     straight, resumed = histories
-    assert resumed["loss"] == straight["loss"][2:] and resumed["accuracy"] == straight["accuracy"][2:]
+    assert (
+        resumed["loss"] == straight["loss"][2:]
+        and resumed["accuracy"] == straight["accuracy"][2:]
+    )
     assert len(states[0]) == len(states[1]) >= 10
     for before, after in zip(*states):
         np.testing.assert_array_equal(before.numpy(), after.numpy())
@@ -69,8 +84,12 @@ def test_resumed_training_is_bit_identical(images, tmp_path, style, model_name):
 
 def train_both(models, images, epochs, folder):
     keras_model, raw_model, optimizer = models
-    keras_history = keras_impl.checkpoints.train(keras_model, *images, epochs, BATCH, folder / "keras", verbose=0)
-    raw_history = raw_tf_impl.checkpoints.train(raw_model, optimizer, *images, epochs, BATCH, folder / "raw", verbose=0)
+    keras_history = keras_impl.checkpoints.train(
+        keras_model, *images, epochs, BATCH, folder / "keras", verbose=0
+    )
+    raw_history = raw_tf_impl.checkpoints.train(
+        raw_model, optimizer, *images, epochs, BATCH, folder / "raw", verbose=0
+    )
     return keras_history, raw_history
 
 
@@ -86,7 +105,9 @@ def test_checkpointed_styles_take_the_same_batches(images, tmp_path):
 def test_checkpoints_do_not_change_the_raw_loop(images, tmp_path):
     """Saving is all a checkpoint adds: the raw loop with and without it gives the same weights, bit for bit."""
     _, with_checkpoints, optimizer = keras_and_raw_pair()
-    raw_tf_impl.checkpoints.train(with_checkpoints, optimizer, *images, 2, BATCH, tmp_path, verbose=0)
+    raw_tf_impl.checkpoints.train(
+        with_checkpoints, optimizer, *images, 2, BATCH, tmp_path, verbose=0
+    )
     _, without, optimizer = keras_and_raw_pair()
     raw_tf_impl.train(without, optimizer, *images, 2, BATCH, verbose=0)
     for saved, plain in zip(with_checkpoints.variables, without.variables):
@@ -98,59 +119,103 @@ def test_interrupted_twice_and_resumed_from_the_command_line(tmp_path):
     143, and final checkpoints (weights and Adam state) and test scores identical to an uninterrupted run."""
     rows = resume_check([*SMALL, "--epochs", "25"], tmp_path)
     for implementation, interrupted_by, arrays, difference, same_scores in rows:
-        assert interrupted_by.startswith({"keras": "SIGINT -> exit 130, after epoch",
-                                          "raw_tf": "SIGTERM -> exit 143, after epoch"}[implementation])
+        assert interrupted_by.startswith(
+            {
+                "keras": "SIGINT -> exit 130, after epoch",
+                "raw_tf": "SIGTERM -> exit 143, after epoch",
+            }[implementation]
+        )
         assert "epoch ?" not in interrupted_by and arrays >= 8
         assert difference == 0.0 and same_scores
 
 
 def test_a_second_ctrl_c_stops_at_once():
     stopper = StopOnSignal(say=lambda message: None)
-    stopper.handle(signal.SIGINT, None)  # the first asks for a stop after the epoch is saved
+    stopper.handle(
+        signal.SIGINT, None
+    )  # the first asks for a stop after the epoch is saved
     with pytest.raises(KeyboardInterrupt):
         stopper.handle(signal.SIGINT, None)
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (["--resume"], "--resume needs --checkpoint-dir"),
-    (["--checkpoint-dir", "{dir}", "--repeats", "2"], "--checkpoint-dir does not combine with --repeats"),
-    (["--export", "{dir}", "--strategy", "mirrored"], "--export does not combine with --strategy"),
-    (["--checkpoint-dir", "{dir}/new", "--resume"], "holds no run to resume"),
-    (["--checkpoint-dir", "{dir}/full"], "is not an empty folder; pass --resume"),
-    (["--checkpoint-dir", "{dir}/full/run.json"], "is not an empty folder"),
-    (["--checkpoint-dir", "{dir}/full", "--resume"], "made with --lr 0.5 (not 0.001)"),
-    (["--checkpoint-dir", "{dir}/damaged", "--resume"], "run.json is damaged"),
-    (["--export", "{dir}/full"], "keras_cnn.keras already exists; not overwriting it"),
-])
-def test_checkpoint_and_export_mistakes_are_one_line_errors_before_training(tmp_path, capsys, arguments, message):
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--resume"], "--resume needs --checkpoint-dir"),
+        (
+            ["--checkpoint-dir", "{dir}", "--repeats", "2"],
+            "--checkpoint-dir does not combine with --repeats",
+        ),
+        (
+            ["--export", "{dir}", "--strategy", "mirrored"],
+            "--export does not combine with --strategy",
+        ),
+        (["--checkpoint-dir", "{dir}/new", "--resume"], "holds no run to resume"),
+        (["--checkpoint-dir", "{dir}/full"], "is not an empty folder; pass --resume"),
+        (["--checkpoint-dir", "{dir}/full/run.json"], "is not an empty folder"),
+        (
+            ["--checkpoint-dir", "{dir}/full", "--resume"],
+            "made with --lr 0.5 (not 0.001)",
+        ),
+        (["--checkpoint-dir", "{dir}/damaged", "--resume"], "run.json is damaged"),
+        (
+            ["--export", "{dir}/full"],
+            "keras_cnn.keras already exists; not overwriting it",
+        ),
+    ],
+)
+def test_checkpoint_and_export_mistakes_are_one_line_errors_before_training(
+    tmp_path, capsys, arguments, message
+):
     (tmp_path / "full").mkdir()
-    settings = {"dataset": "digits", "train_samples": 256, "batch_size": 64, "lr": 0.5, "seed": 0, "model": "cnn"}
+    settings = {
+        "dataset": "digits",
+        "train_samples": 256,
+        "batch_size": 64,
+        "lr": 0.5,
+        "seed": 0,
+        "model": "cnn",
+    }
     (tmp_path / "full" / "run.json").write_text(json.dumps(settings))
     (tmp_path / "full" / "keras_cnn.keras").write_text("a file the user did not name")
     (tmp_path / "damaged").mkdir()
     (tmp_path / "damaged" / "run.json").write_text("{not json")
     before = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
-    assert main([*SMALL, *(argument.format(dir=tmp_path) for argument in arguments)]) == 1
+    assert (
+        main([*SMALL, *(argument.format(dir=tmp_path) for argument in arguments)]) == 1
+    )
     error = capsys.readouterr().err.strip()
     assert message in error and "\n" not in error and "Traceback" not in error
-    assert {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()} == before
+    assert {
+        path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()
+    } == before
 
 
 @pytest.mark.parametrize("implementation", ["keras", "raw_tf"])
-def test_divergence_stops_at_the_step_and_is_not_saved(digits, tmp_path, implementation):
+def test_divergence_stops_at_the_step_and_is_not_saved(
+    digits, tmp_path, implementation
+):
     """An absurd learning rate: training stops at the first NaN/inf loss, says the epoch and the step
     and hints at --lr; the diverged epoch is not saved, so a resume cannot start from NaN weights."""
     small = digits.subset(train_samples=512, test_samples=128)
     config = Config(epochs=3, batch_size=64, lr=1e30, checkpoint_dir=str(tmp_path))
-    with pytest.raises(TrainingDiverged, match=r"the loss became (nan|-?inf) in epoch 1, step \d+ "
-                                               r"\(--lr 1e\+30\); try a lower --lr"):
+    with pytest.raises(
+        TrainingDiverged,
+        match=r"the loss became (nan|-?inf) in epoch 1, step \d+ "
+        r"\(--lr 1e\+30\); try a lower --lr",
+    ):
         run(implementation, small, config, verbose=0)
     assert not any(path.is_file() for path in tmp_path.rglob("*"))
 
 
 def test_export_writes_both_styles_and_predict_reads_them(tmp_path, capsys):
-    assert main([*SMALL, "--epochs", "1", "--export", str(tmp_path), "--format", "json"]) == 0
+    assert (
+        main([*SMALL, "--epochs", "1", "--export", str(tmp_path), "--format", "json"])
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert [result["exported_to"] for result in report["results"]] == [
-        str(tmp_path / "keras_cnn.keras"), str(tmp_path / "raw_tf_cnn")]
+        str(tmp_path / "keras_cnn.keras"),
+        str(tmp_path / "raw_tf_cnn"),
+    ]
     assert (tmp_path / "raw_tf_cnn" / "saved_model.pb").is_file()

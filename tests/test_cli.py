@@ -20,18 +20,45 @@ from compare.cli import build_parser
 from compare.loc import STEPS, lines_per_step
 
 ROOT = Path(__file__).resolve().parent.parent
-SMALL = ["--dataset", "digits", "--train-samples", "256", "--test-samples", "128", "--batch-size", "64"]
+SMALL = [
+    "--dataset",
+    "digits",
+    "--train-samples",
+    "256",
+    "--test-samples",
+    "128",
+    "--batch-size",
+    "64",
+]
 ONE_EPOCH = [*SMALL, "--epochs", "1"]
-JSON_FLAGS = [*SMALL, "--epochs", "2", "--format", "json", "--quiet"]  # two epochs: a history worth checking
-TABLE_TEXTS = ["Keras vs pure TensorFlow", "Abstraction level", "Typical use", "Test accuracy"]
+JSON_FLAGS = [
+    *SMALL,
+    "--epochs",
+    "2",
+    "--format",
+    "json",
+    "--quiet",
+]  # two epochs: a history worth checking
+TABLE_TEXTS = [
+    "Keras vs pure TensorFlow",
+    "Abstraction level",
+    "Typical use",
+    "Test accuracy",
+]
 IMPLEMENTATIONS = {"keras": "keras_impl", "raw_tf": "raw_tf_impl"}
 
 
 def run_cli(*args, timeout=180):
     """`python -m compare ARGS` from the repository root, TensorFlow's C++ logs off."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "compare", *map(str, args)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "compare", *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def succeeded(process):
@@ -44,10 +71,27 @@ def succeeded(process):
 def test_help_documents_every_flag():
     """--help exits 0 at once and mentions every option the parser accepts."""
     process = succeeded(run_cli("--help"))
-    flags = [flag for action in build_parser()._actions for flag in action.option_strings
-             if flag.startswith("--") and action.help != argparse.SUPPRESS]  # --worker-report: internal
-    assert set(flags) >= {"--dataset", "--data-dir", "--train-samples", "--test-samples", "--epochs",
-                          "--batch-size", "--lr", "--seed", "--only", "--format", "--output", "--quiet", "--help"}
+    flags = [
+        flag
+        for action in build_parser()._actions
+        for flag in action.option_strings
+        if flag.startswith("--") and action.help != argparse.SUPPRESS
+    ]  # --worker-report: internal
+    assert set(flags) >= {
+        "--dataset",
+        "--data-dir",
+        "--train-samples",
+        "--test-samples",
+        "--epochs",
+        "--batch-size",
+        "--lr",
+        "--seed",
+        "--only",
+        "--format",
+        "--output",
+        "--quiet",
+        "--help",
+    }
     for flag in flags:
         assert flag in process.stdout, f"{flag} missing from --help"
     assert "Keras" in process.stdout and process.stderr == ""
@@ -55,34 +99,84 @@ def test_help_documents_every_flag():
 
 def corrupt_idx_folder(tmp_path):
     """A folder with the four MNIST idx file names, each holding a gzip magic number and then junk."""
-    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+    for name in (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ):
         (tmp_path / (name + ".gz")).write_bytes(b"\x1f\x8b\x08\x00 not really gzip")
     return tmp_path
 
 
 BAD_FLAGS = {  # id: (arguments, given tmp_path; exit code; part of the error line)
-    "epochs -1": (lambda tmp: ["--epochs", "-1"], 2, "argument --epochs: must be a positive integer"),
-    "epochs 0": (lambda tmp: ["--epochs", "0"], 2, "argument --epochs: must be a positive integer, got '0'"),
-    "batch-size 0": (lambda tmp: ["--batch-size", "0"], 2, "argument --batch-size: must be a positive integer"),
-    "repeats 0": (lambda tmp: ["--repeats", "0"], 2, "argument --repeats: must be a positive integer"),
-    "lr nan": (lambda tmp: ["--lr", "nan"], 2, "argument --lr: must be a positive number, got 'nan'"),
-    "lr -1": (lambda tmp: ["--lr", "-1"], 2, "argument --lr: must be a positive number"),
-    "dataset unknown": (lambda tmp: ["--dataset", "unknown"], 2, "invalid choice: 'unknown'"),
+    "epochs -1": (
+        lambda tmp: ["--epochs", "-1"],
+        2,
+        "argument --epochs: must be a positive integer",
+    ),
+    "epochs 0": (
+        lambda tmp: ["--epochs", "0"],
+        2,
+        "argument --epochs: must be a positive integer, got '0'",
+    ),
+    "batch-size 0": (
+        lambda tmp: ["--batch-size", "0"],
+        2,
+        "argument --batch-size: must be a positive integer",
+    ),
+    "repeats 0": (
+        lambda tmp: ["--repeats", "0"],
+        2,
+        "argument --repeats: must be a positive integer",
+    ),
+    "lr nan": (
+        lambda tmp: ["--lr", "nan"],
+        2,
+        "argument --lr: must be a positive number, got 'nan'",
+    ),
+    "lr -1": (
+        lambda tmp: ["--lr", "-1"],
+        2,
+        "argument --lr: must be a positive number",
+    ),
+    "dataset unknown": (
+        lambda tmp: ["--dataset", "unknown"],
+        2,
+        "invalid choice: 'unknown'",
+    ),
     "format xml": (lambda tmp: ["--format", "xml"], 2, "invalid choice: 'xml'"),
-    "data-dir missing": (lambda tmp: ["--dataset", "mnist", "--data-dir", "/nonexistent"], 1,
-                         "mnist not found (looked in /nonexistent/mnist.npz"),
-    "output in missing folder": (lambda tmp: [*ONE_EPOCH, "--output", tmp / "missing" / "report.txt"], 1,
-                                 "does not exist"),
-    "output is a folder": (lambda tmp: [*ONE_EPOCH, "--output", tmp], 1, "is a folder, not a file"),
-    "train-samples too many": (lambda tmp: ["--dataset", "digits", "--train-samples", "5000"], 1,
-                               "--train-samples 5000 is out of range: digits has 1347"),
-    "corrupt idx": (lambda tmp: ["--dataset", "mnist", "--data-dir", corrupt_idx_folder(tmp)], 1,
-                    "corrupt gzip file"),
+    "data-dir missing": (
+        lambda tmp: ["--dataset", "mnist", "--data-dir", "/nonexistent"],
+        1,
+        "mnist not found (looked in /nonexistent/mnist.npz",
+    ),
+    "output in missing folder": (
+        lambda tmp: [*ONE_EPOCH, "--output", tmp / "missing" / "report.txt"],
+        1,
+        "does not exist",
+    ),
+    "output is a folder": (
+        lambda tmp: [*ONE_EPOCH, "--output", tmp],
+        1,
+        "is a folder, not a file",
+    ),
+    "train-samples too many": (
+        lambda tmp: ["--dataset", "digits", "--train-samples", "5000"],
+        1,
+        "--train-samples 5000 is out of range: digits has 1347",
+    ),
+    "corrupt idx": (
+        lambda tmp: ["--dataset", "mnist", "--data-dir", corrupt_idx_folder(tmp)],
+        1,
+        "corrupt gzip file",
+    ),
 }
 
 
-@pytest.mark.parametrize("make_args, code, message", BAD_FLAGS.values(), ids=BAD_FLAGS.keys())
+@pytest.mark.parametrize(
+    "make_args, code, message", BAD_FLAGS.values(), ids=BAD_FLAGS.keys()
+)
 def test_bad_flags_fail_with_one_error_line(tmp_path, make_args, code, message):
     """Each bad flag or bad data exits non-zero with one clear line on stderr, no traceback, no report."""
     process = run_cli(*make_args(tmp_path))
@@ -106,12 +200,25 @@ def test_json_report_describes_dataset_and_config(json_run):
     """The JSON names the data actually used and echoes the training flags."""
     process, report = json_run
     assert process.stderr == ""  # --quiet
-    assert report["dataset"] == {"name": "digits", "source": report["dataset"]["source"],
-                                 "train_size": 256, "test_size": 128}
+    assert report["dataset"] == {
+        "name": "digits",
+        "source": report["dataset"]["source"],
+        "train_size": 256,
+        "test_size": 128,
+    }
     assert "scikit-learn" in report["dataset"]["source"]
-    assert report["config"] == {"epochs": 2, "batch_size": 64, "lr": 0.001, "seed": 0, "steps_per_execution": None,
-                                "jit_compile": "auto", "strategy": "none", "devices": None, "worker_timeout": 600,
-                                "checkpoint_dir": None}
+    assert report["config"] == {
+        "epochs": 2,
+        "batch_size": 64,
+        "lr": 0.001,
+        "seed": 0,
+        "steps_per_execution": None,
+        "jit_compile": "auto",
+        "strategy": "none",
+        "devices": None,
+        "worker_timeout": 600,
+        "checkpoint_dir": None,
+    }
 
 
 def test_json_report_has_every_result_field(json_run):
@@ -120,7 +227,9 @@ def test_json_report_has_every_result_field(json_run):
     results = {result["implementation"]: result for result in report["results"]}
     assert list(results) == ["keras", "raw_tf"]
     for implementation, result in results.items():
-        assert result["loc"] == lines_per_step(ROOT / IMPLEMENTATIONS[implementation] / "cnn.py")
+        assert result["loc"] == lines_per_step(
+            ROOT / IMPLEMENTATIONS[implementation] / "cnn.py"
+        )
         assert list(result["loc"]) == [*STEPS, "total"]
         assert result["params"] == 54410
         assert 0 < result["first_epoch_seconds"] <= result["train_seconds"]
@@ -129,7 +238,11 @@ def test_json_report_has_every_result_field(json_run):
         assert 0 <= result["test_accuracy"] <= 1
         assert set(result["history"]) == {"loss", "accuracy"}
         assert all(len(values) == 2 for values in result["history"].values())
-        assert all(math.isfinite(value) for values in result["history"].values() for value in values)
+        assert all(
+            math.isfinite(value)
+            for values in result["history"].values()
+            for value in values
+        )
     assert results["keras"]["loc"]["total"] < results["raw_tf"]["loc"]["total"]
     assert report["raw_over_keras_steady_throughput"] > 0
 
@@ -157,7 +270,13 @@ def test_json_stdout_is_pure_json_with_progress_on_stderr():
 def test_table_format():
     """The default table carries the seed's rows, the measured rows and both columns."""
     process = succeeded(run_cli(*ONE_EPOCH, "--format", "table", "--quiet"))
-    for text in [*TABLE_TEXTS, "Keras", "Pure TensorFlow", "Trainable parameters", "54,410"]:
+    for text in [
+        *TABLE_TEXTS,
+        "Keras",
+        "Pure TensorFlow",
+        "Trainable parameters",
+        "54,410",
+    ]:
         assert text in process.stdout
     assert process.stderr == ""
 
@@ -168,7 +287,11 @@ def test_csv_format():
     rows = list(csv.DictReader(io.StringIO(process.stdout)))
     assert [row["implementation"] for row in rows] == ["keras", "raw_tf"]
     for row in rows:
-        assert row["dataset"] == "digits" and row["epochs"] == "1" and row["batch_size"] == "64"
+        assert (
+            row["dataset"] == "digits"
+            and row["epochs"] == "1"
+            and row["batch_size"] == "64"
+        )
         assert row["params"] == "54410"
         assert 0 <= float(row["test_accuracy"]) <= 1
         assert {f"loc_{step}" for step in (*STEPS, "total")} <= set(row)

@@ -14,7 +14,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import compare.data as data
-from compare.data import IDX_NAMES, DataError, Dataset, load_dataset, load_named, read_idx
+from compare.data import (
+    IDX_NAMES,
+    DataError,
+    Dataset,
+    load_dataset,
+    load_named,
+    read_idx,
+)
 
 TRAIN, TEST = 12, 6
 
@@ -24,17 +31,21 @@ def idx_bytes(array, ndim=None):
     """An idx file of unsigned bytes: 0, 0, 8, ndim, big-endian uint32 dims, then the data."""
     array = np.asarray(array, dtype=np.uint8)
     ndim = array.ndim if ndim is None else ndim
-    header = bytes([0, 0, 8, ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape[:ndim])
+    header = bytes([0, 0, 8, ndim]) + b"".join(
+        int(d).to_bytes(4, "big") for d in array.shape[:ndim]
+    )
     return header + array.tobytes()
 
 
 def fake_arrays(train=TRAIN, test=TEST, seed=0):
     """Four uint8 arrays shaped like MNIST, with every label in 0..9."""
     rng = np.random.default_rng(seed)
-    return {"x_train": rng.integers(0, 256, (train, 28, 28), dtype=np.uint8),
-            "y_train": np.arange(train, dtype=np.uint8) % 10,
-            "x_test": rng.integers(0, 256, (test, 28, 28), dtype=np.uint8),
-            "y_test": np.arange(test, dtype=np.uint8)[::-1] % 10}
+    return {
+        "x_train": rng.integers(0, 256, (train, 28, 28), dtype=np.uint8),
+        "y_train": np.arange(train, dtype=np.uint8) % 10,
+        "x_test": rng.integers(0, 256, (test, 28, 28), dtype=np.uint8),
+        "y_test": np.arange(test, dtype=np.uint8)[::-1] % 10,
+    }
 
 
 def write_idx_folder(folder, arrays=None, gz=True, overrides=None):
@@ -58,7 +69,12 @@ def write_npz(path, arrays=None, **changes):
 
 def assert_is_dataset(dataset, name, train=TRAIN, test=TEST):
     assert dataset.name == name
-    assert dataset.x_train.shape == (train, 28, 28, 1) and dataset.x_test.shape == (test, 28, 28, 1)
+    assert dataset.x_train.shape == (train, 28, 28, 1) and dataset.x_test.shape == (
+        test,
+        28,
+        28,
+        1,
+    )
     assert dataset.x_train.dtype == dataset.x_test.dtype == np.float32
     assert dataset.y_train.dtype == dataset.y_test.dtype == np.int32
     for images in (dataset.x_train, dataset.x_test):
@@ -94,7 +110,9 @@ def test_idx_folder_loads_exact_pixels_and_labels(tmp_path, gz):
     dataset = load_named("mnist", data_dir=tmp_path)
     assert_is_dataset(dataset, "mnist")
     assert dataset.source == str(folder)
-    np.testing.assert_allclose(dataset.x_train[..., 0], arrays["x_train"] / 255.0, rtol=1e-6)
+    np.testing.assert_allclose(
+        dataset.x_train[..., 0], arrays["x_train"] / 255.0, rtol=1e-6
+    )
     np.testing.assert_array_equal(dataset.y_test, arrays["y_test"])
 
 
@@ -106,8 +124,14 @@ def test_npz_file_given_directly_as_data_dir(tmp_path):
     assert dataset.source == str(path)
 
 
-@pytest.mark.parametrize("name, file_name", [("mnist", "mnist.npz"), ("fashion_mnist", "fashion_mnist.npz"),
-                                             ("fashion_mnist", "fashion-mnist.npz")])
+@pytest.mark.parametrize(
+    "name, file_name",
+    [
+        ("mnist", "mnist.npz"),
+        ("fashion_mnist", "fashion_mnist.npz"),
+        ("fashion_mnist", "fashion-mnist.npz"),
+    ],
+)
 def test_named_npz_inside_the_folder(tmp_path, name, file_name):
     """<name>.npz inside --data-dir is found, with either spelling of fashion-mnist."""
     path = write_npz(tmp_path / file_name)
@@ -134,8 +158,12 @@ def test_loose_idx_files_in_data_dir_for_an_explicit_name(tmp_path):
 def test_keras_npz_with_channel_axis_and_float_pixels(tmp_path):
     """(N, 28, 28, 1) float images in [0, 1] and int64 labels are accepted unchanged."""
     arrays = fake_arrays()
-    floats = {key: (value[..., None] / 255.0 if key.startswith("x") else value.astype(np.int64))
-              for key, value in arrays.items()}
+    floats = {
+        key: (
+            value[..., None] / 255.0 if key.startswith("x") else value.astype(np.int64)
+        )
+        for key, value in arrays.items()
+    }
     dataset = load_named("mnist", data_dir=write_npz(tmp_path / "mnist.npz", floats))
     assert_is_dataset(dataset, "mnist")
     np.testing.assert_allclose(dataset.x_test, floats["x_test"], rtol=1e-6)
@@ -145,7 +173,9 @@ def test_keras_cache_then_debian_folder_without_data_dir(isolated):
     """Without --data-dir, the Keras cache is searched first, then /usr/share/datasets/<name>."""
     debian = write_idx_folder(isolated["debian"] / "fashion-mnist")
     assert load_named("fashion_mnist").source == str(debian)
-    cache = write_idx_folder(isolated["keras_cache"] / "fashion-mnist", fake_arrays(train=4, test=2))
+    cache = write_idx_folder(
+        isolated["keras_cache"] / "fashion-mnist", fake_arrays(train=4, test=2)
+    )
     dataset = load_named("fashion_mnist")
     assert dataset.source == str(cache)
     assert_is_dataset(dataset, "fashion_mnist", train=4, test=2)
@@ -155,7 +185,9 @@ def test_download_only_without_local_files_and_when_online(monkeypatch):
     """Keras downloads only when nothing local was found and its host answers."""
     downloaded = []
     monkeypatch.setattr(data, "online", lambda timeout=3.0: True)
-    monkeypatch.setattr(data, "download_with_keras", lambda name: downloaded.append(name) or name)
+    monkeypatch.setattr(
+        data, "download_with_keras", lambda name: downloaded.append(name) or name
+    )
     assert load_named("mnist") == "mnist"
     assert load_dataset("auto") == "mnist"
     assert downloaded == ["mnist", "mnist"]
@@ -166,7 +198,9 @@ def test_digits_is_28x28_in_unit_range_with_a_fixed_split():
     first, second = load_named("digits"), load_dataset("digits")
     assert_is_dataset(first, "digits", train=1347, test=450)
     assert first.x_train.max() == 1.0
-    assert first.x_train[:, :2].max() == 0.0 and first.x_train[:, -2:].max() == 0.0  # a 2-pixel border
+    assert (
+        first.x_train[:, :2].max() == 0.0 and first.x_train[:, -2:].max() == 0.0
+    )  # a 2-pixel border
     for split in ("x_train", "y_train", "x_test", "y_test"):
         np.testing.assert_array_equal(getattr(first, split), getattr(second, split))
     assert set(np.unique(first.y_test)) == set(range(10))
@@ -191,7 +225,9 @@ def test_auto_falls_back_to_digits():
     assert load_dataset("auto").name == "digits"
 
 
-@pytest.mark.parametrize("make", [write_idx_folder, lambda folder: write_npz(folder / "data.npz")])
+@pytest.mark.parametrize(
+    "make", [write_idx_folder, lambda folder: write_npz(folder / "data.npz")]
+)
 def test_auto_with_a_data_dir_it_cannot_name_is_an_error(tmp_path, make):
     """Loose idx files or a lone .npz could be either dataset: auto asks for --dataset, not digits."""
     make(tmp_path)
@@ -203,7 +239,9 @@ def test_auto_with_a_data_dir_it_cannot_name_is_an_error(tmp_path, make):
 @pytest.mark.parametrize("name", ["mnist", "fashion_mnist"])
 def test_explicit_name_never_falls_back(tmp_path, name):
     """A named dataset that is missing is an error naming every place searched, not digits."""
-    write_idx_folder(tmp_path / ("fashion-mnist" if name == "mnist" else "mnist"))  # the other one
+    write_idx_folder(
+        tmp_path / ("fashion-mnist" if name == "mnist" else "mnist")
+    )  # the other one
     with pytest.raises(DataError, match=f"^{name} not found") as error:
         load_dataset(name, data_dir=tmp_path)
     message = str(error.value)
@@ -229,18 +267,47 @@ def idx_with(split, content):
 
 GOOD = fake_arrays()
 BAD_IDX = {
-    "corrupt gzip": (lambda folder: (write_idx_folder(folder), (folder / (IDX_NAMES["x_train"] + ".gz"))
-                                     .write_bytes(b"\x1f\x8b" + b"\x00garbage" * 10)), "corrupt gzip file"),
-    "truncated": (idx_with("x_train", idx_bytes(GOOD["x_train"])[:-100]), "truncated or corrupt"),
-    "truncated header": (idx_with("y_test", bytes([0, 0, 8, 3, 0, 0])), "truncated idx header"),
-    "wrong magic": (idx_with("y_train", b"\x00\x00\x0d\x01" + idx_bytes(GOOD["y_train"])[4:]),
-                    "magic number 00000d01"),
-    "wrong dimensions": (idx_with("x_test", idx_bytes(GOOD["x_test"].reshape(TEST, 28 * 28))),
-                         "expected 3 dimensions"),
-    "count mismatch": (idx_with("y_train", idx_bytes(GOOD["y_train"][:-1])), "12 train images but 11 train labels"),
-    "label out of range": (idx_with("y_test", idx_bytes(np.full(TEST, 10))), "labels must be in 0..9, found 10..10"),
-    "wrong image size": (idx_with("x_train", idx_bytes(np.zeros((TRAIN, 32, 32)))), "found shape (12, 32, 32)"),
-    "empty split": (lambda folder: write_idx_folder(folder, fake_arrays(test=0)), "the test split is empty"),
+    "corrupt gzip": (
+        lambda folder: (
+            write_idx_folder(folder),
+            (folder / (IDX_NAMES["x_train"] + ".gz")).write_bytes(
+                b"\x1f\x8b" + b"\x00garbage" * 10
+            ),
+        ),
+        "corrupt gzip file",
+    ),
+    "truncated": (
+        idx_with("x_train", idx_bytes(GOOD["x_train"])[:-100]),
+        "truncated or corrupt",
+    ),
+    "truncated header": (
+        idx_with("y_test", bytes([0, 0, 8, 3, 0, 0])),
+        "truncated idx header",
+    ),
+    "wrong magic": (
+        idx_with("y_train", b"\x00\x00\x0d\x01" + idx_bytes(GOOD["y_train"])[4:]),
+        "magic number 00000d01",
+    ),
+    "wrong dimensions": (
+        idx_with("x_test", idx_bytes(GOOD["x_test"].reshape(TEST, 28 * 28))),
+        "expected 3 dimensions",
+    ),
+    "count mismatch": (
+        idx_with("y_train", idx_bytes(GOOD["y_train"][:-1])),
+        "12 train images but 11 train labels",
+    ),
+    "label out of range": (
+        idx_with("y_test", idx_bytes(np.full(TEST, 10))),
+        "labels must be in 0..9, found 10..10",
+    ),
+    "wrong image size": (
+        idx_with("x_train", idx_bytes(np.zeros((TRAIN, 32, 32)))),
+        "found shape (12, 32, 32)",
+    ),
+    "empty split": (
+        lambda folder: write_idx_folder(folder, fake_arrays(test=0)),
+        "the test split is empty",
+    ),
 }
 
 
@@ -262,15 +329,35 @@ NAN_IMAGES = np.zeros((TRAIN, 28, 28), np.float32)
 NAN_IMAGES[3, 4, 5] = np.nan
 BAD_NPZ = {
     "nan pixels": (dict(x_train=NAN_IMAGES), "NaN or infinite pixels"),
-    "floats above 1": (dict(x_test=np.full((TEST, 28, 28), 255.0)), "float images must be in [0, 1]"),
-    "colour 32x32": (dict(x_train=np.zeros((TRAIN, 32, 32, 3), np.uint8)), "found shape (12, 32, 32, 3)"),
+    "floats above 1": (
+        dict(x_test=np.full((TEST, 28, 28), 255.0)),
+        "float images must be in [0, 1]",
+    ),
+    "colour 32x32": (
+        dict(x_train=np.zeros((TRAIN, 32, 32, 3), np.uint8)),
+        "found shape (12, 32, 32, 3)",
+    ),
     "missing key": (dict(y_test=None), "missing arrays y_test"),
-    "float labels": (dict(y_train=np.zeros(TRAIN)), "labels must be a 1-D integer array"),
-    "negative labels": (dict(y_train=-np.ones(TRAIN, np.int64)), "labels must be in 0..9, found -1..-1"),
-    "int16 images": (dict(x_test=np.zeros((TEST, 28, 28), np.int16)), "found dtype int16"),
-    "count mismatch": (dict(y_test=np.zeros(TEST + 1, np.uint8)), "6 test images but 7 test labels"),
-    "empty split": (dict(x_train=np.zeros((0, 28, 28), np.uint8), y_train=np.zeros(0, np.uint8)),
-                    "the train split is empty"),
+    "float labels": (
+        dict(y_train=np.zeros(TRAIN)),
+        "labels must be a 1-D integer array",
+    ),
+    "negative labels": (
+        dict(y_train=-np.ones(TRAIN, np.int64)),
+        "labels must be in 0..9, found -1..-1",
+    ),
+    "int16 images": (
+        dict(x_test=np.zeros((TEST, 28, 28), np.int16)),
+        "found dtype int16",
+    ),
+    "count mismatch": (
+        dict(y_test=np.zeros(TEST + 1, np.uint8)),
+        "6 test images but 7 test labels",
+    ),
+    "empty split": (
+        dict(x_train=np.zeros((0, 28, 28), np.uint8), y_train=np.zeros(0, np.uint8)),
+        "the train split is empty",
+    ),
 }
 
 
@@ -285,8 +372,10 @@ def test_bad_npz_contents_raise_data_error(tmp_path, changes, message):
 NOT_NPZ = {
     "text": (b"hello, I am not an archive\n", "not a readable .npz file"),
     "truncated": (npz_bytes(**fake_arrays())[:500], "not a readable .npz file"),
-    "corrupt member": (lambda raw: raw[:200] + bytes(b ^ 0xFF for b in raw[200:300]) + raw[300:],
-                       "not a readable .npz file"),
+    "corrupt member": (
+        lambda raw: raw[:200] + bytes(b ^ 0xFF for b in raw[200:300]) + raw[300:],
+        "not a readable .npz file",
+    ),
     "lone npy": (None, "holds a single array, not an .npz archive"),
     "empty": (b"", "not a readable .npz file"),
 }
@@ -318,7 +407,9 @@ def test_missing_idx_file_means_not_found(tmp_path):
 
 def test_missing_data_dir_means_not_found(tmp_path):
     """A --data-dir that does not exist is reported with the places searched."""
-    with pytest.raises(DataError, match=r"fashion_mnist not found \(looked in .*nowhere"):
+    with pytest.raises(
+        DataError, match=r"fashion_mnist not found \(looked in .*nowhere"
+    ):
         load_named("fashion_mnist", data_dir=tmp_path / "nowhere")
 
 
@@ -327,22 +418,32 @@ def test_subset_keeps_the_first_examples(tmp_path):
     """subset(n, m) keeps the first n train and m test examples; None keeps everything."""
     dataset = load_named("mnist", data_dir=write_npz(tmp_path / "mnist.npz"))
     small = dataset.subset(5, 2)
-    assert len(small.x_train) == len(small.y_train) == 5 and len(small.x_test) == len(small.y_test) == 2
+    assert (
+        len(small.x_train) == len(small.y_train) == 5
+        and len(small.x_test) == len(small.y_test) == 2
+    )
     np.testing.assert_array_equal(small.x_train, dataset.x_train[:5])
     assert dataset.subset(None, None).x_train.shape == dataset.x_train.shape
     assert dataset.subset(TRAIN, TEST).x_test.shape == dataset.x_test.shape
 
 
-@pytest.mark.parametrize("train, test, message", [
-    (TRAIN + 1, None, "--train-samples 13 is out of range: mnist has 12"),
-    (0, None, "--train-samples 0 is out of range"),
-    (None, TEST + 1, "--test-samples 7 is out of range: mnist has 6"),
-    (None, -1, "--test-samples -1 is out of range"),
-])
+@pytest.mark.parametrize(
+    "train, test, message",
+    [
+        (TRAIN + 1, None, "--train-samples 13 is out of range: mnist has 12"),
+        (0, None, "--train-samples 0 is out of range"),
+        (None, TEST + 1, "--test-samples 7 is out of range: mnist has 6"),
+        (None, -1, "--test-samples -1 is out of range"),
+    ],
+)
 def test_subset_out_of_range_raises_data_error(train, test, message):
     """Asking for more examples than exist, or fewer than one, is a DataError naming the flag."""
     arrays = fake_arrays()
-    dataset = Dataset("mnist", "memory", *(arrays[key] for key in ("x_train", "y_train", "x_test", "y_test")))
+    dataset = Dataset(
+        "mnist",
+        "memory",
+        *(arrays[key] for key in ("x_train", "y_train", "x_test", "y_test")),
+    )
     with pytest.raises(DataError, match=message):
         dataset.subset(train, test)
 
@@ -352,13 +453,20 @@ def header_shape(raw):
     """The shape an idx header declares (after un-gzipping), as the property test's oracle."""
     if raw[:2] == b"\x1f\x8b":
         raw = gzip.decompress(raw)
-    return tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(raw[3]))
+    return tuple(
+        int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(raw[3])
+    )
 
 
 def mangled_idx():
     """Valid idx files, some gzipped, some truncated, some with a byte changed; plus random bytes."""
-    valid = st.builds(lambda shape, seed: idx_bytes(np.random.default_rng(seed).integers(0, 256, shape)),
-                      st.lists(st.integers(0, 5), min_size=0, max_size=4).map(tuple), st.integers(0, 2**32 - 1))
+    valid = st.builds(
+        lambda shape, seed: idx_bytes(
+            np.random.default_rng(seed).integers(0, 256, shape)
+        ),
+        st.lists(st.integers(0, 5), min_size=0, max_size=4).map(tuple),
+        st.integers(0, 2**32 - 1),
+    )
 
     @st.composite
     def mangle(draw):
@@ -367,20 +475,26 @@ def mangled_idx():
             raw = gzip.compress(raw)
         action = draw(st.sampled_from(["keep", "truncate", "flip"]))
         if action == "truncate":
-            raw = raw[:draw(st.integers(0, len(raw)))]
+            raw = raw[: draw(st.integers(0, len(raw)))]
         elif action == "flip" and raw:
             at = draw(st.integers(0, len(raw) - 1))
-            raw = raw[:at] + bytes([raw[at] ^ draw(st.integers(1, 255))]) + raw[at + 1:]
+            raw = (
+                raw[:at] + bytes([raw[at] ^ draw(st.integers(1, 255))]) + raw[at + 1 :]
+            )
         return raw
 
     magic = st.sampled_from([b"", b"\x00\x00\x08", b"\x1f\x8b", b"\x1f\x8b\x08\x00"])
-    random = st.builds(lambda prefix, tail: prefix + tail, magic, st.binary(max_size=64))
+    random = st.builds(
+        lambda prefix, tail: prefix + tail, magic, st.binary(max_size=64)
+    )
     return st.one_of(mangle(), random)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(raw=mangled_idx())
-@example(raw=bytes([0, 0, 8, 3]) + (2**31).to_bytes(4, "big") * 2 + (4).to_bytes(4, "big"))  # 2^64 bytes
+@example(
+    raw=bytes([0, 0, 8, 3]) + (2**31).to_bytes(4, "big") * 2 + (4).to_bytes(4, "big")
+)  # 2^64 bytes
 @example(raw=bytes([0, 0, 8, 0, 7]))  # a 0-d array: one byte
 def test_read_idx_parses_or_raises_data_error(tmp_path_factory, raw):
     """Any bytes give either an array of the declared shape or a DataError, never another exception."""
@@ -399,7 +513,9 @@ def test_read_idx_parses_or_raises_data_error(tmp_path_factory, raw):
 @settings(max_examples=50, deadline=None)
 def test_read_idx_round_trips(tmp_path_factory, shape, gz):
     """An idx file written here reads back as exactly the array written."""
-    array = np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape).astype(np.uint8)
+    array = (
+        np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape).astype(np.uint8)
+    )
     path = tmp_path_factory.mktemp("idx") / "file"
     path.write_bytes(gzip.compress(idx_bytes(array)) if gz else idx_bytes(array))
     np.testing.assert_array_equal(read_idx(path), array)

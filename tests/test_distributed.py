@@ -15,28 +15,45 @@ import time
 from pathlib import Path
 
 import pytest
+from test_cli import run_cli, succeeded
 
 from compare.distribute import free_ports, read_tf_config
 from compare.errors import CompareError
-from test_cli import run_cli, succeeded
 
 ROOT = Path(__file__).resolve().parent.parent
 STEP_TOLERANCE = 1e-6
-SMALL = ["--dataset", "digits", "--train-samples", "256", "--test-samples", "128", "--batch-size", "64",
-         "--epochs", "1"]
+SMALL = [
+    "--dataset",
+    "digits",
+    "--train-samples",
+    "256",
+    "--test-samples",
+    "128",
+    "--batch-size",
+    "64",
+    "--epochs",
+    "1",
+]
 
 
 @pytest.fixture(scope="module")
 def one_step_on_two_devices():
-    completed = subprocess.run([sys.executable, str(ROOT / "tests" / "distributed_probe.py")], cwd=ROOT,
-                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)},
-                               capture_output=True, text=True, timeout=300)
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "distributed_probe.py")],
+        cwd=ROOT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert completed.returncode == 0, completed.stderr[-2000:]
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.parametrize("style", ["keras", "raw_tf"])
-def test_a_step_split_over_two_devices_equals_the_step_on_one(one_step_on_two_devices, style):
+def test_a_step_split_over_two_devices_equals_the_step_on_one(
+    one_step_on_two_devices, style
+):
     assert one_step_on_two_devices["replicas"] == 2
     result = one_step_on_two_devices[style]
     assert result["max_weight_difference"] <= STEP_TOLERANCE
@@ -45,9 +62,23 @@ def test_a_step_split_over_two_devices_equals_the_step_on_one(one_step_on_two_de
 
 
 def test_mirrored_run_from_the_cli():
-    report = json.loads(succeeded(run_cli(*SMALL, "--strategy", "mirrored", "--devices", "2", "--format", "json",
-                                          "--quiet")).stdout)
-    assert report["config"]["strategy"] == "mirrored" and report["config"]["replicas"] == 2
+    report = json.loads(
+        succeeded(
+            run_cli(
+                *SMALL,
+                "--strategy",
+                "mirrored",
+                "--devices",
+                "2",
+                "--format",
+                "json",
+                "--quiet",
+            )
+        ).stdout
+    )
+    assert (
+        report["config"]["strategy"] == "mirrored" and report["config"]["replicas"] == 2
+    )
     for result in report["results"]:
         assert 0 <= result["test_accuracy"] <= 1 and result["train_seconds"] > 0
         assert result["loc"]["train"] > 0
@@ -56,9 +87,23 @@ def test_mirrored_run_from_the_cli():
 @pytest.mark.parametrize("only", ["keras", "raw"])
 def test_a_diverging_mirrored_run_stops_with_one_error_line(only):
     """Under a strategy too: Keras' TerminateOnNaN (at the step), the raw loop's check (at the epoch's end)."""
-    process = run_cli(*SMALL, "--strategy", "mirrored", "--devices", "2", "--lr", "1e30", "--only", only, "--quiet")
+    process = run_cli(
+        *SMALL,
+        "--strategy",
+        "mirrored",
+        "--devices",
+        "2",
+        "--lr",
+        "1e30",
+        "--only",
+        only,
+        "--quiet",
+    )
     assert process.returncode == 1 and "Traceback" not in process.stderr
-    assert process.stderr.count("\n") == 1 and "diverged: the loss became" in process.stderr
+    assert (
+        process.stderr.count("\n") == 1
+        and "diverged: the loss became" in process.stderr
+    )
     assert "in epoch 1" in process.stderr and "try a lower --lr" in process.stderr
 
 
@@ -66,37 +111,84 @@ def test_two_local_workers_end_with_identical_weights():
     """MultiWorkerMirroredStrategy, two processes on 127.0.0.1: raw TF trains; Keras' column says why
     it cannot (an upstream bug, reproduced)."""
     started = time.monotonic()
-    report = json.loads(succeeded(run_cli(*SMALL, "--strategy", "multiworker", "--workers", "2", "--worker-timeout",
-                                          "120", "--format", "json", "--quiet", timeout=400)).stdout)
+    report = json.loads(
+        succeeded(
+            run_cli(
+                *SMALL,
+                "--strategy",
+                "multiworker",
+                "--workers",
+                "2",
+                "--worker-timeout",
+                "120",
+                "--format",
+                "json",
+                "--quiet",
+                timeout=400,
+            )
+        ).stdout
+    )
     assert time.monotonic() - started < 400
     assert report["config"]["replicas"] == 2
-    assert report["workers"] == {"count": 2, "max_weight_difference": {"raw_tf": 0.0}, "identical_weights": True}
+    assert report["workers"] == {
+        "count": 2,
+        "max_weight_difference": {"raw_tf": 0.0},
+        "identical_weights": True,
+    }
     keras, raw = report["results"]
     assert "keras-team/keras#20585" in keras["unavailable"]
     assert raw["implementation"] == "raw_tf" and 0 <= raw["test_accuracy"] <= 1
 
 
 def test_a_worker_whose_peer_never_comes_gives_up_with_one_error_line(monkeypatch):
-    own, absent = (f"127.0.0.1:{port}" for port in free_ports(2))  # nothing will listen on `absent`
-    cluster = {"cluster": {"worker": [own, absent]}, "task": {"type": "worker", "index": 0}}
+    own, absent = (
+        f"127.0.0.1:{port}" for port in free_ports(2)
+    )  # nothing will listen on `absent`
+    cluster = {
+        "cluster": {"worker": [own, absent]},
+        "task": {"type": "worker", "index": 0},
+    }
     monkeypatch.setenv("TF_CONFIG", json.dumps(cluster))
     started = time.monotonic()
-    process = run_cli(*SMALL, "--strategy", "multiworker", "--worker-timeout", "5", "--only", "raw", "--quiet",
-                      timeout=120)
+    process = run_cli(
+        *SMALL,
+        "--strategy",
+        "multiworker",
+        "--worker-timeout",
+        "5",
+        "--only",
+        "raw",
+        "--quiet",
+        timeout=120,
+    )
     assert time.monotonic() - started < 90  # no hang
     assert process.returncode != 0 and "Traceback" not in process.stderr
     errors = [line for line in process.stderr.splitlines() if "error" in line.lower()]
-    assert errors == [f"python -m compare: error: worker 0: no answer from {absent} within 5 s (--worker-timeout); "
-                      "are all the workers in TF_CONFIG running?"]
+    assert errors == [
+        f"python -m compare: error: worker 0: no answer from {absent} within 5 s (--worker-timeout); "
+        "are all the workers in TF_CONFIG running?"
+    ]
 
 
-@pytest.mark.parametrize("tf_config, message", [
-    (None, "needs TF_CONFIG"),
-    ('{"cluster": ', "TF_CONFIG is not valid JSON"),
-    ('{"cluster": {"worker": ["localhost"]}, "task": {"type": "worker", "index": 0}}', '"host:port"'),
-    ('{"cluster": {"worker": ["localhost:1"]}, "task": {"type": "worker", "index": 3}}', '"index": 0 to 0'),
-    ('{"cluster": {"worker": ["localhost:1"]}, "task": {"type": "ps", "index": 0}}', '"type": "worker"'),
-])
+@pytest.mark.parametrize(
+    "tf_config, message",
+    [
+        (None, "needs TF_CONFIG"),
+        ('{"cluster": ', "TF_CONFIG is not valid JSON"),
+        (
+            '{"cluster": {"worker": ["localhost"]}, "task": {"type": "worker", "index": 0}}',
+            '"host:port"',
+        ),
+        (
+            '{"cluster": {"worker": ["localhost:1"]}, "task": {"type": "worker", "index": 3}}',
+            '"index": 0 to 0',
+        ),
+        (
+            '{"cluster": {"worker": ["localhost:1"]}, "task": {"type": "ps", "index": 0}}',
+            '"type": "worker"',
+        ),
+    ],
+)
 def test_bad_tf_config_is_one_clear_error(monkeypatch, tf_config, message):
     if tf_config is None:
         monkeypatch.delenv("TF_CONFIG", raising=False)
@@ -105,28 +197,65 @@ def test_bad_tf_config_is_one_clear_error(monkeypatch, tf_config, message):
     with pytest.raises(CompareError, match=message):
         read_tf_config()
     process = run_cli(*SMALL, "--strategy", "multiworker", timeout=60)
-    assert process.returncode == 1 and message in process.stderr and len(process.stderr.strip().splitlines()) == 1
+    assert (
+        process.returncode == 1
+        and message in process.stderr
+        and len(process.stderr.strip().splitlines()) == 1
+    )
 
 
-@pytest.mark.parametrize("flags, message", [
-    (["--devices", "2"], "--devices needs --strategy mirrored"),
-    (["--workers", "2"], "--workers needs --strategy multiworker"),
-    (["--strategy", "mirrored", "--workers", "2"], "--workers is for --strategy multiworker"),
-    (["--strategy", "multiworker", "--devices", "2"], "--devices is for --strategy mirrored"),
-    (["--strategy", "mirrored", "--model", "cnn_bn_dropout"], "trains the seed's cnn only"),
-    (["--strategy", "mirrored", "--steps-per-execution", "4"], "--steps-per-execution does not combine"),
-])
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--devices", "2"], "--devices needs --strategy mirrored"),
+        (["--workers", "2"], "--workers needs --strategy multiworker"),
+        (
+            ["--strategy", "mirrored", "--workers", "2"],
+            "--workers is for --strategy multiworker",
+        ),
+        (
+            ["--strategy", "multiworker", "--devices", "2"],
+            "--devices is for --strategy mirrored",
+        ),
+        (
+            ["--strategy", "mirrored", "--model", "cnn_bn_dropout"],
+            "trains the seed's cnn only",
+        ),
+        (
+            ["--strategy", "mirrored", "--steps-per-execution", "4"],
+            "--steps-per-execution does not combine",
+        ),
+    ],
+)
 def test_strategy_flags_that_do_not_combine(flags, message):
     process = run_cli(*SMALL, *flags, timeout=60)
-    assert process.returncode == 1 and message in process.stderr and len(process.stderr.strip().splitlines()) == 1
+    assert (
+        process.returncode == 1
+        and message in process.stderr
+        and len(process.stderr.strip().splitlines()) == 1
+    )
 
 
 def test_local_workers_that_fail_are_reported_in_one_line(tmp_path):
     """--workers watches its workers: one failing stops the others and its error line is passed on."""
     started = time.monotonic()
-    process = run_cli(*SMALL, "--dataset", "mnist", "--data-dir", tmp_path / "missing", "--strategy", "multiworker",
-                      "--workers", "2", "--quiet", timeout=120)
+    process = run_cli(
+        *SMALL,
+        "--dataset",
+        "mnist",
+        "--data-dir",
+        tmp_path / "missing",
+        "--strategy",
+        "multiworker",
+        "--workers",
+        "2",
+        "--quiet",
+        timeout=120,
+    )
     assert time.monotonic() - started < 100
     assert process.returncode == 1 and "Traceback" not in process.stderr
-    error, = process.stderr.strip().splitlines()
-    assert error.startswith("python -m compare: error: worker ") and "failed: python -m compare: error:" in error
+    (error,) = process.stderr.strip().splitlines()
+    assert (
+        error.startswith("python -m compare: error: worker ")
+        and "failed: python -m compare: error:" in error
+    )

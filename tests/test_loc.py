@@ -134,7 +134,9 @@ def write(tmp_path, source):
 
 def test_lines_per_step_total_includes_setup(tmp_path):
     """total is every counted line, imports and helpers before the first heading included."""
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         \"\"\"Docstring.\"\"\"
         import numpy as np
         import tensorflow as tf
@@ -148,14 +150,25 @@ def test_lines_per_step_total_includes_setup(tmp_path):
         d = 4
         # Step 4: evaluate
         e = 5
-    """)
-    assert lines_per_step(path) == {"define": 1, "compile": 2, "train": 1, "evaluate": 1, "total": 7}
+    """,
+    )
+    assert lines_per_step(path) == {
+        "define": 1,
+        "compile": 2,
+        "train": 1,
+        "evaluate": 1,
+        "total": 7,
+    }
 
 
 @pytest.mark.parametrize("missing", STEPS)
 def test_missing_step_heading_raises(tmp_path, missing):
     """A file without one of the four headings cannot be compared, and the error names the step."""
-    headings = "".join(f"# Step {n}: {step}\nx = {n}\n" for n, step in enumerate(STEPS, 1) if step != missing)
+    headings = "".join(
+        f"# Step {n}: {step}\nx = {n}\n"
+        for n, step in enumerate(STEPS, 1)
+        if step != missing
+    )
     with pytest.raises(ValueError, match=f"no '# Step N: {missing}' heading"):
         lines_per_step(write(tmp_path, headings))
 
@@ -169,4 +182,6 @@ def test_real_implementations_keras_is_shorter_in_every_step():
         assert all(counts[step] > 0 for step in STEPS)
         assert counts["total"] >= sum(counts[step] for step in STEPS)
     shorter = {step: keras[step] < raw[step] for step in (*STEPS, "total")}
-    assert all(shorter.values()), f"Keras not shorter in {[s for s, ok in shorter.items() if not ok]}: {keras} vs {raw}"
+    assert all(shorter.values()), (
+        f"Keras not shorter in {[s for s, ok in shorter.items() if not ok]}: {keras} vs {raw}"
+    )

@@ -9,20 +9,25 @@ Tolerances, all float32 (machine epsilon 6e-8):
   gradient difference of 1e-5 changes that by ~1e-8 per step, so 20 steps stay well under 1e-6.
 """
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import keras_and_raw_pair
 
-import keras
 import keras_impl
 import raw_tf_impl
-from conftest import keras_and_raw_pair
 from raw_tf_impl.cnn import sparse_categorical_crossentropy, train_batches
 
 PER_OP = 1e-6
 REDUCTION = 1.2e-5
 AFTER_20_STEPS = 1e-6
-VARIABLE_PAIRS = ("conv_kernel", "conv_bias", "dense_kernel", "dense_bias")  # Keras' weight order
+VARIABLE_PAIRS = (
+    "conv_kernel",
+    "conv_bias",
+    "dense_kernel",
+    "dense_bias",
+)  # Keras' weight order
 
 
 def raw_variables(raw_model):
@@ -35,8 +40,15 @@ def test_same_probabilities_and_logits(batch):
     keras_model, raw_model, _ = keras_and_raw_pair()
     keras_probabilities = keras_model(images).numpy()
     raw_logits = raw_model(tf.constant(images))
-    np.testing.assert_allclose(tf.nn.softmax(raw_logits).numpy(), keras_probabilities, rtol=0, atol=PER_OP)
-    np.testing.assert_allclose(raw_logits.numpy(), keras_model(images)._keras_logits.numpy(), rtol=PER_OP, atol=PER_OP)
+    np.testing.assert_allclose(
+        tf.nn.softmax(raw_logits).numpy(), keras_probabilities, rtol=0, atol=PER_OP
+    )
+    np.testing.assert_allclose(
+        raw_logits.numpy(),
+        keras_model(images)._keras_logits.numpy(),
+        rtol=PER_OP,
+        atol=PER_OP,
+    )
 
 
 def test_same_loss_and_gradients(batch):
@@ -44,18 +56,29 @@ def test_same_loss_and_gradients(batch):
     images, labels = batch
     keras_model, raw_model, _ = keras_and_raw_pair()
     with tf.GradientTape() as tape:
-        keras_loss = keras_model.compute_loss(x=images, y=labels, y_pred=keras_model(images))
+        keras_loss = keras_model.compute_loss(
+            x=images, y=labels, y_pred=keras_model(images)
+        )
     keras_gradients = tape.gradient(keras_loss, keras_model.trainable_weights)
     with tf.GradientTape() as tape:
-        raw_loss = sparse_categorical_crossentropy(labels, raw_model(tf.constant(images)))
+        raw_loss = sparse_categorical_crossentropy(
+            labels, raw_model(tf.constant(images))
+        )
     raw_gradients = tape.gradient(raw_loss, raw_variables(raw_model))
 
     assert float(raw_loss) == pytest.approx(float(keras_loss), rel=PER_OP)
-    for name, keras_gradient, raw_gradient in zip(VARIABLE_PAIRS, keras_gradients, raw_gradients):
+    for name, keras_gradient, raw_gradient in zip(
+        VARIABLE_PAIRS, keras_gradients, raw_gradients
+    ):
         scale = np.abs(keras_gradient.numpy()).max()
         assert scale > 0, name
-        np.testing.assert_allclose(raw_gradient.numpy(), keras_gradient.numpy(), rtol=0,
-                                   atol=REDUCTION * scale, err_msg=name)
+        np.testing.assert_allclose(
+            raw_gradient.numpy(),
+            keras_gradient.numpy(),
+            rtol=0,
+            atol=REDUCTION * scale,
+            err_msg=name,
+        )
 
 
 def test_twenty_adam_steps_same_weights_and_losses(digits):
@@ -65,28 +88,51 @@ def test_twenty_adam_steps_same_weights_and_losses(digits):
     keras_losses, raw_losses = [], []
     for step in range(20):
         indices = np.arange(64 * step, 64 * (step + 1))
-        keras_logs = keras_model.train_on_batch(digits.x_train[indices], digits.y_train[indices], return_dict=True)
+        keras_logs = keras_model.train_on_batch(
+            digits.x_train[indices], digits.y_train[indices], return_dict=True
+        )
         keras_losses.append(keras_logs["loss"])
-        raw_loss_sum, _ = train_batches(raw_model, optimizer, images, labels, indices, batch_size=64)
+        raw_loss_sum, _ = train_batches(
+            raw_model, optimizer, images, labels, indices, batch_size=64
+        )
         raw_losses.append(float(raw_loss_sum) / len(indices))
 
     np.testing.assert_allclose(raw_losses, keras_losses, rtol=REDUCTION)
-    assert raw_losses[-1] < raw_losses[0] - 0.5  # it did learn: the comparison is not of two frozen models
+    assert (
+        raw_losses[-1] < raw_losses[0] - 0.5
+    )  # it did learn: the comparison is not of two frozen models
     assert int(optimizer.iterations) == int(keras_model.optimizer.iterations) == 20
-    for name, keras_weight, raw_weight in zip(VARIABLE_PAIRS, keras_model.trainable_weights, raw_variables(raw_model)):
-        np.testing.assert_allclose(raw_weight.numpy(), keras_weight.numpy(), rtol=0, atol=AFTER_20_STEPS, err_msg=name)
+    for name, keras_weight, raw_weight in zip(
+        VARIABLE_PAIRS, keras_model.trainable_weights, raw_variables(raw_model)
+    ):
+        np.testing.assert_allclose(
+            raw_weight.numpy(),
+            keras_weight.numpy(),
+            rtol=0,
+            atol=AFTER_20_STEPS,
+            err_msg=name,
+        )
 
 
 def test_adam_matches_keras_with_other_hyper_parameters():
     """The hand-written Adam follows Keras' formula for any lr, not just the defaults (one variable, 5 steps)."""
-    keras_variable, raw_variable = keras.Variable([0.5, -1.0, 2.0]), tf.Variable([0.5, -1.0, 2.0])
-    keras_adam = keras.optimizers.Adam(learning_rate=0.05, beta_1=0.8, beta_2=0.99, epsilon=1e-3)
-    raw_adam = raw_tf_impl.cnn.Adam([raw_variable], learning_rate=0.05, beta_1=0.8, beta_2=0.99, epsilon=1e-3)
+    keras_variable, raw_variable = (
+        keras.Variable([0.5, -1.0, 2.0]),
+        tf.Variable([0.5, -1.0, 2.0]),
+    )
+    keras_adam = keras.optimizers.Adam(
+        learning_rate=0.05, beta_1=0.8, beta_2=0.99, epsilon=1e-3
+    )
+    raw_adam = raw_tf_impl.cnn.Adam(
+        [raw_variable], learning_rate=0.05, beta_1=0.8, beta_2=0.99, epsilon=1e-3
+    )
     for step in range(5):
         gradient = tf.constant([0.1, -0.2, 0.3]) * (step + 1)
         keras_adam.apply([gradient], [keras_variable])
         raw_adam.apply([gradient], [raw_variable])
-    np.testing.assert_allclose(raw_variable.numpy(), keras_variable.numpy(), rtol=PER_OP)
+    np.testing.assert_allclose(
+        raw_variable.numpy(), keras_variable.numpy(), rtol=PER_OP
+    )
     assert not np.allclose(raw_variable.numpy(), [0.5, -1.0, 2.0])
 
 
@@ -96,15 +142,29 @@ def test_one_epoch_on_real_data_same_history_and_scores(digits):
     one borderline prediction (1 / number of images) after float32 rounding."""
     keras_model, raw_model, optimizer = keras_and_raw_pair()
     options = dict(epochs=1, batch_size=64, shuffle=False, verbose=0)
-    keras_history = keras_impl.train(keras_model, digits.x_train, digits.y_train, **options)
-    raw_history = raw_tf_impl.train(raw_model, optimizer, digits.x_train, digits.y_train, **options)
-    np.testing.assert_allclose(raw_history["loss"], keras_history["loss"], rtol=REDUCTION)
-    np.testing.assert_allclose(raw_history["accuracy"], keras_history["accuracy"], atol=1 / len(digits.x_train))
+    keras_history = keras_impl.train(
+        keras_model, digits.x_train, digits.y_train, **options
+    )
+    raw_history = raw_tf_impl.train(
+        raw_model, optimizer, digits.x_train, digits.y_train, **options
+    )
+    np.testing.assert_allclose(
+        raw_history["loss"], keras_history["loss"], rtol=REDUCTION
+    )
+    np.testing.assert_allclose(
+        raw_history["accuracy"], keras_history["accuracy"], atol=1 / len(digits.x_train)
+    )
 
-    keras_scores = keras_impl.evaluate(keras_model, digits.x_test, digits.y_test, batch_size=64)
-    raw_scores = raw_tf_impl.evaluate(raw_model, digits.x_test, digits.y_test, batch_size=64)
+    keras_scores = keras_impl.evaluate(
+        keras_model, digits.x_test, digits.y_test, batch_size=64
+    )
+    raw_scores = raw_tf_impl.evaluate(
+        raw_model, digits.x_test, digits.y_test, batch_size=64
+    )
     assert raw_scores["loss"] == pytest.approx(keras_scores["loss"], rel=REDUCTION)
-    assert raw_scores["accuracy"] == pytest.approx(keras_scores["accuracy"], abs=1 / len(digits.x_test))
+    assert raw_scores["accuracy"] == pytest.approx(
+        keras_scores["accuracy"], abs=1 / len(digits.x_test)
+    )
     assert keras_scores["accuracy"] > 0.5  # one epoch on digits learns something real
 
 
@@ -114,8 +174,22 @@ def test_graph_calls_do_not_change_the_numbers(digits):
     histories = []
     for steps_per_execution in (1, 5, None):
         _, raw_model, optimizer = keras_and_raw_pair()
-        histories.append(raw_tf_impl.train(raw_model, optimizer, images, labels, epochs=2, batch_size=64,
-                                           steps_per_execution=steps_per_execution, verbose=0))
+        histories.append(
+            raw_tf_impl.train(
+                raw_model,
+                optimizer,
+                images,
+                labels,
+                epochs=2,
+                batch_size=64,
+                steps_per_execution=steps_per_execution,
+                verbose=0,
+            )
+        )
     for history in histories[1:]:
-        np.testing.assert_allclose(history["loss"], histories[0]["loss"], rtol=REDUCTION)
-        np.testing.assert_allclose(history["accuracy"], histories[0]["accuracy"], atol=1 / len(images))
+        np.testing.assert_allclose(
+            history["loss"], histories[0]["loss"], rtol=REDUCTION
+        )
+        np.testing.assert_allclose(
+            history["accuracy"], histories[0]["accuracy"], atol=1 / len(images)
+        )

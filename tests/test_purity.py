@@ -13,10 +13,14 @@ def keras_uses(source):
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            found += [alias.name for alias in node.names if "keras" in alias.name.split(".")]
+            found += [
+                alias.name for alias in node.names if "keras" in alias.name.split(".")
+            ]
         elif isinstance(node, ast.ImportFrom):
             module = node.module or ""
-            if "keras" in module.split(".") or any(alias.name == "keras" for alias in node.names):
+            if "keras" in module.split(".") or any(
+                alias.name == "keras" for alias in node.names
+            ):
                 found.append(f"from {module} import ...")
         elif isinstance(node, ast.Attribute) and node.attr == "keras":
             found.append(ast.unparse(node))
@@ -32,9 +36,16 @@ def test_raw_module_never_uses_keras(path):
     assert keras_uses(path.read_text()) == []
 
 
-@pytest.mark.parametrize("source", [
-    "import keras", "from keras import layers", "import tensorflow.keras as k",
-    "from tensorflow import keras", "from tensorflow.keras.layers import Dense", "x = tf.keras.layers.Dense(1)",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import keras",
+        "from keras import layers",
+        "import tensorflow.keras as k",
+        "from tensorflow import keras",
+        "from tensorflow.keras.layers import Dense",
+        "x = tf.keras.layers.Dense(1)",
+    ],
+)
 def test_the_checker_catches_every_way_in(source):
     assert keras_uses(source)

@@ -1,14 +1,15 @@
 """Training on real data: Fashion-MNIST from the Debian package reaches a real accuracy floor."""
 
 import pytest
+from conftest import FASHION_MNIST_DEBIAN
 
 from compare.data import load_named
 from compare.run import Config, run
-from conftest import FASHION_MNIST_DEBIAN
 
 pytestmark = pytest.mark.skipif(
     not FASHION_MNIST_DEBIAN.is_dir(),
-    reason=f"Fashion-MNIST not installed at {FASHION_MNIST_DEBIAN} (apt-get install dataset-fashion-mnist)")
+    reason=f"Fashion-MNIST not installed at {FASHION_MNIST_DEBIAN} (apt-get install dataset-fashion-mnist)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +22,8 @@ def fashion_mnist():
 @pytest.mark.parametrize("implementation", ["keras", "raw_tf"])
 def test_one_epoch_of_fashion_mnist_beats_080(fashion_mnist, implementation):
     """One epoch, batch 128, both styles: test accuracy > 0.80 (a real model, not chance at 0.10)."""
-    result = run(implementation, fashion_mnist, Config(epochs=1, batch_size=128), verbose=0)
+    result = run(
+        implementation, fashion_mnist, Config(epochs=1, batch_size=128), verbose=0
+    )
     assert result["test_accuracy"] > 0.80
     assert result["history"]["accuracy"][0] > 0.70

@@ -19,24 +19,59 @@ from compare.loc import IMPLEMENTATION_FILES, STEPS
 from compare.report import render
 
 ROOT = Path(__file__).parents[1]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+CHROMIUM = (
+    shutil.which("chromium")
+    or shutil.which("chromium-browser")
+    or shutil.which("google-chrome")
+)
 needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium chromium-driver)")
+    CHROMIUM is None,
+    reason="Chromium is not installed (apt-get install chromium chromium-driver)",
+)
 
 
 def synthetic_report():
     """A report shaped like `python -m compare --format json` (with curves), without training."""
-    def result(name, loc, accuracy):
-        return {"implementation": name, "loc": dict(zip((*STEPS, "total"), loc)), "params": 54410,
-                "trace_seconds": 1.0, "first_epoch_seconds": 4.0, "steady_samples_per_second": 20000.0,
-                "train_seconds": 12.0, "test_loss": 0.34, "test_accuracy": accuracy,
-                "history": {"loss": [0.5, 0.35], "accuracy": [0.82, 0.88],
-                            "val_loss": [0.4, 0.36], "val_accuracy": [0.85, 0.87]}}
 
-    return {"dataset": {"name": "fashion_mnist", "source": "test", "train_size": 60000, "test_size": 10000},
-            "config": {"epochs": 2, "batch_size": 128, "lr": 0.001, "seed": 0, "steps_per_execution": None},
-            "results": [result("keras", (3, 3, 3, 2, 13), 0.881), result("raw_tf", (21, 19, 42, 11, 96), 0.878)],
-            "raw_over_keras_steady_throughput": 1.0}
+    def result(name, loc, accuracy):
+        return {
+            "implementation": name,
+            "loc": dict(zip((*STEPS, "total"), loc)),
+            "params": 54410,
+            "trace_seconds": 1.0,
+            "first_epoch_seconds": 4.0,
+            "steady_samples_per_second": 20000.0,
+            "train_seconds": 12.0,
+            "test_loss": 0.34,
+            "test_accuracy": accuracy,
+            "history": {
+                "loss": [0.5, 0.35],
+                "accuracy": [0.82, 0.88],
+                "val_loss": [0.4, 0.36],
+                "val_accuracy": [0.85, 0.87],
+            },
+        }
+
+    return {
+        "dataset": {
+            "name": "fashion_mnist",
+            "source": "test",
+            "train_size": 60000,
+            "test_size": 10000,
+        },
+        "config": {
+            "epochs": 2,
+            "batch_size": 128,
+            "lr": 0.001,
+            "seed": 0,
+            "steps_per_execution": None,
+        },
+        "results": [
+            result("keras", (3, 3, 3, 2, 13), 0.881),
+            result("raw_tf", (21, 19, 42, 11, 96), 0.878),
+        ],
+        "raw_over_keras_steady_throughput": 1.0,
+    }
 
 
 # The code view ---------------------------------------------------------------------------
@@ -53,7 +88,10 @@ def test_every_step_of_both_files_is_shown_from_the_real_source():
 
 def test_wide_terminal_puts_the_steps_side_by_side_in_order():
     text = render_code(step_titles("en"), width=160)
-    positions = [text.index(f"Step {number}: {step}") for number, step in enumerate(STEPS, start=1)]
+    positions = [
+        text.index(f"Step {number}: {step}")
+        for number, step in enumerate(STEPS, start=1)
+    ]
     assert positions == sorted(positions)
     build_line = next(line for line in text.splitlines() if "def build_model" in line)
     assert "│" in build_line  # Keras' build_model sits beside raw's first define line
@@ -61,13 +99,20 @@ def test_wide_terminal_puts_the_steps_side_by_side_in_order():
 
 @pytest.mark.parametrize("width", [60, MIN_SIDE_BY_SIDE_WIDTH, 120])
 def test_no_line_is_wider_than_the_terminal(width):
-    assert max(len(line) for line in render_code(step_titles("en"), width).splitlines()) <= width
+    assert (
+        max(len(line) for line in render_code(step_titles("en"), width).splitlines())
+        <= width
+    )
 
 
 def test_narrow_terminal_stacks_keras_above_raw():
     text = render_code(step_titles("en"), width=80)
     assert "│" not in text
-    assert text.index("[Keras]") < text.index("[Pure TensorFlow]") < text.index("Step 2: compile")
+    assert (
+        text.index("[Keras]")
+        < text.index("[Pure TensorFlow]")
+        < text.index("Step 2: compile")
+    )
 
 
 def test_colour_only_when_asked():
@@ -99,8 +144,16 @@ def test_both_languages_have_the_same_words():
 
 def test_portuguese_table_uses_the_seed_lectures_words():
     text = render(synthetic_report(), "table", lang="pt")
-    for words in ("Característica", "Nível de Abstração", "Alto (focado em rapidez)", "Baixo (controle detalhado)",
-                  "Uso Típico", "Prototipagem rápida", "Pesquisa/personalização avançada", "Acurácia no teste"):
+    for words in (
+        "Característica",
+        "Nível de Abstração",
+        "Alto (focado em rapidez)",
+        "Baixo (controle detalhado)",
+        "Uso Típico",
+        "Prototipagem rápida",
+        "Pesquisa/personalização avançada",
+        "Acurácia no teste",
+    ):
         assert words in text
 
 
@@ -111,20 +164,40 @@ def test_report_is_self_contained_and_complete():
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing to fetch
     assert page.count("data:image/png;base64,") == 2  # curves and lines-of-code chart
     assert 'class="measured"' in page and "Test accuracy" in page
-    assert page.count('<td class="keras">') == page.count('<td class="raw_tf">') == len(STEPS)
+    assert (
+        page.count('<td class="keras">')
+        == page.count('<td class="raw_tf">')
+        == len(STEPS)
+    )
     assert all(f"Step {number}" in page for number in range(1, 5))
 
 
 def test_portuguese_report():
     page = render_html(synthetic_report(), "pt")
-    assert '<html lang="pt">' in page and "Mapa de conceitos" in page and "Passo 3: treinar" in page
+    assert (
+        '<html lang="pt">' in page
+        and "Mapa de conceitos" in page
+        and "Passo 3: treinar" in page
+    )
 
 
 def chromium(*args, tmp_path):
     """Run headless Chromium on a file; returns (stdout, stderr)."""
-    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0", *args]
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+        *args,
+    ]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=120)
     return completed.stdout, completed.stderr
 
@@ -148,31 +221,68 @@ def test_report_opens_in_chromium_without_console_errors(tmp_path):
     message, renders a 1280x800 screenshot, and its DOM holds the table and both code columns."""
     report_path, plot_path = tmp_path / "report.html", tmp_path / "curves.png"
     completed = subprocess.run(
-        [sys.executable, "-m", "compare", "--dataset", "digits", "--train-samples", "256", "--test-samples", "64",
-         "--epochs", "2", "--batch-size", "64", "--quiet", "--format", "json",
-         "--report", str(report_path), "--plot", str(plot_path)],
-        cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "compare",
+            "--dataset",
+            "digits",
+            "--train-samples",
+            "256",
+            "--test-samples",
+            "64",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "64",
+            "--quiet",
+            "--format",
+            "json",
+            "--report",
+            str(report_path),
+            "--plot",
+            str(plot_path),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert completed.returncode == 0, completed.stderr
     history = json.loads(completed.stdout)["results"][0]["history"]
     assert len(history["val_accuracy"]) == 2  # curves have a test line per epoch
     assert plot_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     screenshot = tmp_path / "report.png"
-    _, stderr = chromium(f"--screenshot={screenshot}", "--window-size=1280,800", report_path.as_uri(),
-                         tmp_path=tmp_path)
+    _, stderr = chromium(
+        f"--screenshot={screenshot}",
+        "--window-size=1280,800",
+        report_path.as_uri(),
+        tmp_path=tmp_path,
+    )
     assert screenshot.stat().st_size > 10_000, stderr
     assert console_messages(stderr) == []
     dom, stderr = chromium("--dump-dom", report_path.as_uri(), tmp_path=tmp_path)
     assert console_messages(stderr) == []
     assert 'class="measured"' in dom and "Test accuracy" in dom
-    assert dom.count('<td class="keras">') == dom.count('<td class="raw_tf">') == len(STEPS)
+    assert (
+        dom.count('<td class="keras">')
+        == dom.count('<td class="raw_tf">')
+        == len(STEPS)
+    )
 
 
 def test_code_command_fits_120_columns_without_colour_in_a_pipe():
     """`python -m compare code` reads no TensorFlow, fits the width asked for, and does not colour
     a pipe (stdout is not a terminal)."""
-    completed = subprocess.run([sys.executable, "-m", "compare", "code", "--width", "120", "--lang", "pt"],
-                               cwd=ROOT, capture_output=True, text=True, timeout=120)
+    completed = subprocess.run(
+        [sys.executable, "-m", "compare", "code", "--width", "120", "--lang", "pt"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert completed.returncode == 0, completed.stderr
     lines = completed.stdout.splitlines()
     assert max(len(line) for line in lines) <= 120 and "\x1b[" not in completed.stdout
@@ -183,16 +293,24 @@ def test_code_view_of_the_batch_norm_dropout_model():
     """--model cnn_bn_dropout shows that model's step 1 beside its twin, and the shared steps."""
     from compare.code_view import implementation_steps
 
-    text = render_code(step_titles("en"), 200, steps=implementation_steps("cnn_bn_dropout"))
-    assert "layers.BatchNormalization()" in text and "class BatchNorm(tf.Module):" in text
-    assert "def dropout(x, rate, seed):" in text and "def train(model, optimizer" in text
+    text = render_code(
+        step_titles("en"), 200, steps=implementation_steps("cnn_bn_dropout")
+    )
+    assert (
+        "layers.BatchNormalization()" in text and "class BatchNorm(tf.Module):" in text
+    )
+    assert (
+        "def dropout(x, rate, seed):" in text and "def train(model, optimizer" in text
+    )
 
 
 def test_code_view_of_the_distributed_model():
     """--model distributed: strategy.scope() in Keras beside strategy.run and reduce in raw TF."""
     from compare.code_view import implementation_steps
 
-    text = render_code(step_titles("en"), 200, steps=implementation_steps("distributed"))
+    text = render_code(
+        step_titles("en"), 200, steps=implementation_steps("distributed")
+    )
     assert "with strategy.scope():" in text and "strategy.run(replica_step" in text
     assert "train = cnn.train" in text and "tf.nn.compute_average_loss" in text
 
@@ -201,10 +319,20 @@ def test_code_view_of_checkpointed_training():
     """--model checkpoints: step 3 is BackupAndRestore beside tf.train.Checkpoint; the other steps stay cnn.py's."""
     from compare.code_view import implementation_steps
 
-    text = render_code(step_titles("en"), 200, steps=implementation_steps("checkpoints"))
-    assert "keras.callbacks.BackupAndRestore(" in text and "tf.train.Checkpoint(" in text
-    assert "class SeededBatches(keras.utils.PyDataset):" in text and "tf.train.CheckpointManager(" in text
-    assert "layers.Conv2D(32, (3, 3)" in text and "def evaluate(model, x_test, y_test, batch_size):" in text
+    text = render_code(
+        step_titles("en"), 200, steps=implementation_steps("checkpoints")
+    )
+    assert (
+        "keras.callbacks.BackupAndRestore(" in text and "tf.train.Checkpoint(" in text
+    )
+    assert (
+        "class SeededBatches(keras.utils.PyDataset):" in text
+        and "tf.train.CheckpointManager(" in text
+    )
+    assert (
+        "layers.Conv2D(32, (3, 3)" in text
+        and "def evaluate(model, x_test, y_test, batch_size):" in text
+    )
 
 
 def test_figures_label_backends_and_skip_rows_that_did_not_run():
@@ -212,8 +340,17 @@ def test_figures_label_backends_and_skip_rows_that_did_not_run():
 
     results = synthetic_report()["results"]
     results[0] = {**results[0], "backend": "jax"}
-    results.append({"implementation": "keras", "backend": "torch", "model": "cnn", "unavailable": "not installed"})
+    results.append(
+        {
+            "implementation": "keras",
+            "backend": "torch",
+            "model": "cnn",
+            "unavailable": "not installed",
+        }
+    )
     figure = training_curves(results)
     labels = [line.get_label() for line in figure.axes[0].get_lines()]
-    assert "Keras (jax), train" in labels and not any("torch" in label for label in labels)
+    assert "Keras (jax), train" in labels and not any(
+        "torch" in label for label in labels
+    )
     assert len(lines_of_code_chart(results).axes[0].containers) == 2

@@ -19,11 +19,21 @@ from raw_tf_impl import resnet50_transfer as raw_resnet
 from raw_tf_impl.cnn import sparse_categorical_crossentropy
 
 DRIFT = 50 * 1e-6  # ~50 float32 ops deep, 1e-6 each, relative to the output's scale
-STAGES = ("pool1_pool", "conv2_block3_out", "conv3_block4_out", "conv4_block6_out", "conv5_block3_out")
+STAGES = (
+    "pool1_pool",
+    "conv2_block3_out",
+    "conv3_block4_out",
+    "conv4_block6_out",
+    "conv5_block3_out",
+)
 
 
 def random_images(count, size, seed=0):
-    return np.random.default_rng(seed).uniform(0, 255, (count, size, size, 3)).astype("float32")
+    return (
+        np.random.default_rng(seed)
+        .uniform(0, 255, (count, size, size, 3))
+        .astype("float32")
+    )
 
 
 def randomise_batch_norms(keras_model, seed=0):
@@ -33,8 +43,14 @@ def randomise_batch_norms(keras_model, seed=0):
     for layer in keras_model.layers:
         if layer.name.endswith("_bn"):
             gamma, beta, mean, variance = (weight.shape for weight in layer.weights)
-            layer.set_weights([rng.uniform(0.5, 1.5, gamma), rng.normal(0, 0.1, beta),
-                               rng.normal(0, 0.1, mean), rng.uniform(0.5, 1.5, variance)])
+            layer.set_weights(
+                [
+                    rng.uniform(0.5, 1.5, gamma),
+                    rng.normal(0, 0.1, beta),
+                    rng.normal(0, 0.1, mean),
+                    rng.uniform(0.5, 1.5, variance),
+                ]
+            )
 
 
 def keras_and_raw(size=32, seed=0):
@@ -43,42 +59,62 @@ def keras_and_raw(size=32, seed=0):
     keras_model = keras_resnet.build_model(seed, (size, size, 3), weights=None)
     randomise_batch_norms(keras_model, seed)
     raw_model = raw_resnet.build_model(seed + 1, (size, size, 3), weights=keras_model)
-    for raw_layer, keras_layer in [(raw_model.hidden, keras_model.layers[-2]),
-                                   (raw_model.classifier, keras_model.layers[-1])]:
+    for raw_layer, keras_layer in [
+        (raw_model.hidden, keras_model.layers[-2]),
+        (raw_model.classifier, keras_model.layers[-1]),
+    ]:
         raw_layer.kernel.assign(keras_layer.kernel.numpy())
         raw_layer.bias.assign(keras_layer.bias.numpy())
     return keras_model, raw_model
 
 
 def stage_outputs(keras_model, images, training=False):
-    probe = keras.Model(keras_model.input, [keras_model.get_layer(name).output for name in STAGES])
+    probe = keras.Model(
+        keras_model.input, [keras_model.get_layer(name).output for name in STAGES]
+    )
     return [np.asarray(output) for output in probe(images, training=training)]
 
 
 def assert_close(raw, keras, what):
     scale = float(np.abs(keras).max())
     difference = float(np.abs(np.asarray(raw) - keras).max())
-    assert difference <= DRIFT * scale, f"{what}: max abs difference {difference} on a scale of {scale}"
+    assert difference <= DRIFT * scale, (
+        f"{what}: max abs difference {difference} on a scale of {scale}"
+    )
 
 
 def test_preprocessing_is_keras_preprocess_input_exactly():
     images = random_images(3, 8)
     original = images.copy()
-    np.testing.assert_array_equal(raw_resnet.preprocess_input(images), keras_resnet.prepare_images(images))
+    np.testing.assert_array_equal(
+        raw_resnet.preprocess_input(images), keras_resnet.prepare_images(images)
+    )
     np.testing.assert_array_equal(images, original)  # neither edits the caller's array
     # and keras_resnet's copy is needed: Keras' own function edits a float32 array in place
     from keras.applications.resnet50 import preprocess_input
+
     preprocess_input(images)
     assert not np.array_equal(images, original)
 
 
 def test_the_raw_network_has_keras_resnet50s_layers_and_parameters():
     keras_model, raw_model = keras_and_raw()
-    for kind in ("_conv", "_bn"):  # 53 of each, in Keras' order of that kind (what .weights.h5 files follow)
-        keras_names = [layer.name for layer in keras_model.layers if layer.name.endswith(kind)]
-        assert [name for name in raw_model.base.layers if name.endswith(kind)] == keras_names
+    for kind in (
+        "_conv",
+        "_bn",
+    ):  # 53 of each, in Keras' order of that kind (what .weights.h5 files follow)
+        keras_names = [
+            layer.name for layer in keras_model.layers if layer.name.endswith(kind)
+        ]
+        assert [
+            name for name in raw_model.base.layers if name.endswith(kind)
+        ] == keras_names
         assert len(keras_names) == 53
-    assert sum(np.prod(v.shape) for v in raw_model.variables) == keras_model.count_params() == 25_696_138
+    assert (
+        sum(np.prod(v.shape) for v in raw_model.variables)
+        == keras_model.count_params()
+        == 25_696_138
+    )
 
 
 def test_same_outputs_at_every_stage_and_at_the_top():
@@ -102,7 +138,9 @@ def test_training_mode_batch_norm_uses_batch_statistics_in_both():
     for name, keras_output in zip(STAGES, keras_stages):
         assert_close(raw_stages[name], keras_output, name)
     inference = raw_model.base.stages(tf.constant(images), training=False)["pool1_pool"]
-    assert np.abs(inference - raw_stages["pool1_pool"]).max() > 0.1  # the modes really differ
+    assert (
+        np.abs(inference - raw_stages["pool1_pool"]).max() > 0.1
+    )  # the modes really differ
 
 
 def test_training_mode_gradients_agree_and_conv_biases_get_only_noise():
@@ -115,23 +153,46 @@ def test_training_mode_gradients_agree_and_conv_biases_get_only_noise():
     images = raw_resnet.preprocess_input(random_images(4, 32))
     labels = np.arange(4)
     with tf.GradientTape() as tape:
-        keras_loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(
-            labels, keras_model(images, training=True)))
-    keras_gradients = dict(zip([weight.path for weight in keras_model.trainable_weights],
-                               tape.gradient(keras_loss, keras_model.trainable_weights)))
-    head = {keras_model.layers[-2].name: raw_model.hidden, keras_model.layers[-1].name: raw_model.classifier}
-    raw_variables = {f"{name}/{variable.name.split(':')[0]}": variable
-                     for name, layer in {**raw_model.base.layers, **head}.items()
-                     for variable in layer.trainable_variables}
+        keras_loss = tf.reduce_mean(
+            keras.losses.sparse_categorical_crossentropy(
+                labels, keras_model(images, training=True)
+            )
+        )
+    keras_gradients = dict(
+        zip(
+            [weight.path for weight in keras_model.trainable_weights],
+            tape.gradient(keras_loss, keras_model.trainable_weights),
+        )
+    )
+    head = {
+        keras_model.layers[-2].name: raw_model.hidden,
+        keras_model.layers[-1].name: raw_model.classifier,
+    }
+    raw_variables = {
+        f"{name}/{variable.name.split(':')[0]}": variable
+        for name, layer in {**raw_model.base.layers, **head}.items()
+        for variable in layer.trainable_variables
+    }
     with tf.GradientTape() as tape:
-        raw_loss = sparse_categorical_crossentropy(labels, raw_model(images, training=True))
-    raw_gradients = dict(zip(raw_variables, tape.gradient(raw_loss, list(raw_variables.values()))))
-    assert raw_gradients.keys() == keras_gradients.keys() and len(raw_gradients) == 53 * 4 + 4
+        raw_loss = sparse_categorical_crossentropy(
+            labels, raw_model(images, training=True)
+        )
+    raw_gradients = dict(
+        zip(raw_variables, tape.gradient(raw_loss, list(raw_variables.values())))
+    )
+    assert (
+        raw_gradients.keys() == keras_gradients.keys()
+        and len(raw_gradients) == 53 * 4 + 4
+    )
     assert float(raw_loss) == pytest.approx(float(keras_loss), rel=DRIFT)
-    largest = max(float(np.abs(gradient).max()) for gradient in keras_gradients.values())
+    largest = max(
+        float(np.abs(gradient).max()) for gradient in keras_gradients.values()
+    )
     for name, keras_gradient in keras_gradients.items():
         difference = float(np.abs(raw_gradients[name] - keras_gradient).max())
-        assert difference <= DRIFT * largest, f"{name}: {difference} against a largest gradient of {largest}"
+        assert difference <= DRIFT * largest, (
+            f"{name}: {difference} against a largest gradient of {largest}"
+        )
         if name.endswith("_conv/bias"):
             for gradient in (keras_gradient, raw_gradients[name]):
                 assert float(np.abs(gradient).max()) <= 1e-6 * largest, name
@@ -142,7 +203,9 @@ def test_weights_files_load_into_both_styles(tmp_path, file_format):
     """A file the test writes: Keras 3's .weights.h5 (layers named by class and position) or the
     legacy .h5 of the ImageNet download (layers named by layer name)."""
     keras_model, _ = keras_and_raw()
-    base = keras.Model(keras_model.input, keras_model.get_layer("conv5_block3_out").output)
+    base = keras.Model(
+        keras_model.input, keras_model.get_layer("conv5_block3_out").output
+    )
     if file_format == "keras3":
         path = tmp_path / "base.weights.h5"
         base.save_weights(path)
@@ -157,7 +220,9 @@ def test_weights_files_load_into_both_styles(tmp_path, file_format):
     raw_model = raw_resnet.build_model(seed=5, weights=str(path))
     np.testing.assert_array_equal(raw_model.base(tf.constant(images)).numpy(), expected)
     keras_loaded = keras_resnet.build_model(seed=5, weights=str(path))
-    assert_close(stage_outputs(keras_loaded, images)[-1], expected, "Keras from the file")
+    assert_close(
+        stage_outputs(keras_loaded, images)[-1], expected, "Keras from the file"
+    )
 
 
 def test_a_file_that_is_not_resnet50_weights_is_refused_clearly(tmp_path):
@@ -169,15 +234,28 @@ def test_a_file_that_is_not_resnet50_weights_is_refused_clearly(tmp_path):
 
 
 def variables_by_name(raw_model):
-    layers = {**raw_model.base.layers, "hidden": raw_model.hidden, "classifier": raw_model.classifier}
-    return {f"{name}/{variable.name.split(':')[0]}": variable.numpy()
-            for name, layer in layers.items() for variable in layer.variables}
+    layers = {
+        **raw_model.base.layers,
+        "hidden": raw_model.hidden,
+        "classifier": raw_model.classifier,
+    }
+    return {
+        f"{name}/{variable.name.split(':')[0]}": variable.numpy()
+        for name, layer in layers.items()
+        for variable in layer.variables
+    }
 
 
 def keras_variables_by_name(keras_model):
-    names = {keras_model.layers[-2].name: "hidden", keras_model.layers[-1].name: "classifier"}
-    return {f"{names.get(layer.name, layer.name)}/{weight.name}": weight.numpy()
-            for layer in keras_model.layers for weight in layer.weights}
+    names = {
+        keras_model.layers[-2].name: "hidden",
+        keras_model.layers[-1].name: "classifier",
+    }
+    return {
+        f"{names.get(layer.name, layer.name)}/{weight.name}": weight.numpy()
+        for layer in keras_model.layers
+        for weight in layer.weights
+    }
 
 
 @pytest.fixture(scope="module")
@@ -199,9 +277,19 @@ def two_phases():
             raw_resnet.unfreeze_top(raw_model)
         keras_impl.compile_model(keras_model, 1e-3)
         optimizer = raw_tf_impl.compile_model(raw_model, 1e-3)
-        histories.append((keras_impl.train(keras_model, images, labels, 1, 4, shuffle=False, verbose=0),
-                          raw_tf_impl.train(raw_model, optimizer, images, labels, 1, 4, shuffle=False, verbose=0)))
-        snapshots.append((keras_variables_by_name(keras_model), variables_by_name(raw_model)))
+        histories.append(
+            (
+                keras_impl.train(
+                    keras_model, images, labels, 1, 4, shuffle=False, verbose=0
+                ),
+                raw_tf_impl.train(
+                    raw_model, optimizer, images, labels, 1, 4, shuffle=False, verbose=0
+                ),
+            )
+        )
+        snapshots.append(
+            (keras_variables_by_name(keras_model), variables_by_name(raw_model))
+        )
     return snapshots, histories
 
 
@@ -210,18 +298,32 @@ def moved(before, after):
 
 
 def test_the_phases_train_exactly_the_unfrozen_variables(two_phases):
-    (keras_start, raw_start), (keras_head, raw_head), (keras_tuned, raw_tuned) = two_phases[0]
+    (keras_start, raw_start), (keras_head, raw_head), (keras_tuned, raw_tuned) = (
+        two_phases[0]
+    )
     head = {name for name in raw_start if name.startswith(("hidden/", "classifier/"))}
-    conv5_convolutions = {name for name in raw_start if name.startswith("conv5_") and "_conv/" in name}
-    assert moved(raw_start, raw_head) == moved(keras_start, keras_head) == head  # the base did not move
-    assert moved(raw_head, raw_tuned) == moved(keras_head, keras_tuned) == head | conv5_convolutions
-    assert len(conv5_convolutions) == 2 * 10  # 3 blocks x 3 convolutions + 1 projection, kernel and bias
+    conv5_convolutions = {
+        name for name in raw_start if name.startswith("conv5_") and "_conv/" in name
+    }
+    assert (
+        moved(raw_start, raw_head) == moved(keras_start, keras_head) == head
+    )  # the base did not move
+    assert (
+        moved(raw_head, raw_tuned)
+        == moved(keras_head, keras_tuned)
+        == head | conv5_convolutions
+    )
+    assert (
+        len(conv5_convolutions) == 2 * 10
+    )  # 3 blocks x 3 convolutions + 1 projection, kernel and bias
 
 
 def test_both_styles_follow_the_same_trajectory_through_both_phases(two_phases):
     snapshots, histories = two_phases
-    for (keras_history, raw_history) in histories:
-        np.testing.assert_allclose(raw_history["loss"], keras_history["loss"], rtol=DRIFT)
+    for keras_history, raw_history in histories:
+        np.testing.assert_allclose(
+            raw_history["loss"], keras_history["loss"], rtol=DRIFT
+        )
     for keras_variables, raw_variables in snapshots[1:]:
         assert raw_variables.keys() == keras_variables.keys()
         for name in raw_variables:

@@ -16,16 +16,30 @@ def small(digits):
 @pytest.mark.parametrize("implementation", ["keras", "raw_tf"])
 def test_same_seed_same_numbers(small, implementation):
     """Two runs with the same seed and flags give bit-identical histories and scores."""
-    first, second = (run(implementation, small, Config(epochs=2, batch_size=64), verbose=0) for _ in range(2))
+    first, second = (
+        run(implementation, small, Config(epochs=2, batch_size=64), verbose=0)
+        for _ in range(2)
+    )
     assert first["history"] == second["history"]
-    assert (first["test_loss"], first["test_accuracy"]) == (second["test_loss"], second["test_accuracy"])
+    assert (first["test_loss"], first["test_accuracy"]) == (
+        second["test_loss"],
+        second["test_accuracy"],
+    )
     assert first["params"] == 54_410
-    assert 0 < first["trace_seconds"] < first["first_epoch_seconds"] <= first["train_seconds"]
+    assert (
+        0
+        < first["trace_seconds"]
+        < first["first_epoch_seconds"]
+        <= first["train_seconds"]
+    )
     assert first["steady_samples_per_second"] > 0
 
 
 def test_other_seed_other_numbers(small):
-    results = [run("raw_tf", small, Config(epochs=1, batch_size=64, seed=seed), verbose=0) for seed in (0, 1)]
+    results = [
+        run("raw_tf", small, Config(epochs=1, batch_size=64, seed=seed), verbose=0)
+        for seed in (0, 1)
+    ]
     assert results[0]["history"] != results[1]["history"]
 
 
@@ -38,15 +52,27 @@ def test_a_diverging_run_is_reported(small, implementation):
 
 def test_median_of_runs_and_pairwise_ratio():
     def timed(speed):
-        return {"trace_seconds": 1.0, "first_epoch_seconds": 2.0, "steady_samples_per_second": speed,
-                "train_seconds": 3.0, "test_loss": 0.5}
+        return {
+            "trace_seconds": 1.0,
+            "first_epoch_seconds": 2.0,
+            "steady_samples_per_second": speed,
+            "train_seconds": 3.0,
+            "test_loss": 0.5,
+        }
 
-    keras_runs, raw_runs = [timed(100), timed(300), timed(200)], [timed(150), timed(330), timed(500)]
+    keras_runs, raw_runs = (
+        [timed(100), timed(300), timed(200)],
+        [timed(150), timed(330), timed(500)],
+    )
     merged = median_of_runs(keras_runs)
     assert merged["steady_samples_per_second"] == 200 and len(merged["runs"]) == 3
-    assert throughput_ratio(raw_runs, keras_runs) == pytest.approx(1.5)  # pairs: 1.5, 1.1, 2.5
+    assert throughput_ratio(raw_runs, keras_runs) == pytest.approx(
+        1.5
+    )  # pairs: 1.5, 1.1, 2.5
     assert "runs" not in median_of_runs(keras_runs[:1])
-    assert math.isclose(median_of_runs(keras_runs[:1])["steady_samples_per_second"], 100)
+    assert math.isclose(
+        median_of_runs(keras_runs[:1])["steady_samples_per_second"], 100
+    )
 
 
 @pytest.mark.parametrize("implementation", ["keras", "raw_tf"])
@@ -54,9 +80,17 @@ def test_batch_norm_dropout_model_runs_and_counts_its_own_lines(small, implement
     """cnn_bn_dropout: 54,442 parameters (conv without bias, + gamma and beta); its define lines
     come from its own file, the other steps from cnn.py."""
     cnn = run(implementation, small, Config(epochs=1, batch_size=64), verbose=0)
-    variant = run(implementation, small, Config(epochs=1, batch_size=64, model="cnn_bn_dropout"), verbose=0)
-    assert variant["model"] == "cnn_bn_dropout" and variant["params"] == 54_410 - 32 + 64
-    assert {step: variant["loc"][step] for step in ("compile", "train", "evaluate")} == \
-        {step: cnn["loc"][step] for step in ("compile", "train", "evaluate")}
+    variant = run(
+        implementation,
+        small,
+        Config(epochs=1, batch_size=64, model="cnn_bn_dropout"),
+        verbose=0,
+    )
+    assert (
+        variant["model"] == "cnn_bn_dropout" and variant["params"] == 54_410 - 32 + 64
+    )
+    assert {
+        step: variant["loc"][step] for step in ("compile", "train", "evaluate")
+    } == {step: cnn["loc"][step] for step in ("compile", "train", "evaluate")}
     assert variant["loc"]["total"] > cnn["loc"]["total"]
     assert 0 <= variant["test_accuracy"] <= 1
