@@ -1,37 +1,21 @@
-"""Lines of code per step, counted from the implementations' own source files.
+"""Lines of code per step, counted from the lesson files themselves.
 
 A line is a *logical* line (one statement, however many physical lines it wraps over),
 counted with `tokenize`; blank lines, comments and docstrings do not count. Steps are the
-`# Step N: name` headings both implementations use.
+`# Step N: name` headings both styles use; a `# Extras: ...` heading starts what a file
+adds beyond the core steps (counted apart, as "extras"). Lines before the first heading
+(the imports) count in the total only.
 """
 
 import io
 import re
 import tokenize
-from pathlib import Path
+
+from compare.styles import STYLES
 
 STEPS = ("define", "compile", "train", "evaluate")
-PACKAGES = (
-    Path(__file__).resolve().parents[1]
-)  # where compare, keras_impl and raw_tf_impl sit side by side
-IMPLEMENTATION_FILES = {
-    "keras": PACKAGES / "keras_impl" / "cnn.py",
-    "raw_tf": PACKAGES / "raw_tf_impl" / "cnn.py",
-}
-MODEL_NAMES = ("cnn", "cnn_bn_dropout")
-VARIANT_FILES = {  # cnn_bn_dropout: step 1 only
-    "keras": PACKAGES / "keras_impl" / "cnn_bn_dropout.py",
-    "raw_tf": PACKAGES / "raw_tf_impl" / "cnn_bn_dropout.py",
-}
-DISTRIBUTED_FILES = {  # --strategy mirrored / multiworker
-    "keras": PACKAGES / "keras_impl" / "distributed.py",
-    "raw_tf": PACKAGES / "raw_tf_impl" / "distributed.py",
-}
-CHECKPOINT_FILES = {  # --checkpoint-dir: step 3 with checkpoints
-    "keras": PACKAGES / "keras_impl" / "checkpoints.py",
-    "raw_tf": PACKAGES / "raw_tf_impl" / "checkpoints.py",
-}
-STEP_HEADING = re.compile(r"#\s*Step\s+\d+:\s*(\w+)")
+EXTRAS = "extras"
+HEADING = re.compile(r"#\s*(?:Step\s+\d+:\s*(\w+)|(Extras):)")
 NOT_CODE = {
     tokenize.NL,
     tokenize.NEWLINE,
@@ -44,21 +28,27 @@ NOT_CODE = {
 }
 
 
+def heading_section(text):
+    """The section a heading comment starts ("define", ..., "extras"), or None."""
+    match = HEADING.match(text.strip())
+    if not match:
+        return None
+    return match.group(1) or EXTRAS
+
+
 def count_lines(source):
-    """Logical lines per step heading; lines before the first heading go to "setup"."""
+    """Logical lines per section; lines before the first heading go to "setup"."""
     counts = {"setup": 0}
-    step, line_has_code = "setup", False
+    section, line_has_code = "setup", False
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
         heading = (
-            STEP_HEADING.match(token.string) if token.type == tokenize.COMMENT else None
+            heading_section(token.string) if token.type == tokenize.COMMENT else None
         )
         if heading:
-            step = heading.group(1)
-            counts.setdefault(step, 0)
+            section = heading
+            counts.setdefault(section, 0)
         elif token.type == tokenize.NEWLINE:  # end of a logical line
-            counts[step] += (
-                line_has_code  # a line of only strings is a docstring or prose
-            )
+            counts[section] += line_has_code  # only strings: a docstring
             line_has_code = False
         elif token.type not in NOT_CODE:
             line_has_code = True
@@ -66,9 +56,41 @@ def count_lines(source):
 
 
 def lines_per_step(path):
-    """{"define", "compile", "train", "evaluate", "total"} for one implementation file."""
-    counts = count_lines(Path(path).read_text())
+    """{"define", "compile", "train", "evaluate", "extras", "total"} for a file with
+    all four step headings (cnn.py)."""
+    counts = count_lines(path.read_text())
     missing = [step for step in STEPS if step not in counts]
     if missing:
         raise ValueError(f"{path}: no '# Step N: {missing[0]}' heading")
-    return {**{step: counts[step] for step in STEPS}, "total": sum(counts.values())}
+    return {
+        **{step: counts[step] for step in STEPS},
+        EXTRAS: counts.get(EXTRAS, 0),
+        "total": sum(counts.values()),
+    }
+
+
+def lesson_lines(implementation, model="cnn", strategy="none", checkpoints=False):
+    """The lines a run of one style reads, per step. cnn_bn_dropout: step 1 is its own
+    file's, the other steps cnn.py's. Under a strategy every step is distributed.py's.
+    With checkpoints, step 3 is checkpoints.py's and its lines join the extras (what
+    resuming costs beyond the core loop). The total counts every file the run reads."""
+    style = STYLES[implementation]
+    lines = lines_per_step(style.path("cnn"))
+    if strategy != "none":
+        distributed = lines_per_step(style.path("distributed"))
+        return {**distributed, "total": lines["total"] + distributed["total"]}
+    if model != "cnn":
+        variant = count_lines(style.path(model).read_text())
+        lines = {
+            **lines,
+            "define": variant["define"],
+            "total": lines["total"] + sum(variant.values()),
+        }
+    if checkpoints:
+        saving = count_lines(style.path("checkpoints").read_text())
+        lines = {
+            **lines,
+            EXTRAS: lines[EXTRAS] + saving["train"],
+            "total": lines["total"] + sum(saving.values()),
+        }
+    return lines

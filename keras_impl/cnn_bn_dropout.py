@@ -1,7 +1,8 @@
 """The seed's CNN with BatchNormalization and Dropout, the Keras way: step 1, define.
 
-Two ready layers and one line each. Compile, train and evaluate are cnn.py's, unchanged: `fit`
-and `evaluate` tell every layer whether it is training. Its twin is raw_tf_impl/cnn_bn_dropout.py.
+Two ready layers, one line each. Compile, train and evaluate are cnn.py's, unchanged:
+`fit` and `evaluate` tell every layer whether it is training.
+Its twin is raw_tf_impl/cnn_bn_dropout.py.
 """
 
 import keras
@@ -10,7 +11,8 @@ from keras import layers
 
 # Step 1: define ----------------------------------------------------------------
 def build_model(seed=0, input_shape=(28, 28, 1), num_classes=10, dropout_rate=0.5):
-    """Conv(32, 3x3) -> batch norm -> ReLU -> max-pool 2x2 -> flatten -> dropout -> dense softmax."""
+    """Conv(32, 3x3) -> batch norm -> ReLU -> max-pool 2x2 -> flatten -> dropout
+    -> dense softmax."""
     keras.utils.set_random_seed(seed)
     return keras.Sequential(
         [

@@ -1,8 +1,9 @@
 """The seed's CNN trained across devices and machines with tf.distribute, the Keras way.
 
-Build and compile under `strategy.scope()`; `fit` and `evaluate` then split each batch across
-the replicas, scale the loss, sum the gradients and update every copy of the weights. Nothing
-else changes: the model and the steps are cnn.py's. Its twin is raw_tf_impl/distributed.py.
+Build and compile under `strategy.scope()`; `fit` and `evaluate` then split each batch
+across the replicas, scale the loss, sum the gradients and update every copy of the
+weights. Nothing else changes: the model and the steps are cnn.py's.
+Its twin is raw_tf_impl/distributed.py.
 """
 
 from keras_impl import cnn
@@ -21,9 +22,8 @@ def compile_model(strategy, model, learning_rate=1e-3):
 
 
 # Step 3: train -----------------------------------------------------------------
-train = (
-    cnn.train
-)  # `fit` sees the strategy the model was built under: batch_size is the global batch
+# `fit` sees the strategy the model was built under: batch_size is the global batch.
+train = cnn.train
 
 
 # Step 4: evaluate --------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Export the Keras way: step 5, save the trained model and load it back.
 
-One call each: `save` writes the architecture, the weights and the optimizer state into one
-.keras file; `load_model` rebuilds the model from it, ready to predict or to train on.
-Its twin, written without Keras, is raw_tf_impl/export.py.
+One call each: `save` writes the architecture, the weights and the optimizer state
+into one .keras file; `load_model` rebuilds the model from it, ready to predict or to
+train on. Its twin, written without Keras, is raw_tf_impl/export.py.
 """
 
 import keras

@@ -1,13 +1,12 @@
-"""The seed's CNN trained across devices and machines with tf.distribute, in pure TensorFlow.
+"""The seed's CNN trained across devices and machines with tf.distribute, by hand.
 
-What Keras does inside `strategy.scope()` and `fit`, written out: variables created under the
-scope are mirrored (one copy per replica), the dataset is split across the replicas, each replica
-computes gradients of its share of the loss (scaled by the *global* batch size), the strategy
-sums them across replicas and workers, and the same Adam update is applied to every copy.
-The model, the loss and Adam are cnn.py's, unchanged. Its twin is keras_impl/distributed.py.
+What Keras does inside `strategy.scope()` and `fit`, written out: variables created
+under the scope are mirrored (one copy per replica), the dataset is split across the
+replicas, each replica computes gradients of its share of the loss (scaled by the
+*global* batch size), the strategy sums them across replicas and workers, and the same
+Adam update is applied to every copy. The model, the loss and Adam are cnn.py's.
+Its twin is keras_impl/distributed.py.
 """
-
-import math
 
 import tensorflow as tf
 
@@ -16,9 +15,8 @@ from raw_tf_impl import cnn
 
 # Step 1: define ----------------------------------------------------------------
 def build_model(strategy, seed=0, input_shape=(28, 28, 1), num_classes=10):
-    with (
-        strategy.scope()
-    ):  # every tf.Variable created here is mirrored on each replica's device
+    # Every tf.Variable created in the scope is mirrored on each replica's device.
+    with strategy.scope():
         return cnn.build_model(seed, input_shape, num_classes)
 
 
@@ -30,29 +28,29 @@ def compile_model(strategy, model, learning_rate=1e-3):
 
 # Step 3: train -----------------------------------------------------------------
 def replica_step(model, images, labels):
-    """One replica's share of a global batch: the loss is summed over its examples and divided by
-    the global batch size, so that the sum of the replicas' gradients is the gradient of the mean
-    over the whole batch. Returns this replica's (loss, right answers, examples, gradients)."""
+    """One replica's share of a global batch: the loss is summed over its examples and
+    divided by the global batch size, so that the sum of the replicas' gradients is the
+    gradient of the mean over the whole batch. Returns this replica's (loss, right
+    answers, examples, gradients)."""
     context = tf.distribute.get_replica_context()
-    global_batch_size = context.all_reduce(
-        "SUM", tf.shape(labels)[0]
-    )  # exact for a short last batch
+    # Summed across replicas: exact for a short last batch too.
+    global_batch_size = context.all_reduce("SUM", tf.shape(labels)[0])
     with tf.GradientTape() as tape:
         logits = model(images, training=True)  # (B / replicas, 10)
-        per_example = tf.nn.sparse_softmax_cross_entropy_with_logits(
-            labels, logits
-        )  # (B / replicas,)
-        loss = tf.nn.compute_average_loss(
-            per_example, global_batch_size=global_batch_size
-        )
-    predictions = tf.argmax(logits, axis=1, output_type=labels.dtype)
+        per_example = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
+        loss = tf.nn.compute_average_loss(per_example, global_batch_size)  # scalar
+    predictions = tf.argmax(logits, axis=1, output_type=labels.dtype)  # (B / replicas,)
     correct = tf.reduce_sum(tf.cast(predictions == labels, tf.float32))
-    return (
-        loss,
-        correct,
-        tf.size(labels),
-        tape.gradient(loss, model.trainable_variables),
-    )
+    gradients = tape.gradient(loss, model.trainable_variables)
+    return loss, correct, tf.size(labels), gradients
+
+
+def distributed_batches(strategy, x_train, y_train, batch_size, seed):
+    """A new order each epoch, the same on every worker (same seed), each global batch
+    split across the replicas."""
+    dataset = tf.data.Dataset.from_tensor_slices((x_train, y_train))
+    dataset = dataset.shuffle(len(x_train), seed, reshuffle_each_iteration=True)
+    return strategy.experimental_distribute_dataset(dataset.batch(batch_size))
 
 
 def train(
@@ -63,64 +61,45 @@ def train(
     y_train,
     epochs,
     batch_size,
-    shuffle=True,
     seed=0,
     verbose=1,
     callbacks=(),
 ):
-    """`fit` under a strategy, by hand. `batch_size` is the global batch, split across the replicas."""
-    dataset = tf.data.Dataset.from_tensor_slices((x_train, y_train))
-    if shuffle:  # a new order each epoch, the same on every worker (same seed)
-        dataset = dataset.shuffle(
-            len(x_train), seed=seed, reshuffle_each_iteration=True
-        )
-    batches = strategy.experimental_distribute_dataset(dataset.batch(batch_size))
+    """`fit` under a strategy, by hand; `batch_size` is the global batch. As with fit,
+    each of the `callbacks` hears each epoch's end."""
+    batches = distributed_batches(strategy, x_train, y_train, batch_size, seed)
 
     @tf.function
     def train_step(images, labels):
         per_replica = strategy.run(replica_step, args=(model, images, labels))
-        loss, correct, examples, gradients = (
-            tf.nest.map_structure(  # summed over all replicas and workers
-                lambda value: strategy.reduce("SUM", value, axis=None), per_replica
-            )
+        # Summed over all replicas and workers.
+        loss, correct, examples, gradients = tf.nest.map_structure(
+            lambda value: strategy.reduce("SUM", value, axis=None), per_replica
         )
-        optimizer.apply(
-            gradients, model.trainable_variables
-        )  # cross-replica: updates every copy alike
+        # In cross-replica context: the same update on every copy.
+        optimizer.apply(gradients, model.trainable_variables)
         return loss * tf.cast(examples, tf.float32), correct
 
-    history = {}
+    history = {"loss": [], "accuracy": []}
     for epoch in range(epochs):
         loss_sum, correct = 0.0, 0.0  # running sums stay tensors: no host sync per step
-        for step, (images, labels) in enumerate(batches):
-            for callback in callbacks:
-                callback.on_train_batch_begin(step)
+        for images, labels in batches:
             batch_loss_sum, batch_correct = train_step(images, labels)
             loss_sum += batch_loss_sum
             correct += batch_correct
-        logs = {
-            "loss": float(loss_sum) / len(x_train),
-            "accuracy": float(correct) / len(x_train),
-        }
-        if not math.isfinite(
-            logs["loss"]
-        ):  # checked per epoch: per step would cost a host sync each step
-            raise FloatingPointError(
-                f"the loss became {logs['loss']} in epoch {epoch + 1}"
-            )
-        for name, value in logs.items():
-            history.setdefault(name, []).append(value)
+        sums = (loss_sum, correct)
+        loss, accuracy = (float(total) / len(x_train) for total in sums)  # epoch means
+        history["loss"].append(loss)
+        history["accuracy"].append(accuracy)
         if verbose:
             print(
-                f"Epoch {epoch + 1}/{epochs} - "
-                + " - ".join(f"{name}: {value:.4f}" for name, value in logs.items())
+                f"Epoch {epoch + 1}/{epochs}: loss {loss:.4f}, accuracy {accuracy:.4f}"
             )
         for callback in callbacks:
-            callback.on_epoch_end(epoch, logs)
+            callback.on_epoch_end(epoch, {"loss": loss, "accuracy": accuracy})
     return history
 
 
 # Step 4: evaluate --------------------------------------------------------------
-evaluate = (
-    cnn.evaluate
-)  # reading mirrored variables outside strategy.run reads one copy: no change
+# Reading mirrored variables outside strategy.run reads one copy: no change.
+evaluate = cnn.evaluate

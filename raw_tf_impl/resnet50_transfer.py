@@ -1,10 +1,11 @@
 """The seed's practical example, ResNet50 transfer learning, in pure TensorFlow.
 
-ResNet50 written out: the stem, four stages of bottleneck blocks with projection shortcuts,
-batch normalisation, global average pooling, and the seed's head. Its weights come from Keras'
-ResNet50 (the model object or a weights file) through an explicit name and shape mapping, with
-no Keras import. Compile, train and evaluate are cnn.py's, unchanged: freezing decides which
-variables `trainable_variables` returns. Its twin is keras_impl/resnet50_transfer.py.
+ResNet50 written out: the stem, four stages of bottleneck blocks with projection
+shortcuts, batch normalisation, global average pooling, and the seed's head. Its weights
+come from Keras' ResNet50 (the model object or a weights file) through an explicit name
+and shape mapping, with no Keras import. Compile, train and evaluate are cnn.py's,
+unchanged: freezing decides which variables `trainable_variables` returns.
+Its twin is keras_impl/resnet50_transfer.py.
 """
 
 import os
@@ -17,36 +18,34 @@ from raw_tf_impl.cnn import glorot_uniform
 from raw_tf_impl.cnn_bn_dropout import BatchNorm
 
 # Step 1: define ----------------------------------------------------------------
-IMAGENET_MEAN_BGR = np.array(
-    [103.939, 116.779, 123.68], np.float32
-)  # per channel, on the 0-255 scale
+# Per channel, on the 0-255 scale.
+IMAGENET_MEAN_BGR = np.array([103.939, 116.779, 123.68], np.float32)
+# Per stage: name, filters, blocks, stride of the first block.
+# 3 + 4 + 6 + 3 = 16 blocks of 3 convolutions, + the stem = 49.
 STAGES = (
     ("conv2", 64, 3, 1),
     ("conv3", 128, 4, 2),
     ("conv4", 256, 6, 2),
     ("conv5", 512, 3, 2),
-)  # name,
-# filters, blocks, stride of the first block: 3 + 4 + 6 + 3 = 16 blocks of 3 convolutions, + the stem = 49
-BATCH_NORM_EPSILON = (
-    1.001e-5  # Keras' ResNet uses this, not BatchNormalization's default 1e-3
 )
+# Keras' ResNet uses this, not BatchNormalization's default 1e-3.
+BATCH_NORM_EPSILON = 1.001e-5
 
 
 def preprocess_input(images):
-    """keras.applications.resnet50.preprocess_input by hand ("caffe" style): RGB -> BGR, then
-    subtract ImageNet's mean of each channel. No scaling: pixels stay on the 0-255 scale."""
+    """keras.applications.resnet50.preprocess_input by hand ("caffe" style):
+    RGB -> BGR, then subtract ImageNet's mean of each channel. No scaling: pixels stay
+    on the 0-255 scale."""
     return np.asarray(images, np.float32)[..., ::-1] - IMAGENET_MEAN_BGR  # (N, H, W, 3)
 
 
 class Conv2D(tf.Module):
-    """A convolution with a bias, initialised as Keras does (Glorot uniform, zero bias)."""
+    """A convolution with a bias, initialised as Keras does (Glorot uniform, zeros)."""
 
     def __init__(self, rng, size, in_channels, filters, strides=1, padding="VALID"):
         super().__init__()
-        fan_in, fan_out = (
-            size * size * in_channels,
-            size * size * filters,
-        )  # fans count the window
+        # The fans count the whole window, not just the channels.
+        fan_in, fan_out = size * size * in_channels, size * size * filters
         self.kernel = tf.Variable(
             glorot_uniform(rng, (size, size, in_channels, filters), fan_in, fan_out),
             name="kernel",
@@ -55,9 +54,8 @@ class Conv2D(tf.Module):
         self.strides, self.padding, self.trainable = strides, padding, True
 
     def __call__(self, x):  # (B, h, w, in_channels)
-        return (
-            tf.nn.conv2d(x, self.kernel, self.strides, self.padding) + self.bias
-        )  # (B, h', w', filters)
+        # Output: (B, h', w', filters)
+        return tf.nn.conv2d(x, self.kernel, self.strides, self.padding) + self.bias
 
 
 class Dense(tf.Module):
@@ -74,9 +72,10 @@ class Dense(tf.Module):
 
 
 class ResNet50Base(tf.Module):
-    """keras.applications.ResNet50(include_top=False). `self.layers` holds its 53 convolutions and
-    53 batch norms under Keras' layer names, in the order Keras lists them (its graph order puts a
-    block's projection shortcut after the 3x3 convolution): what pretrained weights map onto."""
+    """keras.applications.ResNet50(include_top=False). `self.layers` holds its 53
+    convolutions and 53 batch norms under Keras' layer names, in the order Keras lists
+    them (its graph order puts a block's projection shortcut after the 3x3
+    convolution): what pretrained weights map onto."""
 
     def __init__(self, rng, channels=3):
         super().__init__()
@@ -93,9 +92,7 @@ class ResNet50Base(tf.Module):
                     f"{name}_1", Conv2D(rng, 1, in_channels, filters, block_strides)
                 )
                 self.add(f"{name}_2", Conv2D(rng, 3, filters, filters, padding="SAME"))
-                if (
-                    block == 1
-                ):  # projection shortcut: a strided 1x1 convolution to 4 * filters channels
+                if block == 1:  # projection shortcut: a strided 1x1 conv to 4 * filters
                     self.add(
                         f"{name}_0",
                         Conv2D(rng, 1, in_channels, 4 * filters, block_strides),
@@ -114,45 +111,39 @@ class ResNet50Base(tf.Module):
         return self.layers[f"{name}_bn"](self.layers[f"{name}_conv"](x), training)
 
     def block(self, x, name, training):
-        """A bottleneck block (Keras' resnet.block1): 1x1 -> 3x3 -> 1x1 convolutions, + the shortcut."""
+        """A bottleneck block (Keras' resnet.block1): 1x1 -> 3x3 -> 1x1 convolutions,
+        + the shortcut."""
         projected = f"{name}_0_conv" in self.layers
-        shortcut = (
-            self.conv_bn(x, f"{name}_0", training) if projected else x
-        )  # (B, h, w, 4f)
+        # (B, h, w, 4f) either way: projected, or x already has 4f channels
+        shortcut = self.conv_bn(x, f"{name}_0", training) if projected else x
         x = tf.nn.relu(self.conv_bn(x, f"{name}_1", training))  # (B, h, w, f)
         x = tf.nn.relu(self.conv_bn(x, f"{name}_2", training))  # (B, h, w, f)
         x = self.conv_bn(x, f"{name}_3", training)  # (B, h, w, 4f)
         return tf.nn.relu(x + shortcut)  # (B, h, w, 4f)
 
     def stages(self, images, training=False):
-        """Each stage's output under Keras' name for it. Shapes for 32x32 images [224x224]."""
+        """Each stage's output under Keras' name for it.
+        Shapes are for 32x32 images [224x224 in brackets]."""
         x = tf.pad(images, [[0, 0], [3, 3], [3, 3], [0, 0]])  # (B, 38, 38, 3)
-        x = tf.nn.relu(self.conv_bn(x, "conv1", training))  # (B, 16, 16, 64)   [112]
+        x = tf.nn.relu(self.conv_bn(x, "conv1", training))  # (B, 16, 16, 64) [112]
         x = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]])  # (B, 18, 18, 64)
-        x = tf.nn.max_pool2d(
-            x, ksize=3, strides=2, padding="VALID"
-        )  # (B, 8, 8, 64)     [56]
+        # Output: (B, 8, 8, 64) [56]
+        x = tf.nn.max_pool2d(x, ksize=3, strides=2, padding="VALID")
         outputs = {"pool1_pool": x}
-        for (
-            stage,
-            _,
-            blocks,
-            _,
-        ) in STAGES:  # (B, 8, 8, 256), (B, 4, 4, 512), (B, 2, 2, 1024), (B, 1, 1, 2048)
+        # Outputs: (B, 8, 8, 256), (B, 4, 4, 512), (B, 2, 2, 1024), (B, 1, 1, 2048)
+        for stage, _, blocks, _ in STAGES:
             for block in range(1, blocks + 1):
                 x = self.block(x, f"{stage}_block{block}", training)
             outputs[f"{stage}_block{blocks}_out"] = x
         return outputs
 
     def __call__(self, images, training=False):
-        return self.stages(images, training)[
-            "conv5_block3_out"
-        ]  # (B, 1, 1, 2048)   [7]
+        return self.stages(images, training)["conv5_block3_out"]  # (B, 1, 1, 2048) [7]
 
 
 class ResNet50Transfer(tf.Module):
-    """The seed's model: ResNet50 base -> global average pooling -> Dense(1024) + ReLU -> Dense(10);
-    returns logits."""
+    """The seed's model: ResNet50 base -> global average pooling -> Dense(1024) + ReLU
+    -> Dense(10); returns logits."""
 
     def __init__(self, seed=0, input_shape=(32, 32, 3), num_classes=10):
         super().__init__()
@@ -169,7 +160,7 @@ class ResNet50Transfer(tf.Module):
 
     @property
     def trainable_variables(self):
-        """The variables of the layers marked trainable, like Keras' `trainable_weights`: what
+        """The variables of the trainable layers, like Keras' `trainable_weights`: what
         compile_model hands to Adam and train_step differentiates."""
         layers = [*self.base.layers.values(), self.hidden, self.classifier]
         return [
@@ -181,7 +172,8 @@ class ResNet50Transfer(tf.Module):
 
 
 def build_model(seed=0, input_shape=(32, 32, 3), num_classes=10, weights=None):
-    """`weights`: None (random), a Keras weights file, or a Keras ResNet50 object (see Step 6)."""
+    """`weights`: None (random), a Keras weights file,
+    or a Keras ResNet50 object (see Step 6)."""
     model = ResNet50Transfer(seed, input_shape, num_classes)
     if weights is not None:
         load_keras_weights(model.base, weights)
@@ -196,7 +188,8 @@ def freeze_base(model):
 
 
 def unfreeze_top(model, stages=("conv5",)):
-    """Phase 2, fine-tuning: the top stages' convolutions train too; batch norm stays frozen."""
+    """Phase 2, fine-tuning: the top stages' convolutions train too; batch norm
+    stays frozen."""
     for name, layer in model.base.layers.items():
         layer.trainable = name.startswith(stages) and not isinstance(layer, BatchNorm)
 
@@ -206,7 +199,7 @@ KERAS3_FILE_NAMES = {Conv2D: "conv2d", BatchNorm: "batch_normalization"}
 
 
 def keras_model_weights(keras_model):
-    """{Keras layer name: arrays} from a Keras model object, read through its attributes."""
+    """{Keras layer name: arrays} from a Keras model object, read off its attributes."""
     return {
         layer.name: [weight.numpy() for weight in layer.weights]
         for layer in keras_model.layers
@@ -215,9 +208,10 @@ def keras_model_weights(keras_model):
 
 
 def keras_file_weights(path, base):
-    """{Keras layer name: arrays} from a Keras weights file. Legacy .h5 files (ImageNet's download)
-    name their groups after the layers; Keras 3 .weights.h5 files after the class and position
-    (the 8th Conv2D is layers/conv2d_7), so those follow `base`'s order, which is Keras'."""
+    """{Keras layer name: arrays} from a Keras weights file. Legacy .h5 files
+    (ImageNet's download) name their groups after the layers; Keras 3 .weights.h5 files
+    after the class and position (the 8th Conv2D is layers/conv2d_7), so those follow
+    `base`'s order, which is Keras'."""
     with h5py.File(path, "r") as file:
         if "layers" in file:  # Keras 3
             weights, seen = {}, {}
@@ -229,9 +223,8 @@ def keras_file_weights(path, base):
                 )
                 weights[name] = [group[str(i)][()] for i in range(len(group))]
             return weights
-        layers = file.get(
-            "model_weights", file
-        )  # a whole saved model keeps them under model_weights
+        # A whole saved model keeps them under model_weights.
+        layers = file.get("model_weights", file)
         names = [
             name.decode() if isinstance(name, bytes) else name
             for name in layers.attrs.get("layer_names", [])
@@ -246,9 +239,10 @@ def keras_file_weights(path, base):
 
 
 def load_keras_weights(base, source):
-    """Copy Keras' ResNet50 weights (a file path or a model object) into `base`, layer by layer.
-    The mapping: Conv2D [kernel, bias] -> kernel, bias; BatchNormalization [gamma, beta,
-    moving_mean, moving_variance] -> the same four. Kernels are (h, w, in, out) in both."""
+    """Copy Keras' ResNet50 weights (a file path or a model object) into `base`, layer
+    by layer. The mapping: Conv2D [kernel, bias] -> kernel, bias; BatchNormalization
+    [gamma, beta, moving_mean, moving_variance] -> the same four. Kernels are
+    (h, w, in, out) in both."""
     from_file = isinstance(source, (str, os.PathLike))
     weights = (
         keras_file_weights(source, base) if from_file else keras_model_weights(source)
@@ -266,7 +260,8 @@ def load_keras_weights(base, source):
         )
         if shapes != expected:
             raise ValueError(
-                f"layer {name}: the weights have shapes {shapes}, the model expects {expected} "
+                f"layer {name}: the weights have shapes {shapes}, "
+                f"the model expects {expected} "
                 "(not weights of a ResNet50 without its top, for this input?)"
             )
         for variable, array in zip(variables, arrays):

@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from compare.data import load_digits_28x28
-from compare.distribute import mirrored_strategy
+from compare.harness.distribute import mirrored_strategy
 
 
 def main():

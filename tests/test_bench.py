@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from compare.bench import VARIANTS, summarise
-from compare.flops import conv_multiply_adds, training_flops_per_sample
-from compare.report import render_bench
+from compare.bench.bench import VARIANTS, summarise
+from compare.bench.flops import conv_multiply_adds, training_flops_per_sample
+from compare.views.report import render_bench
 from compare.stats import spread
 
 ROOT = Path(__file__).parents[1]

@@ -15,10 +15,10 @@ import keras_impl
 import keras_impl.checkpoints
 import raw_tf_impl
 import raw_tf_impl.checkpoints
-from compare.checkpointing import StopOnSignal
+from compare.harness.checkpointing import StopOnSignal
 from compare.cli import main
-from compare.resume_check import resume_check
-from compare.run import MODELS, Config, TrainingDiverged, run
+from compare.bench.resume_check import resume_check
+from compare.harness.training import MODELS, Config, TrainingDiverged, run
 from tests.conftest import keras_and_raw_pair
 
 BATCH = 64

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from test_cli import run_cli, succeeded
 
-from compare.distribute import free_ports, read_tf_config
+from compare.harness.distribute import free_ports, read_tf_config
 from compare.errors import CompareError
 
 ROOT = Path(__file__).resolve().parent.parent

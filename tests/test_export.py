@@ -20,9 +20,9 @@ import raw_tf_impl
 import raw_tf_impl.cnn_bn_dropout
 import raw_tf_impl.export
 from compare.cli import main
-from compare.convert import WeightMappingError, keras_to_raw, raw_to_keras
+from compare.saved.convert import WeightMappingError, keras_to_raw, raw_to_keras
 from compare.data import DataError
-from compare.predict import (
+from compare.saved.predict import (
     ModelError,
     export_model,
     load_classifier,

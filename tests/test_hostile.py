@@ -92,10 +92,10 @@ def time_limit(seconds):
 def offline_and_never_training(tmp_path_factory):
     """test_data's `isolated` for the whole module (no network, empty Keras cache and Debian folder),
     and every way into training or downloading raises TrainingStarted."""
-    import compare.backends
-    import compare.bench
-    import compare.run
-    import compare.transfer
+    import compare.harness.backends
+    import compare.bench.bench
+    import compare.harness.training
+    import compare.transfer.transfer
 
     def refuse(*args, **kwargs):
         raise TrainingStarted("a hostile command reached training")
@@ -107,10 +107,10 @@ def offline_and_never_training(tmp_path_factory):
         patch.setattr(data, "DEBIAN_DIR", nothing)
         patch.setattr(data, "download_with_keras", refuse)
         for module, name in [
-            (compare.run, "run"),
-            (compare.bench, "bench"),
-            (compare.transfer, "transfer"),
-            (compare.backends, "run_on_backend"),
+            (compare.harness.training, "run"),
+            (compare.bench.bench, "bench"),
+            (compare.transfer.transfer, "transfer"),
+            (compare.harness.backends, "run_on_backend"),
         ]:
             patch.setattr(module, name, refuse)
         yield

@@ -4,7 +4,7 @@ import pytest
 from conftest import FASHION_MNIST_DEBIAN
 
 from compare.data import load_named
-from compare.run import Config, run
+from compare.harness.training import Config, run
 
 pytestmark = pytest.mark.skipif(
     not FASHION_MNIST_DEBIAN.is_dir(),

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from compare.code_view import MIN_SIDE_BY_SIDE_WIDTH, render_code, split_steps
-from compare.concepts import CONCEPTS
-from compare.html_report import render_html
-from compare.i18n import TEXT, step_titles
+from compare.views.code_view import MIN_SIDE_BY_SIDE_WIDTH, render_code, split_steps
+from compare.views.concepts import CONCEPTS
+from compare.views.html_report import render_html
+from compare.views.i18n import TEXT, step_titles
 from compare.loc import IMPLEMENTATION_FILES, STEPS
-from compare.report import render
+from compare.views.report import render
 
 ROOT = Path(__file__).parents[1]
 CHROMIUM = (
@@ -132,7 +132,7 @@ def test_concept_map_quotes_the_real_code(concept):
 
 def test_readme_concept_map_matches_the_code():
     """The README's concept map is the one the report shows (regenerate it if this fails)."""
-    from compare.concepts import concept_map_markdown
+    from compare.views.concepts import concept_map_markdown
 
     assert concept_map_markdown("en") in (ROOT / "README.md").read_text()
 
@@ -291,7 +291,7 @@ def test_code_command_fits_120_columns_without_colour_in_a_pipe():
 
 def test_code_view_of_the_batch_norm_dropout_model():
     """--model cnn_bn_dropout shows that model's step 1 beside its twin, and the shared steps."""
-    from compare.code_view import implementation_steps
+    from compare.views.code_view import implementation_steps
 
     text = render_code(
         step_titles("en"), 200, steps=implementation_steps("cnn_bn_dropout")
@@ -306,7 +306,7 @@ def test_code_view_of_the_batch_norm_dropout_model():
 
 def test_code_view_of_the_distributed_model():
     """--model distributed: strategy.scope() in Keras beside strategy.run and reduce in raw TF."""
-    from compare.code_view import implementation_steps
+    from compare.views.code_view import implementation_steps
 
     text = render_code(
         step_titles("en"), 200, steps=implementation_steps("distributed")
@@ -317,7 +317,7 @@ def test_code_view_of_the_distributed_model():
 
 def test_code_view_of_checkpointed_training():
     """--model checkpoints: step 3 is BackupAndRestore beside tf.train.Checkpoint; the other steps stay cnn.py's."""
-    from compare.code_view import implementation_steps
+    from compare.views.code_view import implementation_steps
 
     text = render_code(
         step_titles("en"), 200, steps=implementation_steps("checkpoints")
@@ -336,7 +336,7 @@ def test_code_view_of_checkpointed_training():
 
 
 def test_figures_label_backends_and_skip_rows_that_did_not_run():
-    from compare.plots import lines_of_code_chart, training_curves
+    from compare.views.plots import lines_of_code_chart, training_curves
 
     results = synthetic_report()["results"]
     results[0] = {**results[0], "backend": "jax"}

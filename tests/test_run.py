@@ -1,10 +1,10 @@
-"""compare.run: measured results, determinism, the median of repeats and the divergence check."""
+"""compare.harness.training: measured results, determinism, the median of repeats and the divergence check."""
 
 import math
 
 import pytest
 
-from compare.run import Config, TrainingDiverged, median_of_runs, run
+from compare.harness.training import Config, TrainingDiverged, median_of_runs, run
 from compare.stats import throughput_ratio
 
 

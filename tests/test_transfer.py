@@ -9,7 +9,7 @@ import json
 import pytest
 from test_cli import run_cli, succeeded
 
-from compare.transfer import transfer_lines
+from compare.transfer.transfer import transfer_lines
 
 HEAD_PARAMETERS = (
     2048 * 1024 + 1024 + 1024 * 10 + 10

@@ -258,3 +258,16 @@ def merge_worker_reports(reports):
         "identical_weights": all(value == 0 for value in differences.values()),
     }
     return report
+
+
+def worker_argv(argv):
+    """A command's arguments for a worker process: the same, less --workers N."""
+    arguments, skip = [], False
+    for argument in argv:
+        if skip or argument.startswith("--workers="):
+            skip = False
+        elif argument == "--workers":
+            skip = True
+        else:
+            arguments.append(argument)
+    return arguments

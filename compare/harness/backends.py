@@ -44,7 +44,7 @@ def run_on_backend(backend, args, config, curves, timeout=3600):
     }
     try:
         completed = subprocess.run(
-            [sys.executable, "-m", "compare.backend_run"],
+            [sys.executable, "-m", "compare.harness.backend_run"],
             input=json.dumps(request),
             env={**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"},
             capture_output=True,

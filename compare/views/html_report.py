@@ -13,12 +13,11 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 from tabulate import tabulate
 
-from compare.code_view import implementation_steps
-from compare.concepts import CONCEPTS
-from compare.i18n import TEXT, step_titles
-from compare.loc import STEPS
-from compare.plots import lines_of_code_chart, png_bytes, training_curves
-from compare.report import summary, table_headers, table_rows
+from compare.views.code_view import implementation_steps, shown_sections
+from compare.views.concepts import CONCEPTS
+from compare.views.i18n import TEXT, step_titles
+from compare.views.plots import lines_of_code_chart, png_bytes, training_curves
+from compare.views.report import summary, table_headers, table_rows
 
 PAGE_STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1400px; padding: 0 1rem; color: #222; }
@@ -66,9 +65,9 @@ def side_by_side_code(lang, model="cnn"):
     steps, titles = implementation_steps(model), step_titles(lang)
     lexer, formatter = PythonLexer(), HtmlFormatter(cssclass="highlight")
     rows = [f"<tr><th>{titles['keras']}</th><th>{titles['raw_tf']}</th></tr>"]
-    for step in STEPS:
+    for step in shown_sections(steps):
         cells = "".join(
-            f'<td class="{name}">{highlight(chr(10).join(steps[name][step]), lexer, formatter)}</td>'
+            f'<td class="{name}">{highlight(chr(10).join(steps[name].get(step, [])), lexer, formatter)}</td>'
             for name in ("keras", "raw_tf")
         )
         rows.append(

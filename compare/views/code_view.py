@@ -7,14 +7,8 @@ the same job. Side by side when the terminal is wide enough, one above the other
 
 import textwrap
 
-from compare.loc import (
-    CHECKPOINT_FILES,
-    DISTRIBUTED_FILES,
-    IMPLEMENTATION_FILES,
-    STEP_HEADING,
-    STEPS,
-    VARIANT_FILES,
-)
+from compare.loc import EXTRAS, STEPS, heading_section
+from compare.styles import STYLES
 
 MIN_SIDE_BY_SIDE_WIDTH = 100  # two columns of 48 characters, and a separator
 SEPARATOR = " │ "
@@ -24,9 +18,9 @@ def split_steps(source):
     """{"setup": lines before the first heading, "define": [...], ...}, blank edges trimmed."""
     sections, step = {"setup": []}, "setup"
     for line in source.splitlines():
-        heading = STEP_HEADING.match(line.strip())
+        heading = heading_section(line)
         if heading:
-            step = heading.group(1)
+            step = heading
             sections[step] = []
         else:
             sections[step].append(line.rstrip())
@@ -42,26 +36,29 @@ def trim_blank_edges(lines):
 
 
 def implementation_steps(model="cnn"):
-    """The step sections of both implementations: {"keras": {...}, "raw_tf": {...}}. For
-    cnn_bn_dropout, step 1 comes from its own file and the others from cnn.py; for checkpoints, step 3
-    comes from checkpoints.py (which calls cnn.py's); for distributed (the seed's cnn under
-    tf.distribute), every step comes from distributed.py."""
-    if model == "distributed":
-        return {
-            name: split_steps(path.read_text())
-            for name, path in DISTRIBUTED_FILES.items()
-        }
+    """The sections of both styles: {"keras": {...}, "raw_tf": {...}}. For cnn_bn_dropout,
+    step 1 comes from its own file and the others from cnn.py; for checkpoints, step 3
+    comes from checkpoints.py (which calls cnn.py's); for distributed (the seed's cnn
+    under tf.distribute), every step comes from distributed.py."""
+    lesson = "distributed" if model == "distributed" else "cnn"
     steps = {
-        name: split_steps(path.read_text())
-        for name, path in IMPLEMENTATION_FILES.items()
+        name: split_steps(style.path(lesson).read_text())
+        for name, style in STYLES.items()
     }
-    if model == "checkpoints":
-        for name, path in CHECKPOINT_FILES.items():
-            steps[name]["train"] = split_steps(path.read_text())["train"]
-    elif model != "cnn":
-        for name, path in VARIANT_FILES.items():
-            steps[name]["define"] = split_steps(path.read_text())["define"]
+    for name, style in STYLES.items():
+        if model == "checkpoints":
+            steps[name]["train"] = split_steps(style.path("checkpoints").read_text())[
+                "train"
+            ]
+        elif model == "cnn_bn_dropout":
+            steps[name]["define"] = split_steps(style.path(model).read_text())["define"]
     return steps
+
+
+def shown_sections(steps):
+    """The four steps, then the extras where either style has some."""
+    has_extras = any(steps[name].get(EXTRAS) for name in steps)
+    return (*STEPS, EXTRAS) if has_extras else STEPS
 
 
 def wrap(line, width):
@@ -114,10 +111,14 @@ def render_code(titles, width, colour=False, steps=None):
     if width >= MIN_SIDE_BY_SIDE_WIDTH:
         column = (width - len(SEPARATOR)) // 2
         out.append(titles["keras"].ljust(column) + SEPARATOR + titles["raw_tf"])
-        for step in STEPS:
+        for step in shown_sections(steps):
             out.append(heading_line(titles[step], width))
             left, right = (
-                [piece for line in steps[name][step] for piece in wrap(line, column)]
+                [
+                    piece
+                    for line in steps[name].get(step, [])
+                    for piece in wrap(line, column)
+                ]
                 for name in names
             )
             for index in range(max(len(left), len(right))):
@@ -130,13 +131,13 @@ def render_code(titles, width, colour=False, steps=None):
                     + paint(right_piece)
                 )
     else:
-        for step in STEPS:
+        for step in shown_sections(steps):
             out.append(heading_line(titles[step], width))
             for name in names:
                 out.append(f"[{titles[name]}]")
                 out += [
                     paint(piece)
-                    for line in steps[name][step]
+                    for line in steps[name].get(step, [])
                     for piece in wrap(line, width)
                 ]
                 out.append("")

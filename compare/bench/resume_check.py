@@ -1,4 +1,4 @@
-"""`python -m compare.resume_check [flags of python -m compare]`: the interrupt-and-resume figure.
+"""`python -m compare.bench.resume_check [flags of python -m compare]`: the interrupt-and-resume figure.
 
 Runs the comparison with --checkpoint-dir once straight through, and once interrupted twice (Ctrl-C
 while Keras trains, SIGTERM while the raw loop trains) and resumed, then compares every array in
@@ -91,7 +91,7 @@ def run_compare(arguments, interrupt=None, timeout=1800):
 
 def resume_check(arguments, folder):
     """The figure for `arguments` (flags of python -m compare, both implementations of one model), run in `folder`."""
-    from compare.checkpointing import implementation_folder  # loads Keras
+    from compare.harness.checkpointing import implementation_folder  # loads Keras
 
     model = (
         arguments[arguments.index("--model") + 1] if "--model" in arguments else "cnn"
@@ -152,7 +152,7 @@ def resume_check(arguments, folder):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m compare.resume_check",
+        prog="python -m compare.bench.resume_check",
         description=__doc__.split("\n\n")[1],
         epilog="Any other flags go to python -m compare (not --format, --checkpoint-dir).",
     )

@@ -18,13 +18,22 @@ import statistics
 import tempfile
 import time
 
-from compare.backends import missing as missing_backend
+from compare.harness.backends import missing as missing_backend
 from compare.errors import CompareError
-from compare.flops import training_flops_per_sample
+from compare.bench.flops import training_flops_per_sample
 from compare.stats import spread, throughput_ratio
 
 VARIANTS = {  # name: (implementation, changes from the style's defaults, description)
-    "keras": ("keras", {}, "Keras fit, defaults (1 batch per graph call)"),
+    "keras": (
+        "keras",
+        {},
+        "Keras fit, defaults (1 batch per graph call), the seeded batches, as the table",
+    ),
+    "keras_fit_shuffle": (
+        "keras",
+        {"fit_shuffle": True},
+        "Keras fit, defaults, on NumPy arrays with fit's own shuffle (keras_impl.cnn.train)",
+    ),
     "keras_steps32": (
         "keras",
         {"steps_per_execution": 32},
@@ -44,12 +53,12 @@ VARIANTS = {  # name: (implementation, changes from the style's defaults, descri
     "raw_per_step": (
         "raw_tf",
         {"steps_per_execution": 1},
-        "raw TF, one batch per graph call",
+        "raw TF, one batch per graph call (the harness splits the epoch)",
     ),
     "keras_no_nan_stop": (
         "keras",
         {"no_nan_stop": True},
-        "Keras fit, defaults, without TerminateOnNaN (the price of stopping at a NaN loss)",
+        "Keras fit, defaults, without the divergence stop (the price of stopping at a NaN loss)",
     ),
     "keras_checkpoints": (
         "keras",
@@ -113,10 +122,10 @@ def timed_inference(evaluate, dataset):
 
 
 def keras_tf_data_train(model, seed):
-    """fit on a tf.data pipeline instead of NumPy arrays: shuffle, batch, prefetch."""
+    """fit on a tf.data pipeline instead of the seeded batches: shuffle, batch, prefetch."""
     import tensorflow as tf
 
-    def train(x, y, epochs, batch_size, verbose, callbacks):
+    def train(x, y, epochs, batch_size, verbose=0, callbacks=()):
         pipeline = (
             tf.data.Dataset.from_tensor_slices((x, y))
             .shuffle(len(x), seed=seed)
@@ -130,26 +139,20 @@ def keras_tf_data_train(model, seed):
     return train
 
 
-def keras_fit_without_nan_stop(model):
-    """keras_impl.train's fit call less its TerminateOnNaN callback."""
+def keras_fit_shuffle_train(model):
+    """keras_impl.cnn.train as a Keras user writes it: NumPy arrays, fit's own shuffle."""
+    from keras_impl import cnn
 
-    def train(x, y, epochs, batch_size, verbose, callbacks):
-        return model.fit(
-            x,
-            y,
-            batch_size=batch_size,
-            epochs=epochs,
-            verbose=verbose,
-            callbacks=callbacks,
-        ).history
-
-    return train
+    return lambda x, y, epochs, batch_size, **options: cnn.train(
+        model, x, y, epochs, batch_size, **options
+    )
 
 
 def train_tensorflow_variant(variant, dataset, batch_size, epochs, seed, model="cnn"):
-    """One training run of a Keras or raw TF variant, timed by the same EpochTimer as `compare`."""
-    from compare.run import Config, build
-    from compare.timing import EpochTimer
+    """One training run of a Keras or raw TF variant, through the same harness as the
+    main table (compare.harness.training.timed_training): the same callbacks, the same
+    timer, unless the variant changes one of them."""
+    from compare.harness.training import Config, build, timed_training
 
     implementation, options, _ = VARIANTS[variant]
     with tempfile.TemporaryDirectory() as checkpoint_dir:
@@ -162,24 +165,19 @@ def train_tensorflow_variant(variant, dataset, batch_size, epochs, seed, model="
             jit_compile=options.get("jit_compile", "auto"),
             checkpoint_dir=checkpoint_dir if options.get("checkpoints") else None,
         )
-        model, _, train, evaluate = build(implementation, config)
+        trainee = build(implementation, config)
         if options.get("tf_data"):
-            train = keras_tf_data_train(model, seed)
-        if options.get("no_nan_stop"):
-            train = keras_fit_without_nan_stop(model)
-        timer = EpochTimer(len(dataset.x_train), batch_size)
-        train(
-            dataset.x_train,
-            dataset.y_train,
-            epochs=epochs,
-            batch_size=batch_size,
-            verbose=0,
-            callbacks=[timer],
+            trainee.train = keras_tf_data_train(trainee.model, seed)
+        if options.get("fit_shuffle"):
+            trainee.train = keras_fit_shuffle_train(trainee.model)
+        nan_stop = not options.get("no_nan_stop")
+        _, timer = timed_training(
+            implementation, trainee, dataset, config, nan_stop=nan_stop
         )
     return {
         "trace_seconds": timer.trace_seconds,
         "steady_samples_per_second": timer.steady_samples_per_second,
-        "inference_samples_per_second": timed_inference(evaluate, dataset),
+        "inference_samples_per_second": timed_inference(trainee.evaluate, dataset),
     }
 
 
@@ -304,7 +302,7 @@ def serve(connection, role, config, batch_size):
 
         backend = VARIANTS.get(role, ("", {}))[1].get("backend")
         if role == "torch":
-            from compare.torch_reference import torch_available, train_torch
+            from compare.bench.torch_reference import torch_available, train_torch
 
             if not torch_available():
                 connection.send(("unavailable", "PyTorch is not installed"))

@@ -1,4 +1,4 @@
-"""`python -m compare.backend_run`: train the Keras implementation on the Keras 3 backend that
+"""`python -m compare.harness.backend_run`: train the Keras implementation on the Keras 3 backend that
 KERAS_BACKEND names and print its result as one JSON line. `--backends` starts one such process
 per backend, because Keras fixes its backend when it is first imported."""
 
@@ -10,7 +10,7 @@ def main():
     request = json.load(sys.stdin)
     from compare.quiet import load_tensorflow_quietly
 
-    load_tensorflow_quietly()  # raw_tf_impl sits beside keras_impl in compare.run
+    load_tensorflow_quietly()  # raw_tf_impl sits beside keras_impl in compare.harness.training
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()
@@ -18,7 +18,7 @@ def main():
 
     from compare.data import load_dataset
     from compare.errors import CompareError
-    from compare.run import Config, run
+    from compare.harness.training import Config, run
 
     try:
         dataset = load_dataset(request["dataset"], request["data_dir"]).subset(

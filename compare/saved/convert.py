@@ -8,12 +8,10 @@ one raw variable of exactly the same shape. Nothing is transposed: Keras' Flatte
 import functools
 from pathlib import Path
 
-import keras_impl
-import keras_impl.cnn_bn_dropout
-import raw_tf_impl
-import raw_tf_impl.cnn_bn_dropout
 from compare.errors import CompareError
-from compare.predict import export_module, load_classifier, refuse_to_overwrite
+from compare.saved.export import refuse_to_overwrite
+from compare.saved.predict import export_module, load_classifier
+from compare.styles import STYLES
 
 KERAS_LAYERS = {  # each model's Keras layers, with what the weights' shapes do not pin down
     "cnn": ("Conv2D(relu)", "MaxPooling2D", "Flatten", "Dense(softmax)"),
@@ -44,13 +42,11 @@ WEIGHT_MAPS = {  # (Keras layer index, its weight) <-> the raw model's variable
         ((6, "bias"), "dense_bias"),
     ],
 }
-BUILDERS = {  # (Keras build_model, raw build_model); dropout keeps its default rate, used in training only
-    "cnn": (keras_impl.build_model, raw_tf_impl.build_model),
-    "cnn_bn_dropout": (
-        keras_impl.cnn_bn_dropout.build_model,
-        raw_tf_impl.cnn_bn_dropout.build_model,
-    ),
-}
+
+
+def build_model(implementation, model_name, **options):
+    """A fresh model of one style; dropout keeps its default rate (used in training only)."""
+    return STYLES[implementation].module(model_name).build_model(**options)
 
 
 class WeightMappingError(CompareError):
@@ -128,7 +124,9 @@ def copy_weights(model_name, keras_model, raw_model, to, where):
 def keras_to_raw(keras_model, where="the Keras model"):
     """A new raw model holding `keras_model`'s weights."""
     model_name = keras_model_name(keras_model, where)
-    raw_model = BUILDERS[model_name][1](
+    raw_model = build_model(
+        "raw_tf",
+        model_name,
         input_shape=tuple(keras_model.input_shape[1:]),
         num_classes=keras_model.layers[-1].units,
     )
@@ -140,7 +138,9 @@ def raw_to_keras(raw_model, input_shape=(28, 28, 1), where="the raw model"):
     """A new Keras model holding `raw_model`'s weights (a live raw model or a loaded SavedModel);
     `input_shape` is the one it was built for. The Keras model is not compiled."""
     model_name = raw_model_name(raw_model, where)
-    keras_model = BUILDERS[model_name][0](
+    keras_model = build_model(
+        "keras",
+        model_name,
         input_shape=tuple(input_shape),
         num_classes=raw_variable(raw_model, "dense_bias").shape[0],
     )

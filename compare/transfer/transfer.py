@@ -9,7 +9,6 @@ and are compared with the same network trained from scratch on the same few labe
 
 import dataclasses
 import tempfile
-import time
 from pathlib import Path
 
 import keras
@@ -19,23 +18,14 @@ import keras_impl
 import raw_tf_impl
 from compare.data import NUM_CLASSES, DataError
 from compare.errors import CompareError
-from compare.loc import (
-    IMPLEMENTATION_FILES,
-    PACKAGES,
-    STEPS,
-    count_lines,
-    lines_per_step,
-)
-from compare.run import check_finite, parameter_count
-from compare.timing import EpochTimer
-from compare.transfer_config import DEFAULT_SAMPLES
+from compare.harness.training import check_finite, parameter_count, train_raw
+from compare.loc import STEPS, count_lines, lines_per_step
+from compare.styles import STYLES
+from compare.harness.timing import EpochTimer
+from compare.transfer.config import DEFAULT_SAMPLES
 from keras_impl import resnet50_transfer as keras_resnet
 from raw_tf_impl import resnet50_transfer as raw_resnet
 
-TRANSFER_FILES = {
-    "keras": PACKAGES / "keras_impl" / "resnet50_transfer.py",
-    "raw_tf": PACKAGES / "raw_tf_impl" / "resnet50_transfer.py",
-}
 # Where keras.applications.ResNet50(weights="imagenet", include_top=False) downloads from and caches
 # (keras/src/applications/resnet.py): the same call, so the file lands where Keras looks for it.
 IMAGENET_WEIGHTS = {
@@ -157,19 +147,11 @@ class RawStyle:
         )
 
     def train(self, model, lr, x, y, epochs, config, verbose, timer):
-        optimizer = raw_tf_impl.compile_model(
-            model, lr
-        )  # Adam over the variables trainable now
-        return raw_tf_impl.train(
-            model,
-            optimizer,
-            x,
-            y,
-            epochs,
-            config.batch_size,
-            seed=config.seed,
-            verbose=verbose,
-            callbacks=[timer],
+        # Adam over the variables trainable now.
+        optimizer = raw_tf_impl.compile_model(model, lr)
+        options = {"verbose": verbose, "callbacks": [timer]}
+        return train_raw(
+            model, optimizer, x, y, epochs, config.batch_size, config.seed, options
         )
 
     def evaluate(self, model, x, y, config):
@@ -182,7 +164,7 @@ class RawStyle:
         return model.variables
 
 
-STYLES = {"keras": KerasStyle(), "raw_tf": RawStyle()}
+ADAPTERS = {"keras": KerasStyle(), "raw_tf": RawStyle()}
 
 
 def train_and_score(
@@ -202,7 +184,7 @@ def train_and_score(
     timer = EpochTimer(len(x), config.batch_size)
     trainable_params = parameter_count(style.trainable(model))
     history = style.train(model, lr, x, y, epochs, config, verbose, timer)
-    train_seconds = time.perf_counter() - timer.start
+    train_seconds = timer.train_seconds
     scores = style.evaluate(model, x_test, y_test, config)
     loss = [float(value) for value in history["loss"]]
     check_finite(style.name, {"loss": loss}, float(scores["loss"]), config.lr)
@@ -226,8 +208,8 @@ def prepared(style, data):
 
 def transfer_lines(implementation):
     """Lines of code: the transfer file's own steps, plus compile/train/evaluate reused from cnn.py."""
-    own = count_lines(TRANSFER_FILES[implementation].read_text())
-    reused = lines_per_step(IMPLEMENTATION_FILES[implementation])
+    own = count_lines(STYLES[implementation].path("resnet50_transfer").read_text())
+    reused = lines_per_step(STYLES[implementation].path("cnn"))
     lines = {
         "define": own["define"] + own["setup"],
         "freeze": own.get("freeze", 0),
@@ -287,7 +269,7 @@ def imagenet_weights_file():
 def pretrain(data, config, path, verbose):
     """The seed's network trained from random weights on the source task, the Keras way; its base
     (everything up to conv5_block3_out) saved as a Keras weights file both styles can load."""
-    style = STYLES["keras"]
+    style = ADAPTERS["keras"]
     model = style.build(config, None)
     phase = train_and_score(
         style,
@@ -335,7 +317,7 @@ def transfer(dataset, config, implementations, say, verbose=0, save_pretrained=N
             say(f"Transfer and from-scratch training, {implementation} ...")
             try:
                 results.append(
-                    run_style(STYLES[implementation], data, weights, config, verbose)
+                    run_style(ADAPTERS[implementation], data, weights, config, verbose)
                 )
             except (
                 ValueError,

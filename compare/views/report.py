@@ -6,7 +6,7 @@ import json
 
 from tabulate import tabulate
 
-from compare.i18n import TEXT
+from compare.views.i18n import TEXT
 from compare.loc import STEPS
 
 
@@ -16,6 +16,7 @@ def optional(fmt):
 
 MEASURED_ROWS = [  # (words key, how to read it from a result, how to print it)
     *[(("loc", step), lambda r, step=step: r["loc"][step], str) for step in STEPS],
+    ("loc_extras", lambda r: r["loc"].get("extras", 0), str),
     ("loc_total", lambda r: r["loc"]["total"], str),
     ("params", lambda r: r["params"], "{:,}".format),
     ("first_epoch", lambda r: r["first_epoch_seconds"], optional("{:.2f}")),

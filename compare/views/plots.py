@@ -2,7 +2,7 @@
 
 import io
 
-from compare.i18n import TEXT
+from compare.views.i18n import TEXT
 from compare.loc import STEPS
 
 

@@ -118,7 +118,7 @@ def concept_map_markdown(lang="en"):
     """The map as a Markdown table, as the README shows it."""
     from tabulate import tabulate
 
-    from compare.i18n import TEXT
+    from compare.views.i18n import TEXT
 
     words = TEXT[lang]
     return tabulate(

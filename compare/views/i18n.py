@@ -24,7 +24,9 @@ TEXT = {
             "evaluate": "evaluate",
         },
         "step_heading": "Step {number}: {name}",
+        "extras_heading": "Extras: beyond the four steps",
         "loc": "Lines of code: {step}",
+        "loc_extras": "Lines of code: extras (same batch order, checkpoints)",
         "loc_total": "Lines of code: total (with imports)",
         "params": "Trainable parameters",
         "first_epoch": "First epoch, tracing included (s)",
@@ -69,7 +71,9 @@ TEXT = {
             "evaluate": "avaliar",
         },
         "step_heading": "Passo {number}: {name}",
+        "extras_heading": "Extras: além dos quatro passos",
         "loc": "Linhas de código: {step}",
+        "loc_extras": "Linhas de código: extras (mesma ordem dos lotes, checkpoints)",
         "loc_total": "Linhas de código: total (com imports)",
         "params": "Parâmetros treináveis",
         "first_epoch": "Primeira época, com tracing (s)",
@@ -102,4 +106,5 @@ def step_titles(lang):
     titles = {name: words[name] for name in ("keras", "raw_tf")}
     for number, (step, name) in enumerate(words["steps"].items(), start=1):
         titles[step] = words["step_heading"].format(number=number, name=name)
+    titles["extras"] = words["extras_heading"]
     return titles

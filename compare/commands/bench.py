@@ -1,0 +1,138 @@
+"""`python -m compare bench`: how fast each style trains, against what the machine can
+do (compare/bench/)."""
+
+import argparse
+
+from compare.bench.bench import DEFAULT_VARIANTS, VARIANTS
+from compare.commands.options import (
+    MAX_COUNT,
+    MAX_SEED,
+    at_most,
+    data_options,
+    non_negative_int,
+    output_options,
+    positive_int,
+)
+from compare.styles import MODEL_NAMES
+
+NAME = "bench"
+OUTPUTS = ("output",)
+
+
+def positive_int_list(text):
+    return tuple(positive_int(item) for item in text.split(","))
+
+
+def epochs_for_bench(text):
+    epochs = positive_int(text)
+    if epochs < 2:
+        raise argparse.ArgumentTypeError(
+            "must be at least 2: the first epoch is warm-up"
+        )
+    return epochs
+
+
+def variant_list(known):
+    def parse(text):
+        names = tuple(known) if text == "all" else tuple(text.split(","))
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise argparse.ArgumentTypeError(
+                f"unknown variant {unknown[0]!r} (choose from {', '.join(known)}, all)"
+            )
+        return names
+
+    return parse
+
+
+def add_parser(commands):
+    bench = commands.add_parser(
+        "bench",
+        help="measure training speed against the machine's compute limit",
+        parents=[
+            data_options(),
+            output_options(
+                "json (machine, results, compute limits, ratios: "
+                "the file a later run compares against) or csv"
+            ),
+        ],
+        description="Benchmark the variants: tracing time, steady training throughput (median, min, max "
+        "over interleaved repeats), inference throughput, peak RSS (one process per variant "
+        "and batch size), efficiency against the compute limit (the raw training step on one "
+        "resident batch looped inside one graph) and GFLOP/s against a measured fp32 matmul "
+        "peak. Options go after `bench`.",
+        epilog="Variants: "
+        + "; ".join(
+            f"{name}: {description}" for name, (_, _, description) in VARIANTS.items()
+        ),
+    )
+    measure = bench.add_argument_group("benchmark")
+    measure.add_argument(
+        "--batch-sizes",
+        type=positive_int_list,
+        default=(128,),
+        metavar="B1,B2,...",
+        help="a row per batch size, each at most the number of training images "
+        "(default 128; for example 32,128,512)",
+    )
+    measure.add_argument(
+        "--repeats",
+        type=at_most(MAX_COUNT),
+        default=3,
+        metavar="N",
+        help=f"interleaved runs per variant and batch size, at most {MAX_COUNT:,} (default 3)",
+    )
+    measure.add_argument(
+        "--epochs",
+        type=at_most(MAX_COUNT, epochs_for_bench),
+        default=2,
+        help=f"epochs per run, 2 to {MAX_COUNT:,}: the first is warm-up, the others steady "
+        "(default 2)",
+    )
+    measure.add_argument(
+        "--variants",
+        type=variant_list(VARIANTS),
+        default=DEFAULT_VARIANTS,
+        metavar="V1,V2,...",
+        help=f"default {','.join(DEFAULT_VARIANTS)}; 'all' for every variant "
+        f"({', '.join(VARIANTS)}); torch needs PyTorch installed",
+    )
+    measure.add_argument(
+        "--seed",
+        type=at_most(MAX_SEED, non_negative_int),
+        default=0,
+        help=f"the same for every run, 0 to {MAX_SEED} (default 0)",
+    )
+    measure.add_argument(
+        "--model",
+        choices=MODEL_NAMES,
+        default="cnn",
+        help="the network the variants train (default cnn; PyTorch always trains cnn)",
+    )
+    bench.set_defaults(run=run)
+
+
+def run(args, say):
+    """The benchmark in fresh worker processes; returns the rendered table."""
+    from compare.bench.bench import BenchConfig, bench
+    from compare.study import Request, load_and_describe
+    from compare.views.report import render_bench
+
+    request = Request(
+        args.dataset, args.data_dir, args.train_samples, args.test_samples
+    )
+    # Fails fast, before any worker starts.
+    dataset = load_and_describe(request, say, batch_sizes=args.batch_sizes)
+    config = BenchConfig(
+        dataset.name,
+        args.data_dir and str(args.data_dir),
+        args.train_samples,
+        args.test_samples,
+        args.batch_sizes,
+        args.repeats,
+        args.epochs,
+        args.variants,
+        args.seed,
+        args.model,
+    )
+    return render_bench(bench(config, say), args.format)

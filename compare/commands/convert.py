@@ -1,0 +1,66 @@
+"""`python -m compare convert`: a .keras file into a raw SavedModel folder or back, by an
+explicit weight mapping (compare/saved/convert.py)."""
+
+import contextlib
+import sys
+from pathlib import Path
+
+from compare.quiet import load_tensorflow_quietly
+from compare.styles import FLAGS
+
+NAME = "convert"
+OUTPUTS = ()  # --output DEST is a model, checked by convert itself
+
+
+def add_parser(commands):
+    convert_command = commands.add_parser(
+        "convert",
+        help="turn a .keras file into a raw SavedModel folder, or back, by an explicit weight mapping",
+        description="Copy the weights of the seed's cnn or cnn_bn_dropout from one style's export into a new "
+        "model of the other style and save it: a .keras file becomes a SavedModel folder "
+        "(--to raw), a SavedModel folder a .keras file (--to keras). Each Keras weight maps to one "
+        "raw variable of the same shape; a model that does not map is refused. The table shows the "
+        "mapping. Options go after `convert`.",
+    )
+    convert_command.add_argument(
+        "--model",
+        type=Path,
+        required=True,
+        metavar="SRC",
+        help="a .keras file or a SavedModel folder (holding saved_model.pb)",
+    )
+    convert_command.add_argument(
+        "--to", choices=tuple(FLAGS), required=True, help="the style to convert to"
+    )
+    convert_command.add_argument(
+        "--output",
+        dest="destination",
+        type=Path,
+        required=True,
+        metavar="DEST",
+        help="the new .keras file (--to keras) or SavedModel folder (--to raw); an "
+        "existing one is never overwritten",
+    )
+    convert_command.add_argument("--quiet", action="store_true", help="no progress")
+    convert_command.set_defaults(run=run)
+
+
+def run(args, say):
+    """Convert and save; returns the weight mapping as a table."""
+    from tabulate import tabulate
+
+    from compare.saved.convert import convert
+
+    load_tensorflow_quietly()
+    # Keras' messages go to stderr: they never mix with the table.
+    with contextlib.redirect_stdout(sys.stderr):
+        report = convert(args.model, FLAGS[args.to], args.destination)
+    say(f"Wrote {args.destination}")
+    rows = [
+        [weight["keras"], weight["raw_tf"], " x ".join(map(str, weight["shape"]))]
+        for weight in report["weights"]
+    ]
+    return (
+        f"{report['model']}: {report['source']} -> {report['destination']}\n\n"
+        f"{tabulate(rows, ['Keras weight', 'Raw variable', 'Shape'], tablefmt='rounded_outline')}\n"
+    )

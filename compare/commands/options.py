@@ -1,0 +1,151 @@
+"""What every command's parser shares: one-line errors, capped numbers, the data and
+output options, and the check that an output can be written before any work starts."""
+
+import argparse
+import math
+import os
+from pathlib import Path
+
+from compare.styles import FLAGS
+
+FORMATS = ("table", "markdown", "json", "csv")
+ONLY_CHOICES = tuple(FLAGS)  # --only keras | raw
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, no usage dump
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+MAX_COUNT = 10**6  # epochs, repeats, batches: beyond a million, a typo
+MAX_SEED = 2**32 - 1  # NumPy's seed limit, which keras.utils.set_random_seed inherits
+MAX_WIDTH = 1000  # columns for `compare code`: wider than any terminal
+MAX_IMAGE_SIZE = 224  # ResNet50's ImageNet size; larger only costs memory
+MAX_REPLICAS = 256  # --devices, --workers: more than any one machine's GPUs or a laptop's processes
+MAX_TIMEOUT = 7 * 24 * 3600  # seconds: a week; beyond, a worker waiting is a hang
+
+
+def decimal_int(text):
+    """`text` as an int if it is decimal digits after an optional +, else None."""
+    digits = text[1:] if text.startswith("+") else text
+    if (
+        not digits.isdecimal() or len(digits) > 4000
+    ):  # "²" is a digit but not decimal; int() refuses 4300 digits
+        return None
+    return int(digits)
+
+
+def positive_int(text):
+    value = decimal_int(text)
+    if not value:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def non_negative_int(text):
+    value = decimal_int(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(
+            f"must be a non-negative integer, got {text!r}"
+        )
+    return value
+
+
+def at_most(limit, parse=positive_int):
+    """`parse`, then a cap: an absurd value is an error at once, not a crash or a hang hours later."""
+
+    def parse_capped(text):
+        value = parse(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"must be at most {limit:,}, got {text!r}")
+        return value
+
+    return parse_capped
+
+
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def data_options(sample_flags=True):
+    options = Parser(add_help=False)
+    data = options.add_argument_group("data")
+    data.add_argument(
+        "--dataset",
+        choices=("auto", "mnist", "fashion_mnist", "digits"),
+        default="auto",
+        help="auto (default) takes the first available of mnist, fashion_mnist, digits and "
+        "says which; a named dataset never falls back to another. mnist and "
+        "fashion_mnist are read from --data-dir, else the Keras cache "
+        "(~/.keras/datasets), else /usr/share/datasets/<name> (Debian packages "
+        "dataset-mnist, dataset-fashion-mnist), else downloaded by Keras when online. "
+        "digits is scikit-learn's bundled 8x8 set on a 28x28 canvas, always offline",
+    )
+    data.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="PATH",
+        help="a Keras-style .npz (x_train, y_train, x_test, y_test), or a folder holding "
+        "the four idx files (gzipped or not) or <name>.npz, or subfolders named after "
+        "the dataset (mnist/, fashion_mnist/ or fashion-mnist/); loose files in the "
+        "folder are used only for an explicitly named --dataset. Only this place is searched",
+    )
+    if sample_flags:
+        data.add_argument(
+            "--train-samples",
+            type=positive_int,
+            metavar="N",
+            help="train on the first N images",
+        )
+        data.add_argument(
+            "--test-samples",
+            type=positive_int,
+            metavar="N",
+            help="test on the first N images",
+        )
+    return options
+
+
+def output_options(json_help):
+    options = Parser(add_help=False)
+    output = options.add_argument_group("output")
+    output.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help=f"table (default), markdown, {json_help}",
+    )
+    output.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write the report to FILE instead of stdout",
+    )
+    output.add_argument(
+        "--quiet", action="store_true", help="no progress while loading and training"
+    )
+    return options
+
+
+def check_writable(path, flag):
+    """Fail before training, not after, if an output file cannot be written."""
+    if path.is_dir():
+        raise OSError(f"{flag} {path} is a folder, not a file")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OSError(
+            f"{flag} {path}: "
+            + (
+                f"{folder} is a file, not a folder"
+                if folder.exists()
+                else f"folder {folder} does not exist"
+            )
+        )
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        raise OSError(f"{flag} {path}: not writable")

@@ -1,0 +1,422 @@
+"""Train and evaluate one style on a dataset, measuring what the table reports.
+
+The lessons hold only the lesson; what the harness needs around them is added here, the
+same way for both styles:
+- Keras: `fit` (keras_impl.cnn) gets the harness's callbacks;
+- raw TF: raw_tf_impl.cnn.train runs one epoch at a time, and the same callbacks hear
+  each epoch's end in between, as fit's would.
+The callbacks are the epoch timer, the divergence stop, the test-set scores for the
+curves (excluded from the timings), the checkpoint saves and the Ctrl-C stop. Both
+styles take their batches in the same seeded order (keras_impl.cnn.SeededBatches), with
+or without checkpoints, so a checkpointed run gives the numbers of a plain one.
+"""
+
+import dataclasses
+import math
+import statistics
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from compare.errors import CompareError
+from compare.harness.checkpointing import implementation_folder
+from compare.harness.timing import EpochTimer
+from compare.loc import lesson_lines
+from compare.styles import STYLES
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    epochs: int = 3
+    batch_size: int = 128
+    lr: float = 1e-3
+    seed: int = 0
+    steps_per_execution: int | None = None  # batches per graph call; None: the style's
+    jit_compile: bool | str = "auto"  # Keras only: XLA ("auto" leaves it off on CPUs)
+    model: str = "cnn"  # or "cnn_bn_dropout"
+    strategy: str = "none"  # or "mirrored", "multiworker" (see distribute.py)
+    devices: int | None = None  # mirrored: replicas (default: every GPU, else 2 CPUs)
+    worker_timeout: int = 600  # multiworker: seconds a worker waits for its peers
+    checkpoint_dir: str | None = None  # saves in <dir>/<implementation>-<model>
+
+
+class TrainingDiverged(CompareError):
+    """The loss became NaN or infinite."""
+
+
+def diverged(implementation, where, lr):
+    return TrainingDiverged(
+        f"{implementation} training diverged: {where} (--lr {lr}); try a lower --lr"
+    )
+
+
+def parameter_count(variables):
+    return int(sum(np.prod(variable.shape) for variable in variables))
+
+
+def check_finite(implementation, history, test_loss, lr):
+    losses = history.get("loss", [])  # empty where a resumed run had no epoch left
+    for epoch, loss in enumerate(losses + [test_loss]):
+        if not math.isfinite(loss):
+            when = f"epoch {epoch + 1}" if epoch < len(losses) else "evaluation"
+            raise diverged(implementation, f"the loss became {loss} in {when}", lr)
+
+
+# Callbacks the harness adds to both styles -------------------------------------------
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Keras' TerminateOnNaN, saying where: Keras reports each batch's running loss (one
+    scalar read per graph call, as TerminateOnNaN reads it), the raw loop each epoch's."""
+
+    def __init__(self, implementation, lr):
+        super().__init__()
+        self.implementation, self.lr, self.epoch = implementation, lr, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.check(logs["loss"], f"epoch {self.epoch + 1}, step {batch + 1}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.check(logs["loss"], f"epoch {epoch + 1}")
+
+    def check(self, loss, where):
+        loss = float(loss)
+        if not math.isfinite(loss):
+            raise diverged(
+                self.implementation, f"the loss became {loss} in {where}", self.lr
+            )
+
+
+class TestScores(keras.callbacks.Callback):
+    """The test set scored after every epoch, for the curves; its time is excluded from
+    the timer's, so the timings are those of a run without curves."""
+
+    def __init__(self, evaluate, x_test, y_test, timer):
+        super().__init__()
+        self.evaluate, self.data, self.timer = evaluate, (x_test, y_test), timer
+        self.history = {"val_loss": [], "val_accuracy": []}
+
+    def on_epoch_end(self, epoch, logs=None):
+        start = time.perf_counter()
+        scores = self.evaluate(*self.data)
+        for name in ("loss", "accuracy"):
+            self.history[f"val_{name}"].append(float(scores[name]))
+        self.timer.exclude(time.perf_counter() - start)
+
+
+class SaveFiniteEpochs:
+    """The raw checkpoint (raw_tf_impl.checkpoints.EpochCheckpoint) saved after each epoch
+    whose loss is finite: a diverged epoch is never kept (Keras never reaches its epoch
+    end: the divergence stop raises at the batch)."""
+
+    def __init__(self, checkpoint):
+        self.checkpoint = checkpoint
+
+    def on_epoch_end(self, epoch, logs):
+        if math.isfinite(logs["loss"]):
+            self.checkpoint.save(epoch + 1)
+
+
+# The raw loop, an epoch at a time --------------------------------------------------
+def raw_epoch_in_calls(
+    model, optimizer, images, labels, order, batch_size, steps, callbacks
+):
+    """One epoch, `steps` batches per graph call of raw_tf_impl.cnn.train_batches (the
+    raw twin of Keras' steps_per_execution), telling the callbacks when each call begins."""
+    cnn = STYLES["raw_tf"].module("cnn")
+    loss_sum, correct, samples_per_call = 0.0, 0.0, batch_size * steps
+    for start in range(0, len(order), samples_per_call):
+        for callback in callbacks:
+            if hasattr(callback, "on_train_batch_begin"):
+                callback.on_train_batch_begin(start // batch_size)
+        indices = order[start : start + samples_per_call]
+        call_loss, call_correct = cnn.train_batches(
+            model, optimizer, images, labels, indices, batch_size
+        )
+        loss_sum, correct = loss_sum + call_loss, correct + call_correct
+    return {
+        "loss": float(loss_sum) / len(order),
+        "accuracy": float(correct) / len(order),
+    }
+
+
+def train_raw(model, optimizer, x, y, epochs, batch_size, seed, options):
+    """raw_tf_impl.cnn.train one epoch at a time (the same numbers as one call for all
+    epochs: the shuffler goes on between calls), the callbacks hearing each epoch's end.
+    `options`: verbose, callbacks, checkpoint_dir, steps_per_execution."""
+    cnn = STYLES["raw_tf"].module("cnn")
+    images, labels = tf.constant(x), tf.constant(y)  # copied to TF once
+    shuffler = np.random.default_rng(seed)
+    callbacks, first_epoch = list(options.get("callbacks", ())), 0
+    if options.get("checkpoint_dir"):
+        saving = STYLES["raw_tf"].module("checkpoints")
+        checkpoint = saving.EpochCheckpoint(
+            model, optimizer, shuffler, options["checkpoint_dir"]
+        )
+        first_epoch = checkpoint.restore()
+        callbacks.insert(
+            0, SaveFiniteEpochs(checkpoint)
+        )  # saved before the Ctrl-C stop
+    steps = options.get("steps_per_execution")
+    history = {}
+    for epoch in range(first_epoch, epochs):
+        if steps:
+            order = shuffler.permutation(len(labels))
+            logs = raw_epoch_in_calls(
+                model, optimizer, images, labels, order, batch_size, steps, callbacks
+            )
+        else:
+            one_epoch = cnn.train(
+                model, optimizer, images, labels, 1, batch_size, shuffler, verbose=0
+            )
+            logs = {name: values[0] for name, values in one_epoch.items()}
+        if options.get("verbose"):
+            print(
+                f"Epoch {epoch + 1}/{epochs}: "
+                + ", ".join(f"{name} {value:.4f}" for name, value in logs.items())
+            )
+        for name, value in logs.items():
+            history.setdefault(name, []).append(value)
+        for callback in callbacks:
+            callback.on_epoch_end(epoch, logs)
+    return history
+
+
+# One style, built and trained ------------------------------------------------------
+@dataclasses.dataclass
+class Trainee:
+    """One style's model after steps 1-2, with steps 3-4 bound to it. `train(x, y,
+    epochs, batch_size, verbose=0, callbacks=())` returns the history."""
+
+    model: object
+    variables: list
+    train: object
+    evaluate: object
+
+
+def build(implementation, config):
+    """Steps 1-2 (define, compile) of one style, as a Trainee."""
+    if config.strategy != "none":
+        return build_distributed(implementation, config)
+    style = STYLES[implementation]
+    folder = config.checkpoint_dir and str(
+        implementation_folder(Path(config.checkpoint_dir), implementation, config.model)
+    )
+    cnn, model = (
+        style.module("cnn"),
+        style.module(config.model).build_model(config.seed),
+    )
+    if implementation == "keras":
+        cnn.compile_model(model, config.lr)
+        # The harness's speed settings, which the lesson leaves at Keras' defaults.
+        model.steps_per_execution = config.steps_per_execution or 1
+        if config.jit_compile != "auto":
+            model.jit_compile = config.jit_compile
+        saving = style.module("checkpoints")
+
+        def train(x, y, epochs, batch_size, **options):
+            if folder:
+                return saving.train(
+                    model, x, y, epochs, batch_size, folder, seed=config.seed, **options
+                )
+            return cnn.train_in_seeded_order(
+                model, x, y, epochs, batch_size, config.seed, **options
+            )
+
+        return Trainee(
+            model,
+            model.trainable_weights,
+            train,
+            lambda x, y: cnn.evaluate(model, x, y, config.batch_size),
+        )
+    optimizer = cnn.compile_model(model, config.lr)
+    settings = {
+        "checkpoint_dir": folder,
+        "steps_per_execution": config.steps_per_execution,
+    }
+    return Trainee(
+        model,
+        model.trainable_variables,
+        lambda x, y, epochs, batch_size, **options: train_raw(
+            model,
+            optimizer,
+            x,
+            y,
+            epochs,
+            batch_size,
+            config.seed,
+            {**settings, **options},
+        ),
+        lambda x, y: cnn.evaluate(model, x, y, config.batch_size),
+    )
+
+
+def build_distributed(implementation, config):
+    """build() under a tf.distribute strategy: the seed's CNN, `batch_size` being the
+    global batch. Both lessons take `callbacks` themselves (each its `fit`)."""
+    from compare.harness.distribute import strategy_for
+
+    strategy, distributed = (
+        strategy_for(config),
+        STYLES[implementation].module("distributed"),
+    )
+    model = distributed.build_model(strategy, config.seed)
+    if implementation == "keras":
+        distributed.compile_model(strategy, model, config.lr)
+        train = lambda x, y, epochs, batch_size, **options: distributed.train(  # noqa: E731
+            model, x, y, epochs, batch_size, **options
+        )
+        return Trainee(
+            model,
+            model.trainable_weights,
+            train,
+            lambda x, y: distributed.evaluate(model, x, y, config.batch_size),
+        )
+    optimizer = distributed.compile_model(strategy, model, config.lr)
+    train = lambda x, y, epochs, batch_size, **options: distributed.train(  # noqa: E731
+        strategy,
+        model,
+        optimizer,
+        x,
+        y,
+        epochs,
+        batch_size,
+        seed=config.seed,
+        **options,
+    )
+    return Trainee(
+        model,
+        model.trainable_variables,
+        train,
+        lambda x, y: distributed.evaluate(model, x, y, config.batch_size),
+    )
+
+
+def timed_training(
+    implementation,
+    trainee,
+    dataset,
+    config,
+    verbose=0,
+    curves=False,
+    callbacks=(),
+    nan_stop=True,
+):
+    """Step 3 under the harness's callbacks: (history, timer). The main table and bench
+    both train through here, so they pay for the same things: the divergence stop (one
+    scalar read per Keras graph call) and nothing else unless asked (curves, checkpoints,
+    the Ctrl-C stop among `callbacks`)."""
+    timer = EpochTimer(len(dataset.x_train), config.batch_size)
+    harness = [StopOnNonFiniteLoss(implementation, config.lr)] if nan_stop else []
+    harness.append(timer)
+    scores = (
+        TestScores(trainee.evaluate, dataset.x_test, dataset.y_test, timer)
+        if curves
+        else None
+    )
+    history = trainee.train(
+        dataset.x_train,
+        dataset.y_train,
+        config.epochs,
+        config.batch_size,
+        verbose=verbose,
+        callbacks=[*harness, *([scores] if scores else []), *callbacks],
+    )
+    history = {
+        name: [float(value) for value in values] for name, values in history.items()
+    }
+    if scores:
+        history.update(scores.history)
+    return history, timer
+
+
+def run(
+    implementation,
+    dataset,
+    config,
+    verbose=1,
+    curves=False,
+    weights=None,
+    callbacks=(),
+    export_dir=None,
+):
+    """Build, compile, train and evaluate one style; return its measured results.
+    With `curves`, the test set is also scored after every epoch (not timed). A dict
+    passed as `weights` receives the final values of the trainable variables;
+    `callbacks` hear each epoch's end, after the checkpoint is saved. With `export_dir`,
+    the trained model is saved there as its style does (compare/saved/export.py)."""
+    trainee = build(implementation, config)
+    history, timer = timed_training(
+        implementation, trainee, dataset, config, verbose, curves, callbacks
+    )
+    train_seconds = timer.train_seconds
+    scores = trainee.evaluate(dataset.x_test, dataset.y_test)
+    check_finite(implementation, history, scores["loss"], config.lr)
+    extra = {}
+    if export_dir:
+        from compare.saved.export import export_model
+
+        extra["exported_to"] = str(
+            export_model(
+                implementation,
+                trainee.model,
+                export_dir,
+                config.model,
+                dataset.x_train.shape[1:],
+            )
+        )
+    if config.checkpoint_dir:
+        extra["resumed_after_epoch"] = (
+            timer.epochs_done[0] - 1 if timer.epochs_done else "all"
+        )
+    if weights is not None:
+        weights.update(
+            {
+                f"{implementation}/{index}": variable.numpy()
+                for index, variable in enumerate(trainee.variables)
+            }
+        )
+    loc = lesson_lines(
+        implementation, config.model, config.strategy, bool(config.checkpoint_dir)
+    )
+    return {
+        "implementation": implementation,
+        "model": config.model,
+        "loc": loc,
+        "params": parameter_count(trainee.variables),
+        "trace_seconds": timer.trace_seconds,
+        "first_epoch_seconds": timer.first_epoch_seconds,
+        "steady_samples_per_second": timer.steady_samples_per_second,
+        "train_seconds": train_seconds,
+        "test_loss": float(scores["loss"]),
+        "test_accuracy": float(scores["accuracy"]),
+        "history": history,
+        **extra,
+    }
+
+
+TIMED_FIELDS = (
+    "trace_seconds",
+    "first_epoch_seconds",
+    "steady_samples_per_second",
+    "train_seconds",
+)
+
+
+def median_of_runs(runs):
+    """One result from repeated runs of an implementation: the medians of the timings,
+    each run's timings under "runs", and the scores of the first run (op determinism
+    makes them all equal)."""
+    result = dict(runs[0])
+    if "unavailable" in result:
+        return result
+    for field in TIMED_FIELDS:
+        values = [run[field] for run in runs]
+        result[field] = None if None in values else statistics.median(values)
+    if len(runs) > 1:
+        result["runs"] = [{field: run[field] for field in TIMED_FIELDS} for run in runs]
+    return result

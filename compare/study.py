@@ -1,0 +1,258 @@
+"""The comparison study: the same data, hyper-parameters and seed for both styles, each
+trained and measured by the harness, gathered into one report (a JSON-ready dict).
+
+It takes a plain `Request`, not command-line arguments: a notebook or a script can run
+it as `python -m compare` does.
+"""
+
+import contextlib
+import dataclasses
+import sys
+from pathlib import Path
+
+from compare.errors import CompareError
+from compare.styles import MODEL_NAMES, STYLES
+
+
+@dataclasses.dataclass(frozen=True)
+class Request:
+    dataset: str = "auto"
+    data_dir: Path | None = None
+    train_samples: int | None = None
+    test_samples: int | None = None
+    epochs: int = 3
+    batch_size: int = 128
+    lr: float = 1e-3
+    seed: int = 0
+    steps_per_execution: int | None = None
+    implementations: tuple = tuple(STYLES)  # ("keras", "raw_tf") or one of them
+    backends: tuple | None = None  # Keras 3 backends, one process each
+    model: str = "cnn"  # or "cnn_bn_dropout", or "both"
+    strategy: str = "none"
+    devices: int | None = None
+    worker_timeout: int = 600
+    checkpoint_dir: Path | None = None
+    resume: bool = False
+    export: Path | None = None
+    repeats: int = 1
+    curves: bool = False  # score the test set after every epoch (not timed)
+    quiet: bool = False
+
+    @property
+    def models(self):
+        return list(MODEL_NAMES) if self.model == "both" else [self.model]
+
+
+def check_request(request):
+    """The combinations the study supports; anything else is one clear error, before any
+    work. Errors name the command-line flags, which share the request's names."""
+    if request.strategy == "none":
+        if request.devices:
+            raise CompareError("--devices needs --strategy mirrored")
+    else:
+        if request.devices and request.strategy != "mirrored":
+            raise CompareError(
+                "--devices is for --strategy mirrored (multiworker: one device per worker)"
+            )
+        for flag, value in (
+            ("--plot or --report", request.curves),
+            ("--backends", request.backends),
+            ("--steps-per-execution", request.steps_per_execution),
+        ):
+            if value:
+                raise CompareError(
+                    f"{flag} does not combine with --strategy {request.strategy}"
+                )
+        if request.model != "cnn":
+            raise CompareError(
+                f"--strategy {request.strategy} trains the seed's cnn only "
+                f"(not --model {request.model})"
+            )
+    if request.resume and not request.checkpoint_dir:
+        raise CompareError("--resume needs --checkpoint-dir, the folder to resume from")
+    for flag, value in (
+        ("--checkpoint-dir", request.checkpoint_dir),
+        ("--export", request.export),
+    ):
+        for other, conflict in (
+            ("strategy", request.strategy != "none"),
+            ("backends", request.backends),
+            ("repeats", request.repeats > 1),
+        ):
+            if value and conflict:
+                raise CompareError(f"{flag} does not combine with --{other}")
+    if request.export:
+        from compare.saved.export import check_export
+
+        check_export(request.export, request.implementations, request.models)
+
+
+def load_and_describe(request, say, batch_sizes=None):
+    """The dataset, checked against the batch sizes, and one line saying what it is."""
+    from compare.data import load_dataset
+
+    dataset = load_dataset(request.dataset, request.data_dir).subset(
+        request.train_samples, request.test_samples
+    )
+    flag = "--batch-sizes" if batch_sizes else "--batch-size"
+    for batch_size in batch_sizes or [request.batch_size]:
+        # A batch beyond the set is a typo (and bench would time a smaller batch).
+        if batch_size > len(dataset.x_train):
+            raise CompareError(
+                f"{flag} {batch_size} is larger than the {len(dataset.x_train)} training "
+                "images; lower it or train on more images"
+            )
+    say(
+        f"Dataset: {dataset.name} from {dataset.source} "
+        f"({len(dataset.x_train)} train / {len(dataset.x_test)} test images)"
+    )
+    return dataset
+
+
+def configs_for(request):
+    from compare.harness.training import Config
+
+    checkpoint_dir = request.checkpoint_dir and str(request.checkpoint_dir)
+    return {
+        model: Config(
+            request.epochs,
+            request.batch_size,
+            request.lr,
+            request.seed,
+            request.steps_per_execution,
+            model=model,
+            strategy=request.strategy,
+            devices=request.devices,
+            worker_timeout=request.worker_timeout,
+            checkpoint_dir=checkpoint_dir,
+        )
+        for model in request.models
+    }
+
+
+def compare(request, say, weights=None):
+    """Load the data, run the styles, return the report as a dict. A dict passed as
+    `weights` receives each style's final weights."""
+    import tensorflow as tf
+
+    from compare.harness.backends import run_on_backend
+    from compare.harness.checkpointing import (
+        StopOnSignal,
+        implementation_folder,
+        prepare_folder,
+    )
+    from compare.harness.distribute import KERAS_MULTIWORKER_BROKEN
+    from compare.harness.training import run
+
+    tf.config.experimental.enable_op_determinism()  # same seed, same numbers
+    dataset = load_and_describe(request, say)
+    configs = configs_for(request)
+    keras_progress = 1 if sys.stderr.isatty() else 2  # a bar, else a line per epoch
+    verbose = {
+        "keras": 0 if request.quiet else keras_progress,
+        "raw_tf": int(not request.quiet),
+    }
+    keras_backends = request.backends or (None,)  # None: Keras here, on TensorFlow
+    runs = {
+        (model, implementation, backend): []
+        for model in request.models
+        for implementation in request.implementations
+        for backend in (keras_backends if implementation == "keras" else (None,))
+    }
+    stopper = StopOnSignal(say)
+    if request.checkpoint_dir:
+        settings = {
+            "dataset": dataset.name,
+            "train_samples": len(dataset.x_train),
+            "batch_size": request.batch_size,
+            "lr": request.lr,
+            "seed": request.seed,
+            "model": request.model,
+        }
+        prepare_folder(request.checkpoint_dir, request.resume, settings)
+    with stopper if request.checkpoint_dir else contextlib.nullcontext():
+        for repeat in range(request.repeats):
+            # Interleaved, so that drift of a shared machine hits all alike.
+            for model, implementation, backend in runs:
+                which = (
+                    f" (run {repeat + 1} of {request.repeats})"
+                    if request.repeats > 1
+                    else ""
+                )
+                where = f" on {backend}" if backend else ""
+                say(f"Training {implementation}{where}, {model}{which} ...")
+                if implementation == "keras" and request.strategy == "multiworker":
+                    result = {
+                        "implementation": "keras",
+                        "model": model,
+                        "unavailable": KERAS_MULTIWORKER_BROKEN,
+                    }
+                elif backend:
+                    result = run_on_backend(
+                        backend, request, configs[model], request.curves
+                    )
+                else:
+                    folder = request.checkpoint_dir and implementation_folder(
+                        request.checkpoint_dir, implementation, model
+                    )
+                    callbacks = (
+                        [stopper.training(implementation, folder, request.epochs)]
+                        if folder
+                        else []
+                    )
+                    result = run(
+                        implementation,
+                        dataset,
+                        configs[model],
+                        verbose[implementation],
+                        request.curves,
+                        weights,
+                        callbacks,
+                        request.export,
+                    )
+                runs[model, implementation, backend].append(result)
+    return report_of(request, dataset, configs, runs, keras_backends)
+
+
+def report_of(request, dataset, configs, runs, keras_backends):
+    from compare.stats import throughput_ratio
+
+    from compare.harness.training import median_of_runs
+
+    first = configs[request.models[0]]
+    report = {
+        "dataset": {
+            "name": dataset.name,
+            "source": dataset.source,
+            "train_size": len(dataset.x_train),
+            "test_size": len(dataset.x_test),
+        },
+        "config": {
+            key: value
+            for key, value in dataclasses.asdict(first).items()
+            if key != "model"
+        },
+        "results": [median_of_runs(model_runs) for model_runs in runs.values()],
+    }
+    if request.strategy != "none":
+        from compare.harness.distribute import strategy_for
+
+        report["config"]["replicas"] = strategy_for(first).num_replicas_in_sync
+    # Keras for the ratio: on TensorFlow where it ran there, else the first backend.
+    reference = "tensorflow" if "tensorflow" in keras_backends else keras_backends[0]
+    keras_runs = runs.get((request.models[0], "keras", reference))
+    if (
+        len(request.implementations) == 2
+        and keras_runs
+        and "unavailable" not in keras_runs[0]
+    ):
+        ratios = {
+            model: throughput_ratio(
+                runs[model, "raw_tf", None], runs[model, "keras", reference]
+            )
+            for model in request.models
+        }
+        report["raw_over_keras_steady_throughput"] = ratios[request.models[0]]
+        if len(request.models) > 1:
+            report["raw_over_keras_steady_throughput_by_model"] = ratios
+    return report
