@@ -215,9 +215,8 @@ def compare(request, say, weights=None):
 
 
 def report_of(request, dataset, configs, runs, keras_backends):
-    from compare.stats import throughput_ratio
-
     from compare.harness.training import median_of_runs
+    from compare.stats import throughput_ratio
 
     first = configs[request.models[0]]
     report = {

@@ -58,10 +58,12 @@ def sparse_categorical_crossentropy(labels, logits):
 class Adam(tf.Module):
     """Adam exactly as Keras computes it (keras/src/optimizers/adam.py)."""
 
-    def __init__(self, variables, learning_rate=1e-3, beta_1=0.9, beta_2=0.999):
+    def __init__(
+        self, variables, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7
+    ):
         super().__init__()
         self.learning_rate, self.beta_1, self.beta_2 = learning_rate, beta_1, beta_2
-        self.epsilon = 1e-7
+        self.epsilon = epsilon
         self.iterations = tf.Variable(0, dtype=tf.int64)
         self.momentums = [tf.Variable(tf.zeros_like(v)) for v in variables]  # m
         self.velocities = [tf.Variable(tf.zeros_like(v)) for v in variables]  # v

@@ -29,9 +29,7 @@ def main():
     keras_split.set_weights(keras_single.get_weights())
     keras_distributed.compile_model(two_replicas, keras_split)
     losses = [
-        keras_impl.train(model, images, labels, 1, 64, shuffle=False, verbose=0)[
-            "loss"
-        ][0]
+        keras_impl.train(model, images, labels, 1, 64, verbose=0)["loss"][0]
         for model in (keras_single, keras_split)
     ]
     result["keras"] = {
@@ -55,7 +53,6 @@ def main():
         labels,
         1,
         64,
-        shuffle=False,
         verbose=0,
     )
     split_history = raw_distributed.train(
@@ -66,7 +63,6 @@ def main():
         labels,
         1,
         64,
-        shuffle=False,
         verbose=0,
     )
     result["raw_tf"] = {

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from compare.harness.backends import BACKENDS, missing, run_on_backend
-from compare.views.report import render
 from compare.harness.training import Config
+from compare.views.report import render
 
 ROOT = Path(__file__).parents[1]
 INSTALLED = [backend for backend in BACKENDS if missing(backend) is None]
@@ -107,7 +107,9 @@ def test_end_to_end_tiny_run_per_backend(backend):
 
 
 def test_a_missing_backend_is_a_row_that_says_so(monkeypatch):
-    monkeypatch.setattr("compare.harness.backends.importlib.util.find_spec", lambda name: None)
+    monkeypatch.setattr(
+        "compare.harness.backends.importlib.util.find_spec", lambda name: None
+    )
     row = run_on_backend("jax", Args, Config(), curves=False)
     assert row["unavailable"].startswith("jax is not installed")
     report = {

@@ -4,17 +4,15 @@ No test here asserts a timing: timings depend on the machine."""
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_cli
 
 from compare.bench.bench import VARIANTS, summarise
 from compare.bench.flops import conv_multiply_adds, training_flops_per_sample
-from compare.views.report import render_bench
 from compare.stats import spread
+from compare.views.report import render_bench
 
 ROOT = Path(__file__).parents[1]
 RESULT_FIELDS = {
@@ -163,18 +161,6 @@ def test_bench_json_and_csv_round_trip():
     assert float(rows[0]["steady_samples_per_second_median"]) == 100.0
 
 
-def run_cli(*args):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run(
-        [sys.executable, "-m", "compare", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 def test_bench_smoke_run_has_the_promised_schema():
     """A tiny real benchmark: every field present and positive, one ratio per batch size."""
     completed = run_cli(
@@ -194,6 +180,7 @@ def test_bench_smoke_run_has_the_promised_schema():
         "--format",
         "json",
         "--quiet",
+        timeout=600,
     )
     assert completed.returncode == 0, completed.stderr
     report = json.loads(completed.stdout)

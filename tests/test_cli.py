@@ -9,12 +9,10 @@ import csv
 import io
 import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_cli, succeeded
 
 from compare.cli import build_parser
 from compare.loc import STEPS, lines_per_step
@@ -46,25 +44,6 @@ TABLE_TEXTS = [
     "Test accuracy",
 ]
 IMPLEMENTATIONS = {"keras": "keras_impl", "raw_tf": "raw_tf_impl"}
-
-
-def run_cli(*args, timeout=180):
-    """`python -m compare ARGS` from the repository root, TensorFlow's C++ logs off."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run(
-        [sys.executable, "-m", "compare", *map(str, args)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def succeeded(process):
-    assert process.returncode == 0, process.stderr
-    assert "Traceback" not in process.stderr
-    return process
 
 
 # Help and bad flags -------------------------------------------------------------
@@ -309,3 +288,36 @@ def test_markdown_format_written_to_output_file(tmp_path):
     assert "| Characteristic" in text and "|--" in text.replace(" ", "")
     for label in TABLE_TEXTS:
         assert label in text
+
+
+# Flags mean what they say ------------------------------------------------------
+SUBCOMMAND_ARGUMENTS = {
+    "bench": [],
+    "code": [],
+    "transfer": [],
+    "predict": ["--model", "model.keras", "--images", "a.png"],
+    "convert": ["--model", "model.keras", "--to", "raw", "--output", "out"],
+}
+ROOT_FLAGS = [
+    ["--epochs", "5"],
+    ["--lr", "0.5"],
+    ["--format", "json"],
+    ["--strategy", "mirrored"],
+    ["--quiet"],
+]
+
+
+@pytest.mark.parametrize("root_flag", ROOT_FLAGS, ids=lambda flag: flag[0])
+@pytest.mark.parametrize("command", sorted(SUBCOMMAND_ARGUMENTS))
+def test_a_root_flag_before_a_command_is_an_error(capsys, command, root_flag):
+    """`python -m compare --epochs 5 transfer` used to train transfer's default epochs:
+    a flag before the command has no effect there, so it is one error line, before any
+    work (nothing is loaded or trained: the command's own files do not exist)."""
+    from compare.cli import main
+
+    arguments = [*root_flag, command, *SUBCOMMAND_ARGUMENTS[command]]
+    assert main(arguments) == 1
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "Traceback" not in error
+    assert f"{root_flag[0]} before `{command}` has no effect" in error
+    assert f"python -m compare {command} --help" in error

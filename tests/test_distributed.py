@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
-from test_cli import run_cli, succeeded
+from helpers import run_cli, succeeded
 
-from compare.harness.distribute import free_ports, read_tf_config
 from compare.errors import CompareError
+from compare.harness.distribute import free_ports, read_tf_config
 
 ROOT = Path(__file__).resolve().parent.parent
 STEP_TOLERANCE = 1e-6

@@ -18,9 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, event, given, settings
-from hypothesis import strategies as st
-from test_data import (
+from helpers import (
     assert_is_dataset,
     fake_arrays,
     idx_bytes,
@@ -28,16 +26,18 @@ from test_data import (
     write_idx_folder,
     write_npz,
 )
+from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import strategies as st
 
 import compare.data as data
-from compare.cli import (
+from compare.cli import main
+from compare.commands.options import (
     MAX_COUNT,
     MAX_IMAGE_SIZE,
     MAX_REPLICAS,
     MAX_SEED,
     MAX_TIMEOUT,
     MAX_WIDTH,
-    main,
 )
 from compare.data import (
     IDX_NAMES,
@@ -92,8 +92,8 @@ def time_limit(seconds):
 def offline_and_never_training(tmp_path_factory):
     """test_data's `isolated` for the whole module (no network, empty Keras cache and Debian folder),
     and every way into training or downloading raises TrainingStarted."""
-    import compare.harness.backends
     import compare.bench.bench
+    import compare.harness.backends
     import compare.harness.training
     import compare.transfer.transfer
 

@@ -1,7 +1,7 @@
 """Training on real data: Fashion-MNIST from the Debian package reaches a real accuracy floor."""
 
 import pytest
-from conftest import FASHION_MNIST_DEBIAN
+from helpers import FASHION_MNIST_DEBIAN
 
 from compare.data import load_named
 from compare.harness.training import Config, run

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from compare.loc import STEPS
+from compare.styles import STYLES
 from compare.views.code_view import MIN_SIDE_BY_SIDE_WIDTH, render_code, split_steps
 from compare.views.concepts import CONCEPTS
 from compare.views.html_report import render_html
 from compare.views.i18n import TEXT, step_titles
-from compare.loc import IMPLEMENTATION_FILES, STEPS
 from compare.views.report import render
 
 ROOT = Path(__file__).parents[1]
@@ -78,7 +79,7 @@ def synthetic_report():
 def test_every_step_of_both_files_is_shown_from_the_real_source():
     """Each line of each step section, in both files, appears in the side-by-side view."""
     text = render_code(step_titles("en"), width=400)
-    for path in IMPLEMENTATION_FILES.values():
+    for path in [style.path("cnn") for style in STYLES.values()]:
         sections = split_steps(path.read_text())
         for step in STEPS:
             assert sections[step], f"{path.name} has an empty {step} step"
@@ -124,9 +125,9 @@ def test_colour_only_when_asked():
 @pytest.mark.parametrize("concept", CONCEPTS, ids=lambda concept: concept["keras"])
 def test_concept_map_quotes_the_real_code(concept):
     """Each Keras call and each raw line of the map is in the implementation files: no drift."""
-    assert concept["keras"] in IMPLEMENTATION_FILES["keras"].read_text()
+    assert concept["keras"] in STYLES["keras"].path("cnn").read_text()
     for line in concept["raw"]:
-        assert line in IMPLEMENTATION_FILES["raw_tf"].read_text()
+        assert line in STYLES["raw_tf"].path("cnn").read_text()
     assert set(concept["hides"]) == set(TEXT)
 
 
@@ -167,7 +168,7 @@ def test_report_is_self_contained_and_complete():
     assert (
         page.count('<td class="keras">')
         == page.count('<td class="raw_tf">')
-        == len(STEPS)
+        == len(STEPS) + 1  # and the extras
     )
     assert all(f"Step {number}" in page for number in range(1, 5))
 
@@ -269,7 +270,7 @@ def test_report_opens_in_chromium_without_console_errors(tmp_path):
     assert (
         dom.count('<td class="keras">')
         == dom.count('<td class="raw_tf">')
-        == len(STEPS)
+        == len(STEPS) + 1  # and the extras
     )
 
 

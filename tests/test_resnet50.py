@@ -279,11 +279,12 @@ def two_phases():
         optimizer = raw_tf_impl.compile_model(raw_model, 1e-3)
         histories.append(
             (
-                keras_impl.train(
-                    keras_model, images, labels, 1, 4, shuffle=False, verbose=0
+                # The same batches in both styles: the raw loop's seeded order.
+                keras_impl.cnn.train_in_seeded_order(
+                    keras_model, images, labels, 1, 4, seed=0, verbose=0
                 ),
                 raw_tf_impl.train(
-                    raw_model, optimizer, images, labels, 1, 4, shuffle=False, verbose=0
+                    raw_model, optimizer, images, labels, 1, 4, seed=0, verbose=0
                 ),
             )
         )
@@ -327,4 +328,12 @@ def test_both_styles_follow_the_same_trajectory_through_both_phases(two_phases):
     for keras_variables, raw_variables in snapshots[1:]:
         assert raw_variables.keys() == keras_variables.keys()
         for name in raw_variables:
+            if name.endswith("_conv/bias"):
+                # Batch norm follows every ResNet convolution and subtracts the mean, so
+                # these biases' true gradient is 0: they move by rounding noise alone,
+                # which is judged against the scale of the kernel beside them.
+                kernel = keras_variables[name.replace("/bias", "/kernel")]
+                noise = float(np.abs(raw_variables[name] - keras_variables[name]).max())
+                assert noise <= DRIFT * float(np.abs(kernel).max()), name
+                continue
             assert_close(raw_variables[name], keras_variables[name], name)

@@ -4,7 +4,8 @@ import math
 
 import pytest
 
-from compare.harness.training import Config, TrainingDiverged, median_of_runs, run
+from compare.harness.callbacks import TrainingDiverged
+from compare.harness.training import Config, median_of_runs, run
 from compare.stats import throughput_ratio
 
 
@@ -94,3 +95,34 @@ def test_batch_norm_dropout_model_runs_and_counts_its_own_lines(small, implement
     } == {step: cnn["loc"][step] for step in ("compile", "train", "evaluate")}
     assert variant["loc"]["total"] > cnn["loc"]["total"]
     assert 0 <= variant["test_accuracy"] <= 1
+
+
+@pytest.mark.parametrize("steps_per_execution", [None, 1, 5])
+def test_the_harness_raw_loop_is_the_lesson_loop(small, steps_per_execution):
+    """The harness runs raw_tf_impl.cnn.train an epoch at a time (its callbacks between
+    epochs), or splits each epoch into graph calls of `steps_per_execution` batches: the
+    weights end bit-identical to one call of the lesson's train for all epochs (the same
+    steps in the same order); the history agrees to float32 rounding of the sums."""
+    import numpy as np
+
+    import raw_tf_impl
+    from compare.harness.raw_loop import train_raw
+
+    runs = []
+    for harness in (False, True):
+        model = raw_tf_impl.build_model(seed=0)
+        optimizer = raw_tf_impl.compile_model(model)
+        x, y = small.x_train, small.y_train
+        if harness:
+            options = {"steps_per_execution": steps_per_execution}
+            history = train_raw(model, optimizer, x, y, 2, 64, 4, options)
+        else:
+            history = raw_tf_impl.train(
+                model, optimizer, x, y, 2, 64, seed=4, verbose=0
+            )
+        runs.append((history, [variable.numpy() for variable in model.variables]))
+    (lesson, lesson_weights), (harness, harness_weights) = runs
+    for lesson_weight, harness_weight in zip(lesson_weights, harness_weights):
+        np.testing.assert_array_equal(harness_weight, lesson_weight)
+    np.testing.assert_allclose(harness["loss"], lesson["loss"], rtol=1e-6)
+    assert harness["accuracy"] == lesson["accuracy"]

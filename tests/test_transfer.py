@@ -7,7 +7,7 @@ from scratch) on 32 labels: every phase compiles a ResNet50 graph, so it takes a
 import json
 
 import pytest
-from test_cli import run_cli, succeeded
+from helpers import run_cli, succeeded
 
 from compare.transfer.transfer import transfer_lines
 

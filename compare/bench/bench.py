@@ -18,9 +18,9 @@ import statistics
 import tempfile
 import time
 
-from compare.harness.backends import missing as missing_backend
-from compare.errors import CompareError
 from compare.bench.flops import training_flops_per_sample
+from compare.errors import CompareError
+from compare.harness.backends import missing as missing_backend
 from compare.stats import spread, throughput_ratio
 
 VARIANTS = {  # name: (implementation, changes from the style's defaults, description)

@@ -24,8 +24,8 @@ from compare.commands.options import (
 from compare.errors import CompareError
 from compare.harness.distribute import STRATEGIES
 from compare.quiet import load_tensorflow_quietly
-from compare.styles import MODEL_NAMES, chosen
 from compare.study import Request, check_request
+from compare.styles import MODEL_NAMES, chosen
 from compare.views.i18n import LANGUAGES
 
 OUTPUTS = ("output", "plot", "report")

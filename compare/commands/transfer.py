@@ -226,11 +226,10 @@ def run(args, say):
     """Train and compare; returns the rendered table."""
     import tensorflow as tf
 
-    from compare.views.report import render_transfer
-
     from compare.data import load_dataset
-    from compare.transfer.transfer import transfer
     from compare.transfer.config import TransferConfig
+    from compare.transfer.transfer import transfer
+    from compare.views.report import render_transfer
 
     if set(args.source_classes) & set(args.target_classes):
         raise CompareError(

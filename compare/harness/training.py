@@ -14,15 +14,17 @@ or without checkpoints, so a checkpointed run gives the numbers of a plain one.
 import dataclasses
 import math
 import statistics
-import time
 from pathlib import Path
 
-import keras
 import numpy as np
-import tensorflow as tf
 
-from compare.errors import CompareError
+from compare.harness.callbacks import (
+    StopOnNonFiniteLoss,
+    TestScores,
+    diverged,
+)
 from compare.harness.checkpointing import implementation_folder
+from compare.harness.raw_loop import train_raw
 from compare.harness.timing import EpochTimer
 from compare.loc import lesson_lines
 from compare.styles import STYLES
@@ -43,16 +45,6 @@ class Config:
     checkpoint_dir: str | None = None  # saves in <dir>/<implementation>-<model>
 
 
-class TrainingDiverged(CompareError):
-    """The loss became NaN or infinite."""
-
-
-def diverged(implementation, where, lr):
-    return TrainingDiverged(
-        f"{implementation} training diverged: {where} (--lr {lr}); try a lower --lr"
-    )
-
-
 def parameter_count(variables):
     return int(sum(np.prod(variable.shape) for variable in variables))
 
@@ -63,127 +55,6 @@ def check_finite(implementation, history, test_loss, lr):
         if not math.isfinite(loss):
             when = f"epoch {epoch + 1}" if epoch < len(losses) else "evaluation"
             raise diverged(implementation, f"the loss became {loss} in {when}", lr)
-
-
-# Callbacks the harness adds to both styles -------------------------------------------
-class StopOnNonFiniteLoss(keras.callbacks.Callback):
-    """Keras' TerminateOnNaN, saying where: Keras reports each batch's running loss (one
-    scalar read per graph call, as TerminateOnNaN reads it), the raw loop each epoch's."""
-
-    def __init__(self, implementation, lr):
-        super().__init__()
-        self.implementation, self.lr, self.epoch = implementation, lr, 0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.check(logs["loss"], f"epoch {self.epoch + 1}, step {batch + 1}")
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.check(logs["loss"], f"epoch {epoch + 1}")
-
-    def check(self, loss, where):
-        loss = float(loss)
-        if not math.isfinite(loss):
-            raise diverged(
-                self.implementation, f"the loss became {loss} in {where}", self.lr
-            )
-
-
-class TestScores(keras.callbacks.Callback):
-    """The test set scored after every epoch, for the curves; its time is excluded from
-    the timer's, so the timings are those of a run without curves."""
-
-    def __init__(self, evaluate, x_test, y_test, timer):
-        super().__init__()
-        self.evaluate, self.data, self.timer = evaluate, (x_test, y_test), timer
-        self.history = {"val_loss": [], "val_accuracy": []}
-
-    def on_epoch_end(self, epoch, logs=None):
-        start = time.perf_counter()
-        scores = self.evaluate(*self.data)
-        for name in ("loss", "accuracy"):
-            self.history[f"val_{name}"].append(float(scores[name]))
-        self.timer.exclude(time.perf_counter() - start)
-
-
-class SaveFiniteEpochs:
-    """The raw checkpoint (raw_tf_impl.checkpoints.EpochCheckpoint) saved after each epoch
-    whose loss is finite: a diverged epoch is never kept (Keras never reaches its epoch
-    end: the divergence stop raises at the batch)."""
-
-    def __init__(self, checkpoint):
-        self.checkpoint = checkpoint
-
-    def on_epoch_end(self, epoch, logs):
-        if math.isfinite(logs["loss"]):
-            self.checkpoint.save(epoch + 1)
-
-
-# The raw loop, an epoch at a time --------------------------------------------------
-def raw_epoch_in_calls(
-    model, optimizer, images, labels, order, batch_size, steps, callbacks
-):
-    """One epoch, `steps` batches per graph call of raw_tf_impl.cnn.train_batches (the
-    raw twin of Keras' steps_per_execution), telling the callbacks when each call begins."""
-    cnn = STYLES["raw_tf"].module("cnn")
-    loss_sum, correct, samples_per_call = 0.0, 0.0, batch_size * steps
-    for start in range(0, len(order), samples_per_call):
-        for callback in callbacks:
-            if hasattr(callback, "on_train_batch_begin"):
-                callback.on_train_batch_begin(start // batch_size)
-        indices = order[start : start + samples_per_call]
-        call_loss, call_correct = cnn.train_batches(
-            model, optimizer, images, labels, indices, batch_size
-        )
-        loss_sum, correct = loss_sum + call_loss, correct + call_correct
-    return {
-        "loss": float(loss_sum) / len(order),
-        "accuracy": float(correct) / len(order),
-    }
-
-
-def train_raw(model, optimizer, x, y, epochs, batch_size, seed, options):
-    """raw_tf_impl.cnn.train one epoch at a time (the same numbers as one call for all
-    epochs: the shuffler goes on between calls), the callbacks hearing each epoch's end.
-    `options`: verbose, callbacks, checkpoint_dir, steps_per_execution."""
-    cnn = STYLES["raw_tf"].module("cnn")
-    images, labels = tf.constant(x), tf.constant(y)  # copied to TF once
-    shuffler = np.random.default_rng(seed)
-    callbacks, first_epoch = list(options.get("callbacks", ())), 0
-    if options.get("checkpoint_dir"):
-        saving = STYLES["raw_tf"].module("checkpoints")
-        checkpoint = saving.EpochCheckpoint(
-            model, optimizer, shuffler, options["checkpoint_dir"]
-        )
-        first_epoch = checkpoint.restore()
-        callbacks.insert(
-            0, SaveFiniteEpochs(checkpoint)
-        )  # saved before the Ctrl-C stop
-    steps = options.get("steps_per_execution")
-    history = {}
-    for epoch in range(first_epoch, epochs):
-        if steps:
-            order = shuffler.permutation(len(labels))
-            logs = raw_epoch_in_calls(
-                model, optimizer, images, labels, order, batch_size, steps, callbacks
-            )
-        else:
-            one_epoch = cnn.train(
-                model, optimizer, images, labels, 1, batch_size, shuffler, verbose=0
-            )
-            logs = {name: values[0] for name, values in one_epoch.items()}
-        if options.get("verbose"):
-            print(
-                f"Epoch {epoch + 1}/{epochs}: "
-                + ", ".join(f"{name} {value:.4f}" for name, value in logs.items())
-            )
-        for name, value in logs.items():
-            history.setdefault(name, []).append(value)
-        for callback in callbacks:
-            callback.on_epoch_end(epoch, logs)
-    return history
 
 
 # One style, built and trained ------------------------------------------------------

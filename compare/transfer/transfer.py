@@ -18,10 +18,11 @@ import keras_impl
 import raw_tf_impl
 from compare.data import NUM_CLASSES, DataError
 from compare.errors import CompareError
-from compare.harness.training import check_finite, parameter_count, train_raw
+from compare.harness.raw_loop import train_raw
+from compare.harness.timing import EpochTimer
+from compare.harness.training import check_finite, parameter_count
 from compare.loc import STEPS, count_lines, lines_per_step
 from compare.styles import STYLES
-from compare.harness.timing import EpochTimer
 from compare.transfer.config import DEFAULT_SAMPLES
 from keras_impl import resnet50_transfer as keras_resnet
 from raw_tf_impl import resnet50_transfer as raw_resnet

@@ -65,7 +65,10 @@ CONCEPTS = [
             "en": "counting right answers and keeping running sums over the epoch",
             "pt": "contar acertos e manter somas acumuladas na época",
         },
-        "raw": ["tf.argmax(logits, axis=1", "correct += call_correct"],
+        "raw": [
+            "tf.argmax(logits, axis=1, output_type=labels.dtype)",
+            "correct += batch_correct",
+        ],
     },
     {
         "keras": "model.fit(",
@@ -74,10 +77,13 @@ CONCEPTS = [
             "pt": "épocas x mini-lotes embaralhados, o GradientTape, o passo do otimizador, o grafo",
         },
         "raw": [
-            "for epoch in range(initial_epoch, epochs):",
-            "shuffler.permutation(len(x_train))",
-            "with tf.GradientTape() as tape:",
+            "for epoch in range(epochs):",
+            "order = shuffler.permutation(len(labels))",
+            "@tf.function",
             "for start in tf.range(0, tf.size(indices), batch_size):",
+            "with tf.GradientTape() as tape:",
+            "gradients = tape.gradient(loss, model.trainable_variables)",
+            "optimizer.apply(gradients, model.trainable_variables)",
         ],
     },
     {

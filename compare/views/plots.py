@@ -2,8 +2,8 @@
 
 import io
 
-from compare.views.i18n import TEXT
 from compare.loc import STEPS
+from compare.views.i18n import TEXT
 
 
 def pyplot():

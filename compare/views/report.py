@@ -6,8 +6,8 @@ import json
 
 from tabulate import tabulate
 
-from compare.views.i18n import TEXT
 from compare.loc import STEPS
+from compare.views.i18n import TEXT
 
 
 def optional(fmt):

@@ -1,0 +1,74 @@
+"""The callbacks the harness adds to both styles (Keras calls every hook; the raw loop,
+run an epoch at a time by training.py, calls `on_epoch_end`)."""
+
+import math
+import time
+
+import keras
+
+from compare.errors import CompareError
+
+
+class TrainingDiverged(CompareError):
+    """The loss became NaN or infinite."""
+
+
+def diverged(implementation, where, lr):
+    return TrainingDiverged(
+        f"{implementation} training diverged: {where} (--lr {lr}); try a lower --lr"
+    )
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Keras' TerminateOnNaN, saying where: Keras reports each batch's running loss (one
+    scalar read per graph call, as TerminateOnNaN reads it), the raw loop each epoch's."""
+
+    def __init__(self, implementation, lr):
+        super().__init__()
+        self.implementation, self.lr, self.epoch = implementation, lr, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.check(logs["loss"], f"epoch {self.epoch + 1}, step {batch + 1}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.check(logs["loss"], f"epoch {epoch + 1}")
+
+    def check(self, loss, where):
+        loss = float(loss)
+        if not math.isfinite(loss):
+            raise diverged(
+                self.implementation, f"the loss became {loss} in {where}", self.lr
+            )
+
+
+class TestScores(keras.callbacks.Callback):
+    """The test set scored after every epoch, for the curves; its time is excluded from
+    the timer's, so the timings are those of a run without curves."""
+
+    def __init__(self, evaluate, x_test, y_test, timer):
+        super().__init__()
+        self.evaluate, self.data, self.timer = evaluate, (x_test, y_test), timer
+        self.history = {"val_loss": [], "val_accuracy": []}
+
+    def on_epoch_end(self, epoch, logs=None):
+        start = time.perf_counter()
+        scores = self.evaluate(*self.data)
+        for name in ("loss", "accuracy"):
+            self.history[f"val_{name}"].append(float(scores[name]))
+        self.timer.exclude(time.perf_counter() - start)
+
+
+class SaveFiniteEpochs:
+    """The raw checkpoint (raw_tf_impl.checkpoints.EpochCheckpoint) saved after each epoch
+    whose loss is finite: a diverged epoch is never kept (Keras never reaches its epoch
+    end: the divergence stop raises at the batch)."""
+
+    def __init__(self, checkpoint):
+        self.checkpoint = checkpoint
+
+    def on_epoch_end(self, epoch, logs):
+        if math.isfinite(logs["loss"]):
+            self.checkpoint.save(epoch + 1)

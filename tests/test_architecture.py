@@ -1,0 +1,101 @@
+"""The house rules of compare/, read from the source with `ast` (nothing is imported):
+layers where an import only goes down, no import circle, short command modules, and
+lesson files that never import the harness."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# Top to bottom. A module may import its own package's modules and any lower layer.
+LAYERS = [
+    ["compare.__main__"],
+    ["compare.cli"],
+    ["compare.commands"],  # one module per command: its parser and its run
+    ["compare.study", "compare.bench", "compare.transfer"],  # what the commands do
+    ["compare.harness"],  # training, timing, checkpoints, distribute, backends
+    ["compare.saved", "compare.views"],  # exported models; tables, pages, plots
+    ["compare.data", "compare.loc"],
+    ["compare.styles", "compare.errors", "compare.quiet", "compare.stats"],
+]
+
+
+def module_name(path):
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def compare_imports(path):
+    """The compare.* modules `path` imports, at the top or inside functions."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return {name for name in names if name == "compare" or name.startswith("compare.")}
+
+
+MODULES = {module_name(path): path for path in sorted((ROOT / "compare").rglob("*.py"))}
+GRAPH = {name: compare_imports(path) for name, path in MODULES.items()}
+
+
+def place(name):
+    """(layer index, the unit it belongs to: a package or a module)."""
+    for index, units in enumerate(LAYERS):
+        for unit in units:
+            if name == unit or name.startswith(unit + "."):
+                return index, unit
+    raise AssertionError(f"{name} is in no layer: add it to LAYERS")
+
+
+def test_every_module_has_a_layer():
+    for name in MODULES:
+        if name != "compare":
+            place(name)
+
+
+@pytest.mark.parametrize("importer", sorted(set(MODULES) - {"compare"}))
+def test_imports_only_go_down(importer):
+    layer, unit = place(importer)
+    for imported in GRAPH[importer]:
+        imported_layer, imported_unit = place(imported)
+        assert imported_unit == unit or imported_layer > layer, (
+            f"{importer} (layer {layer}) imports {imported} (layer {imported_layer})"
+        )
+
+
+def test_no_import_circle():
+    """Depth-first search for a back edge in the module graph."""
+    state = {}
+
+    def visit(name, trail):
+        state[name] = "open"
+        for imported in sorted(GRAPH.get(name, ())):
+            if state.get(imported) == "open":
+                raise AssertionError(" -> ".join([*trail, name, imported]))
+            if imported not in state:
+                visit(imported, [*trail, name])
+        state[name] = "done"
+
+    for name in MODULES:
+        if name not in state:
+            visit(name, [])
+
+
+def logical_lines(path):
+    return len(path.read_text().splitlines())
+
+
+def test_command_modules_are_short():
+    assert logical_lines(MODULES["compare.cli"]) < 150
+    for name, path in MODULES.items():
+        if name.startswith("compare.commands."):
+            assert logical_lines(path) < 300, name
+
+
+@pytest.mark.parametrize("package", ["keras_impl", "raw_tf_impl"])
+def test_lessons_never_import_the_harness(package):
+    for path in (ROOT / package).glob("*.py"):
+        assert not compare_imports(path), path
