@@ -38,7 +38,10 @@ def replica_step(model, images, labels):
     with tf.GradientTape() as tape:
         logits = model(images, training=True)  # (B / replicas, 10)
         per_example = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
-        loss = tf.nn.compute_average_loss(per_example, global_batch_size)  # scalar
+        # A scalar: this replica's share of the mean over the global batch.
+        loss = tf.nn.compute_average_loss(
+            per_example, global_batch_size=global_batch_size
+        )
     predictions = tf.argmax(logits, axis=1, output_type=labels.dtype)  # (B / replicas,)
     correct = tf.reduce_sum(tf.cast(predictions == labels, tf.float32))
     gradients = tape.gradient(loss, model.trainable_variables)

@@ -209,7 +209,7 @@ def test_json_report_has_every_result_field(json_run):
         assert result["loc"] == lines_per_step(
             ROOT / IMPLEMENTATIONS[implementation] / "cnn.py"
         )
-        assert list(result["loc"]) == [*STEPS, "total"]
+        assert list(result["loc"]) == [*STEPS, "extras", "total"]
         assert result["params"] == 54410
         assert 0 < result["first_epoch_seconds"] <= result["train_seconds"]
         assert result["steady_samples_per_second"] > 0

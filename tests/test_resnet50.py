@@ -19,6 +19,11 @@ from raw_tf_impl import resnet50_transfer as raw_resnet
 from raw_tf_impl.cnn import sparse_categorical_crossentropy
 
 DRIFT = 50 * 1e-6  # ~50 float32 ops deep, 1e-6 each, relative to the output's scale
+# Adam's first steps are m / sqrt(v) ~ sign(gradient) x lr, whatever the gradient's size:
+# an entry whose gradient is rounding noise in both styles (a conv bias before batch norm
+# has a true gradient of 0) may step +lr in one and -lr in the other. Trained weights are
+# therefore compared as whole tensors, the norm of the difference against the tensor's
+# norm, with DRIFT: a few such entries do not move it, a wrong update would.
 STAGES = (
     "pool1_pool",
     "conv2_block3_out",
@@ -328,12 +333,6 @@ def test_both_styles_follow_the_same_trajectory_through_both_phases(two_phases):
     for keras_variables, raw_variables in snapshots[1:]:
         assert raw_variables.keys() == keras_variables.keys()
         for name in raw_variables:
-            if name.endswith("_conv/bias"):
-                # Batch norm follows every ResNet convolution and subtracts the mean, so
-                # these biases' true gradient is 0: they move by rounding noise alone,
-                # which is judged against the scale of the kernel beside them.
-                kernel = keras_variables[name.replace("/bias", "/kernel")]
-                noise = float(np.abs(raw_variables[name] - keras_variables[name]).max())
-                assert noise <= DRIFT * float(np.abs(kernel).max()), name
-                continue
-            assert_close(raw_variables[name], keras_variables[name], name)
+            difference = np.linalg.norm(raw_variables[name] - keras_variables[name])
+            size = np.linalg.norm(keras_variables[name])
+            assert difference <= DRIFT * size, f"{name}: {difference} against {size}"

@@ -255,9 +255,9 @@ def run(args, say):
     """The comparison; returns the rendered report (None for a --workers worker)."""
     from compare.views.report import render
 
-    check_worker_flags(args)
     request = request_of(args)
     check_request(request)
+    check_worker_flags(args)
     if args.workers:  # this process only watches: the workers train
         from compare.harness.distribute import (
             merge_worker_reports,

@@ -224,6 +224,7 @@ def add_parser(commands):
 
 def run(args, say):
     """Train and compare; returns the rendered table."""
+    load_tensorflow_quietly()
     import tensorflow as tf
 
     from compare.data import load_dataset
@@ -252,7 +253,6 @@ def run(args, say):
     )
     implementations = chosen(args.only)
     verbose = 0 if args.quiet else (1 if sys.stderr.isatty() else 2)
-    load_tensorflow_quietly()
     # Keras' messages go to stderr: they never mix with the table.
     with contextlib.redirect_stdout(sys.stderr):
         report = transfer(
