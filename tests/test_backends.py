@@ -94,6 +94,7 @@ class Args:
     dataset, data_dir, train_samples, test_samples = "digits", None, 256, 64
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", INSTALLED)
 def test_end_to_end_tiny_run_per_backend(backend):
     result = run_on_backend(
@@ -106,6 +107,7 @@ def test_end_to_end_tiny_run_per_backend(backend):
     )  # it learns (8 steps are too few for an accuracy floor)
 
 
+@pytest.mark.slow
 def test_a_missing_backend_is_a_row_that_says_so(monkeypatch):
     monkeypatch.setattr(
         "compare.harness.backends.importlib.util.find_spec", lambda name: None

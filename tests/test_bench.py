@@ -161,6 +161,7 @@ def test_bench_json_and_csv_round_trip():
     assert float(rows[0]["steady_samples_per_second_median"]) == 100.0
 
 
+@pytest.mark.slow
 def test_bench_smoke_run_has_the_promised_schema():
     """A tiny real benchmark: every field present and positive, one ratio per batch size."""
     completed = run_cli(
@@ -212,6 +213,7 @@ def test_bench_smoke_run_has_the_promised_schema():
     assert report["ratios"][0]["raw_over_keras"] > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -116,6 +116,7 @@ def test_checkpoints_do_not_change_the_raw_loop(images, tmp_path):
         np.testing.assert_array_equal(saved.numpy(), plain.numpy())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_name", ["cnn", "cnn_bn_dropout"])
 @pytest.mark.parametrize("implementation", ["keras", "raw_tf"])
 def test_checkpoint_dir_does_not_change_the_numbers(
@@ -145,6 +146,7 @@ def test_checkpoint_dir_does_not_change_the_numbers(
     )
 
 
+@pytest.mark.slow
 def test_interrupted_twice_and_resumed_from_the_command_line(tmp_path):
     """Ctrl-C while Keras trains, SIGTERM while the raw loop trains, then --resume: exit codes 130 and
     143, and final checkpoints (weights and Adam state) and test scores identical to an uninterrupted run."""

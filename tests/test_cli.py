@@ -47,6 +47,7 @@ IMPLEMENTATIONS = {"keras": "keras_impl", "raw_tf": "raw_tf_impl"}
 
 
 # Help and bad flags -------------------------------------------------------------
+@pytest.mark.slow
 def test_help_documents_every_flag():
     """--help exits 0 at once and mentions every option the parser accepts."""
     process = succeeded(run_cli("--help"))
@@ -153,6 +154,7 @@ BAD_FLAGS = {  # id: (arguments, given tmp_path; exit code; part of the error li
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "make_args, code, message", BAD_FLAGS.values(), ids=BAD_FLAGS.keys()
 )
@@ -226,6 +228,7 @@ def test_json_report_has_every_result_field(json_run):
     assert report["raw_over_keras_steady_throughput"] > 0
 
 
+@pytest.mark.slow
 def test_same_flags_give_the_same_numbers(json_run):
     """Two runs with the same flags and seed agree exactly on losses, accuracies and history."""
     _, first = json_run
@@ -236,6 +239,7 @@ def test_same_flags_give_the_same_numbers(json_run):
             assert a[key] == b[key], f"{a['implementation']} {key} differs"
 
 
+@pytest.mark.slow
 def test_json_stdout_is_pure_json_with_progress_on_stderr():
     """Without --quiet, progress (Keras' included) goes to stderr and stdout stays parseable; --only raw runs one."""
     process = succeeded(run_cli(*ONE_EPOCH, "--format", "json", "--only", "raw"))
@@ -246,6 +250,7 @@ def test_json_stdout_is_pure_json_with_progress_on_stderr():
     assert "Epoch 1/1" in process.stderr and "Epoch" not in process.stdout
 
 
+@pytest.mark.slow
 def test_table_format():
     """The default table carries the seed's rows, the measured rows and both columns."""
     process = succeeded(run_cli(*ONE_EPOCH, "--format", "table", "--quiet"))
@@ -260,6 +265,7 @@ def test_table_format():
     assert process.stderr == ""
 
 
+@pytest.mark.slow
 def test_csv_format():
     """CSV has a header and one row per implementation with the scalar results."""
     process = succeeded(run_cli(*ONE_EPOCH, "--format", "csv", "--quiet"))
@@ -277,6 +283,7 @@ def test_csv_format():
         assert "history" not in row
 
 
+@pytest.mark.slow
 def test_markdown_format_written_to_output_file(tmp_path):
     """--output writes the report (here markdown) to the file, leaves stdout empty and says so on stderr."""
     path = tmp_path / "report.md"

@@ -20,6 +20,8 @@ from helpers import run_cli, succeeded
 from compare.errors import CompareError
 from compare.harness.distribute import free_ports, read_tf_config
 
+pytestmark = pytest.mark.slow  # every test here starts processes or trains end to end
+
 ROOT = Path(__file__).resolve().parent.parent
 STEP_TOLERANCE = 1e-6
 SMALL = [

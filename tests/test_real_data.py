@@ -6,6 +6,8 @@ from helpers import FASHION_MNIST_DEBIAN
 from compare.data import load_named
 from compare.harness.training import Config, run
 
+pytestmark = pytest.mark.slow  # a real dataset, trained end to end
+
 pytestmark = pytest.mark.skipif(
     not FASHION_MNIST_DEBIAN.is_dir(),
     reason=f"Fashion-MNIST not installed at {FASHION_MNIST_DEBIAN} (apt-get install dataset-fashion-mnist)",

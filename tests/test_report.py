@@ -207,6 +207,7 @@ def console_messages(stderr):
     return [line for line in stderr.splitlines() if ":CONSOLE" in line]
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_console_error_detection_works(tmp_path):
     """The negative control: a page with a script error is caught by the same check."""
@@ -216,6 +217,7 @@ def test_console_error_detection_works(tmp_path):
     assert any("no_such_function" in line for line in console_messages(stderr))
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_report_opens_in_chromium_without_console_errors(tmp_path):
     """A real run writes the report and the curves; Chromium loads the page with no console
@@ -274,6 +276,7 @@ def test_report_opens_in_chromium_without_console_errors(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_code_command_fits_120_columns_without_colour_in_a_pipe():
     """`python -m compare code` reads no TensorFlow, fits the width asked for, and does not colour
     a pipe (stdout is not a terminal)."""

@@ -11,6 +11,8 @@ from helpers import run_cli, succeeded
 
 from compare.transfer.transfer import transfer_lines
 
+pytestmark = pytest.mark.slow  # every test here starts processes or trains end to end
+
 HEAD_PARAMETERS = (
     2048 * 1024 + 1024 + 1024 * 10 + 10
 )  # Dense(1024) and Dense(10): what trains first
