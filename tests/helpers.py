@@ -15,6 +15,10 @@ from compare.data import IDX_NAMES
 ROOT = Path(__file__).resolve().parents[1]
 FASHION_MNIST_DEBIAN = Path("/usr/share/datasets/fashion-mnist")
 TRAIN, TEST = 12, 6  # images in the dataset files the helpers write
+# A small real run of the comparison: 256 digits to train on, 128 to test, batches of 64.
+SMALL = (
+    "--dataset digits --train-samples 256 --test-samples 128 --batch-size 64".split()
+)
 
 
 # The command line -------------------------------------------------------------

@@ -12,6 +12,7 @@ import signal
 
 import numpy as np
 import pytest
+from helpers import SMALL as SMALL_RUN
 from helpers import keras_and_raw_pair
 
 import keras_impl
@@ -26,17 +27,7 @@ from compare.harness.training import Config, run
 from compare.styles import STYLES
 
 BATCH = 64
-SMALL = [
-    "--dataset",
-    "digits",
-    "--train-samples",
-    "256",
-    "--test-samples",
-    "128",
-    "--batch-size",
-    "64",
-    "--quiet",
-]
+SMALL = [*SMALL_RUN, "--quiet"]
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +51,7 @@ def all_state(style, models):
     return [*models[0].variables, *models[1].variables]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_name", ["cnn", "cnn_bn_dropout"])
 @pytest.mark.parametrize("style", ["keras", "raw_tf"])
 def test_resumed_training_is_bit_identical(images, tmp_path, style, model_name):

@@ -12,22 +12,12 @@ import math
 from pathlib import Path
 
 import pytest
-from helpers import run_cli, succeeded
+from helpers import SMALL, run_cli, succeeded
 
 from compare.cli import build_parser
 from compare.loc import STEPS, lines_per_step
 
 ROOT = Path(__file__).resolve().parent.parent
-SMALL = [
-    "--dataset",
-    "digits",
-    "--train-samples",
-    "256",
-    "--test-samples",
-    "128",
-    "--batch-size",
-    "64",
-]
 ONE_EPOCH = [*SMALL, "--epochs", "1"]
 JSON_FLAGS = [
     *SMALL,

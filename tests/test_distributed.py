@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import SMALL as SMALL_RUN
 from helpers import run_cli, succeeded
 
 from compare.errors import CompareError
@@ -24,18 +25,7 @@ pytestmark = pytest.mark.slow  # every test here starts processes or trains end 
 
 ROOT = Path(__file__).resolve().parent.parent
 STEP_TOLERANCE = 1e-6
-SMALL = [
-    "--dataset",
-    "digits",
-    "--train-samples",
-    "256",
-    "--test-samples",
-    "128",
-    "--batch-size",
-    "64",
-    "--epochs",
-    "1",
-]
+SMALL = [*SMALL_RUN, "--epochs", "1"]
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,8 @@ from keras_impl import resnet50_transfer as keras_resnet
 from raw_tf_impl import resnet50_transfer as raw_resnet
 from raw_tf_impl.cnn import sparse_categorical_crossentropy
 
+pytestmark = pytest.mark.slow  # ResNet50: 25 million parameters per style
+
 DRIFT = 50 * 1e-6  # ~50 float32 ops deep, 1e-6 each, relative to the output's scale
 # Adam's first steps are m / sqrt(v) ~ sign(gradient) x lr, whatever the gradient's size:
 # an entry whose gradient is rounding noise in both styles (a conv bias before batch norm
