@@ -60,9 +60,12 @@ def main(argv=None):
         if not args.quiet:
             print(message, file=sys.stderr, flush=True)
 
-    try:
-        if args.command:
+    if args.command:
+        try:
             check_no_root_flags(argv, args.command)
+        except CompareError as error:  # a usage error, as argparse's (exit 2)
+            parser.exit(2, f"{parser.prog}: error: {error}\n")
+    try:
         for flag, path in outputs_of(args):
             check_writable(path, flag)
         text = (args.run if args.command else comparison.run)(args, say)

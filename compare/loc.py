@@ -72,8 +72,8 @@ def lines_per_step(path):
 def lesson_lines(implementation, model="cnn", strategy="none", checkpoints=False):
     """The lines a run of one style reads, per step. cnn_bn_dropout: step 1 is its own
     file's, the other steps cnn.py's. Under a strategy every step is distributed.py's.
-    With checkpoints, step 3 is checkpoints.py's and its lines join the extras (what
-    resuming costs beyond the core loop). The total counts every file the run reads."""
+    With checkpoints, cnn.py's step 3 stays the core and checkpoints.py's step 3 joins
+    the extras (what resuming costs beyond it). The total counts every file read."""
     style = STYLES[implementation]
     lines = lines_per_step(style.path("cnn"))
     if strategy != "none":

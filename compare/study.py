@@ -68,6 +68,8 @@ def check_request(request):
                 f"--strategy {request.strategy} trains the seed's cnn only "
                 f"(not --model {request.model})"
             )
+    if request.backends and "keras" not in request.implementations:
+        raise CompareError("--backends runs Keras; it does not combine with --only raw")
     if request.resume and not request.checkpoint_dir:
         raise CompareError("--resume needs --checkpoint-dir, the folder to resume from")
     for flag, value in (
@@ -168,6 +170,7 @@ def compare(request, say, weights=None):
             "lr": request.lr,
             "seed": request.seed,
             "model": request.model,
+            "epochs": request.epochs,
         }
         prepare_folder(request.checkpoint_dir, request.resume, settings)
     with stopper if request.checkpoint_dir else contextlib.nullcontext():

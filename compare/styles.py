@@ -1,7 +1,7 @@
 """The two styles, in one place: their names, their flags and their lesson files.
 
-Everything else in `compare` asks this module which packages and files make a style, so
-adding a lesson file or a third style is one edit here.
+Everything else in `compare` asks this module which packages and files make a style and
+what its flag is; the harness still knows how each of the two styles trains.
 """
 
 import dataclasses

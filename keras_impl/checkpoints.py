@@ -38,14 +38,24 @@ class RandomStateBackup(keras.callbacks.Callback):
         np.savez(self.path, *[state.numpy() for state in self.seed_states()])
 
 
-def train(model, x_train, y_train, epochs, batch_size, checkpoint_dir, **options):
-    """cnn.train_in_seeded_order (options: seed, verbose, callbacks), backed up after
-    every epoch and resumed from the backup in `checkpoint_dir`."""
+def train(
+    model,
+    x_train,
+    y_train,
+    epochs,
+    batch_size,
+    checkpoint_dir,
+    seed=0,
+    verbose=1,
+    callbacks=(),
+):
+    """cnn.train_in_seeded_order, backed up after every epoch and resumed from the
+    backup in `checkpoint_dir`."""
     callbacks = [
         keras.callbacks.BackupAndRestore(checkpoint_dir, delete_checkpoint=False),
         RandomStateBackup(checkpoint_dir),
-        *options.pop("callbacks", ()),
+        *callbacks,
     ]
     return cnn.train_in_seeded_order(
-        model, x_train, y_train, epochs, batch_size, callbacks=callbacks, **options
+        model, x_train, y_train, epochs, batch_size, seed, verbose, callbacks
     )

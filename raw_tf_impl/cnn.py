@@ -44,6 +44,7 @@ class CNN(tf.Module):
 
 
 def build_model(seed=0, input_shape=(28, 28, 1), num_classes=10):
+    """The CNN above, its weights drawn from `seed`."""
     return CNN(seed, input_shape, num_classes)
 
 
@@ -114,6 +115,7 @@ def train_batches(model, optimizer, images, labels, indices, batch_size):
     loss_sum, correct = tf.constant(0.0), tf.constant(0.0)
     for start in tf.range(0, tf.size(indices), batch_size):
         batch = indices[start : start + batch_size]  # (B,)
+        # (B, 28, 28, 1) and (B,)
         batch_images, batch_labels = tf.gather(images, batch), tf.gather(labels, batch)
         loss, batch_correct = train_step(model, optimizer, batch_images, batch_labels)
         loss_sum += loss * tf.cast(tf.size(batch), tf.float32)
@@ -130,14 +132,14 @@ def train(model, optimizer, x_train, y_train, epochs, batch_size, seed=0, verbos
     history = {"loss": [], "accuracy": []}
     for epoch in range(epochs):
         order = shuffler.permutation(len(labels))  # a new order every epoch
-        sums = train_batches(model, optimizer, images, labels, order, batch_size)
-        loss, accuracy = (float(total) / len(order) for total in sums)  # epoch means
-        history["loss"].append(loss)
+        loss_sum, correct = train_batches(
+            model, optimizer, images, labels, order, batch_size
+        )
+        loss, accuracy = float(loss_sum) / len(order), float(correct) / len(order)
+        history["loss"].append(loss)  # the epoch's mean, as fit's running mean ends
         history["accuracy"].append(accuracy)
         if verbose:
-            print(
-                f"Epoch {epoch + 1}/{epochs}: loss {loss:.4f}, accuracy {accuracy:.4f}"
-            )
+            print(f"Epoch {epoch + 1}/{epochs} loss {loss:.4f} accuracy {accuracy:.4f}")
     return history
 
 

@@ -313,7 +313,9 @@ def test_a_root_flag_before_a_command_is_an_error(capsys, command, root_flag):
     from compare.cli import main
 
     arguments = [*root_flag, command, *SUBCOMMAND_ARGUMENTS[command]]
-    assert main(arguments) == 1
+    with pytest.raises(SystemExit) as exit_code:
+        main(arguments)
+    assert exit_code.value.code == 2  # a usage error, as argparse's
     error = capsys.readouterr().err.strip()
     assert error.count("\n") == 0 and "Traceback" not in error
     assert f"{root_flag[0]} before `{command}` has no effect" in error

@@ -1,5 +1,6 @@
 """`python -m compare code`: the two styles' lesson files side by side, step by step."""
 
+import argparse
 import os
 import shutil
 import sys
@@ -11,6 +12,14 @@ from compare.views.i18n import LANGUAGES
 
 NAME = "code"
 OUTPUTS = ()
+MIN_WIDTH = 40  # narrower, the headings and the shortest statements no longer fit
+
+
+def code_width(text):
+    width = at_most(MAX_WIDTH)(text)
+    if width < MIN_WIDTH:
+        raise argparse.ArgumentTypeError(f"must be at least {MIN_WIDTH}, got {text!r}")
+    return width
 
 
 def add_parser(commands):
@@ -23,9 +32,10 @@ def add_parser(commands):
     )
     code.add_argument(
         "--width",
-        type=at_most(MAX_WIDTH),
+        type=code_width,
         metavar="COLUMNS",
-        help=f"the width to fit, at most {MAX_WIDTH} (default: the terminal's, else 120)",
+        help=f"the width to fit, {MIN_WIDTH} to {MAX_WIDTH} (default: the terminal's, "
+        "else 120)",
     )
     code.add_argument(
         "--color",
@@ -44,7 +54,7 @@ def add_parser(commands):
         choices=(*MODEL_NAMES, "checkpoints", "distributed"),
         default="cnn",
         help="which model's step 1 to show (the other steps are shared); checkpoints: step 3 "
-        "as --checkpoint-dir runs it, from checkpoints.py; distributed: the seed's cnn "
+        "the lesson way to checkpoint, from checkpoints.py; distributed: the seed's cnn "
         "under tf.distribute, every step from distributed.py",
     )
     code.set_defaults(run=run)

@@ -224,14 +224,6 @@ def add_parser(commands):
 
 def run(args, say):
     """Train and compare; returns the rendered table."""
-    load_tensorflow_quietly()
-    import tensorflow as tf
-
-    from compare.data import load_dataset
-    from compare.transfer.config import TransferConfig
-    from compare.transfer.transfer import transfer
-    from compare.views.report import render_transfer
-
     if set(args.source_classes) & set(args.target_classes):
         raise CompareError(
             "--source-classes and --target-classes overlap: transfer needs a different task"
@@ -240,6 +232,14 @@ def run(args, say):
         raise CompareError(
             f"--save-pretrained {args.save_pretrained}: Keras needs a name ending in .weights.h5"
         )
+    load_tensorflow_quietly()
+    import tensorflow as tf
+
+    from compare.data import load_dataset
+    from compare.transfer.config import TransferConfig
+    from compare.transfer.transfer import transfer
+    from compare.views.report import render_transfer
+
     tf.config.experimental.enable_op_determinism()
     # Each phase compiles anew: Keras' retracing warnings are expected.
     tf.get_logger().setLevel("ERROR")

@@ -24,7 +24,7 @@ def missing(backend):
     return None
 
 
-def run_on_backend(backend, args, config, curves, timeout=3600):
+def run_on_backend(backend, study, config, curves, timeout=3600):
     """The Keras implementation's result on `backend`, or a row saying why it could not run."""
     reason = missing(backend)
     if reason:
@@ -35,10 +35,10 @@ def run_on_backend(backend, args, config, curves, timeout=3600):
             "unavailable": reason,
         }
     request = {
-        "dataset": args.dataset,
-        "data_dir": args.data_dir and str(args.data_dir),
-        "train_samples": args.train_samples,
-        "test_samples": args.test_samples,
+        "dataset": study.dataset,
+        "data_dir": study.data_dir and str(study.data_dir),
+        "train_samples": study.train_samples,
+        "test_samples": study.test_samples,
         "config": dataclasses.asdict(config),
         "curves": curves,
     }

@@ -1,5 +1,6 @@
-"""The callbacks the harness adds to both styles (Keras calls every hook; the raw loop,
-run an epoch at a time by training.py, calls `on_epoch_end`)."""
+"""The callbacks the harness adds to both styles. Keras calls every hook; the raw loop,
+run an epoch at a time by raw_loop.py, calls `on_epoch_end` (and `on_train_batch_begin`
+when the harness splits epochs into graph calls)."""
 
 import math
 import time

@@ -71,6 +71,14 @@ def prepare_folder(checkpoint_dir, resume, settings):
         raise CompareError(
             f"--resume: the run in {checkpoint_dir} was made with {', '.join(differences)}"
         )
+    if settings["epochs"] < saved.get("epochs", 0):
+        raise CompareError(
+            f"--resume: the run in {checkpoint_dir} was made with --epochs "
+            f"{saved['epochs']}; --epochs may grow, not shrink"
+        )
+    run_file.write_text(
+        json.dumps({**saved, "epochs": settings["epochs"]}, indent=1) + "\n"
+    )
 
 
 class StopOnSignal(keras.callbacks.Callback):

@@ -62,8 +62,8 @@ def train_raw(model, optimizer, x, y, epochs, batch_size, seed, options):
             logs = {name: values[0] for name, values in one_epoch.items()}
         if options.get("verbose"):
             print(
-                f"Epoch {epoch + 1}/{epochs}: "
-                + ", ".join(f"{name} {value:.4f}" for name, value in logs.items())
+                f"Epoch {epoch + 1}/{epochs} "
+                + " ".join(f"{name} {value:.4f}" for name, value in logs.items())
             )
         for name, value in logs.items():
             history.setdefault(name, []).append(value)

@@ -153,6 +153,9 @@ def convert(source, to, destination):
     other style (`to`: 'keras' or 'raw_tf') and save that at `destination`; returns the mapping used."""
     destination = Path(destination)
     refuse_to_overwrite(destination, "--output")
+    folder = destination.parent
+    if not folder.is_dir():
+        raise CompareError(f"--output {destination}: folder {folder} does not exist")
     if to == "keras" and destination.suffix != ".keras":
         raise CompareError(
             f"--output {destination}: a Keras model file's name must end in .keras"

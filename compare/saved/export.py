@@ -23,6 +23,9 @@ def refuse_to_overwrite(path, flag):
 
 def check_export(folder, implementations, model_names):
     """Fail before training, not after, where an export would overwrite something."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ModelError(f"--export {folder} is a file, not a folder")
     for implementation in implementations:
         for model_name in model_names:
             refuse_to_overwrite(

@@ -188,7 +188,7 @@ def train_and_score(
     train_seconds = timer.train_seconds
     scores = style.evaluate(model, x_test, y_test, config)
     loss = [float(value) for value in history["loss"]]
-    check_finite(style.name, {"loss": loss}, float(scores["loss"]), config.lr)
+    check_finite(style.name, {"loss": loss}, float(scores["loss"]), lr)
     return {
         "epochs": epochs,
         "trainable_params": trainable_params,
