@@ -2,6 +2,7 @@
 do (compare/bench/)."""
 
 import argparse
+import dataclasses
 
 from compare.bench.bench import DEFAULT_VARIANTS, VARIANTS
 from compare.commands.options import (
@@ -118,21 +119,10 @@ def run(args, say):
     from compare.study import Request, load_and_describe
     from compare.views.report import render_bench
 
-    request = Request(
-        args.dataset, args.data_dir, args.train_samples, args.test_samples
-    )
+    data = ("dataset", "data_dir", "train_samples", "test_samples")
+    request = Request(**{name: getattr(args, name) for name in data})
     # Fails fast, before any worker starts.
     dataset = load_and_describe(request, say, batch_sizes=args.batch_sizes)
-    config = BenchConfig(
-        dataset.name,
-        args.data_dir and str(args.data_dir),
-        args.train_samples,
-        args.test_samples,
-        args.batch_sizes,
-        args.repeats,
-        args.epochs,
-        args.variants,
-        args.seed,
-        args.model,
-    )
-    return render_bench(bench(config, say), args.format)
+    settings = {f.name: getattr(args, f.name) for f in dataclasses.fields(BenchConfig)}
+    settings.update(dataset=dataset.name, data_dir=args.data_dir and str(args.data_dir))
+    return render_bench(bench(BenchConfig(**settings), say), args.format)

@@ -95,7 +95,7 @@ def root_parser():
         "(default: each style's own: Keras 1, the raw loop a whole epoch)",
     )
     training.add_argument(
-        "--only", choices=tuple(ONLY_CHOICES), help="run one implementation only"
+        "--only", choices=ONLY_CHOICES, help="run one implementation only"
     )
     training.add_argument(
         "--backends",

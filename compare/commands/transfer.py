@@ -217,7 +217,7 @@ def add_parser(commands):
         help=f"0 to {MAX_SEED} (default 0)",
     )
     options.add_argument(
-        "--only", choices=tuple(ONLY_CHOICES), help="run one implementation only"
+        "--only", choices=ONLY_CHOICES, help="run one implementation only"
     )
     transfer.set_defaults(run=run)
 
