@@ -64,10 +64,11 @@ def evaluate(model, x_test, y_test, batch_size):
 
 # Extras: the raw loop's batch order --------------------------------------------
 class SeededBatches(keras.utils.PyDataset):
-    """fit's mini-batches in the raw loop's order: epoch e takes permutation e + 1 of
-    numpy's default_rng(seed). fit's own shuffle draws from TF's random state; this
-    order depends on the seed and the epoch alone, so both styles see the same batches,
-    and a run resumed in a new process sees those of an uninterrupted one."""
+    """fit's mini-batches in the raw loop's order: epoch e (from 0) takes the (e+1)-th
+    permutation drawn from numpy's default_rng(seed), as the raw loop's shuffler does.
+    fit's own shuffle draws from TF's random state; this order depends on the seed and
+    the epoch alone, so both styles see the same batches, and a run resumed in a new
+    process sees those of an uninterrupted one."""
 
     def __init__(self, x, y, batch_size, seed):
         super().__init__()
