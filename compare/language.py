@@ -1,0 +1,79 @@
+"""The user's language: English, written in the code, or Brazilian Portuguese.
+
+A message is written in English and passed through `_()`; the Portuguese comes from the
+gettext catalog compare/locale/pt_BR/LC_MESSAGES/compare.po, read with Babel. Babel also
+writes the numbers as each language does: 54,410 and 0.8810 in English, 54.410 and
+0,8810 in Brazil. `--lang` sets the language once for the whole run (`set_language`);
+`speaking(lang)` sets it for a block.
+"""
+
+import contextlib
+from functools import cache
+from pathlib import Path
+
+LANGUAGES = ("en", "pt")
+LOCALES = {"en": "en_US", "pt": "pt_BR"}
+HTML_LANG = {"en": "en", "pt": "pt-BR"}  # the page's <html lang>
+CATALOGS = Path(__file__).parent / "locale"
+
+_language = "en"
+
+
+def set_language(lang):
+    global _language
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}, expected one of {LANGUAGES}")
+    _language = lang
+
+
+def language():
+    return _language
+
+
+@contextlib.contextmanager
+def speaking(lang):
+    """The block speaks `lang` (None: the current language)."""
+    before = _language
+    set_language(lang or before)
+    try:
+        yield
+    finally:
+        set_language(before)
+
+
+@cache
+def catalog(lang):
+    """{English message: translation} for `lang`; empty for English."""
+    if lang == "en":
+        return {}
+    from babel.messages.pofile import read_po
+
+    path = CATALOGS / LOCALES[lang] / "LC_MESSAGES" / "compare.po"
+    with path.open("rb") as po:
+        messages = read_po(po, locale=LOCALES[lang])
+    return {
+        message.id: message.string
+        for message in messages
+        if message.id and message.string and not message.fuzzy
+    }
+
+
+def _(message):
+    """`message` in the current language (itself where the catalog has no translation)."""
+    return catalog(_language).get(message, message)
+
+
+def number(value, decimals=0):
+    """`value` with thousands separators and `decimals` digits after the point, as the
+    current language writes it: number(54410) is "54,410" or "54.410"."""
+    from babel.numbers import format_decimal
+
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=pattern, locale=LOCALES[_language])
+
+
+def percent(value):
+    """0.42 as "42%" (both languages write it so)."""
+    from babel.numbers import format_percent
+
+    return format_percent(value, format="#,##0%", locale=LOCALES[_language])
