@@ -63,6 +63,12 @@ def _(message):
     return catalog(_language).get(message, message)
 
 
+def N_(message):
+    """Marks an English message to be translated where it is shown, not where it is
+    written (gettext's convention): a table's row labels, a reason kept in a report."""
+    return message
+
+
 def number(value, decimals=0):
     """`value` with thousands separators and `decimals` digits after the point, as the
     current language writes it: number(54410) is "54,410" or "54.410"."""
@@ -72,8 +78,27 @@ def number(value, decimals=0):
     return format_decimal(value, format=pattern, locale=LOCALES[_language])
 
 
+def exact(value):
+    """`value` with as many decimals as it has (0.001 stays 0.001, or 0,001)."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, format="#,##0.##########", locale=LOCALES[_language])
+
+
 def percent(value):
     """0.42 as "42%" (both languages write it so)."""
     from babel.numbers import format_percent
 
     return format_percent(value, format="#,##0%", locale=LOCALES[_language])
+
+
+def scientific(value, digits=2):
+    """A tiny `value` in scientific notation with `digits` (2 or more) significant digits, as the
+    current language writes it: 1.2E-7 in English, 1,2E-7 in Brazil (Babel's CLDR
+    pattern; the comma is the decimal mark). Zero is plain "0"."""
+    from babel.numbers import format_scientific
+
+    if value == 0:
+        return number(0)
+    pattern = "0." + "0" * (digits - 1) + "E0"
+    return format_scientific(value, format=pattern, locale=LOCALES[_language])

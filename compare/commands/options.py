@@ -6,6 +6,7 @@ import math
 import os
 from pathlib import Path
 
+from compare.language import _
 from compare.styles import FLAGS
 
 FORMATS = ("table", "markdown", "json", "csv")
@@ -14,7 +15,7 @@ ONLY_CHOICES = tuple(FLAGS)  # --only keras | raw
 
 class Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, no usage dump
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(2, f"{self.prog}: {_('error')}: {message} ({_('see --help')})\n")
 
 
 MAX_COUNT = 10**6  # epochs, repeats, batches: beyond a million, a typo
@@ -74,6 +75,8 @@ def positive_float(text):
 
 
 def data_options(sample_flags=True):
+    """--dataset and --data-dir; with `sample_flags` --train-samples and --test-samples too,
+    or with sample_flags="train" --train-samples alone."""
     options = Parser(add_help=False)
     data = options.add_argument_group("data")
     data.add_argument(
@@ -103,6 +106,7 @@ def data_options(sample_flags=True):
             metavar="N",
             help="train on the first N images",
         )
+    if sample_flags is True:
         data.add_argument(
             "--test-samples",
             type=positive_int,
@@ -112,12 +116,12 @@ def data_options(sample_flags=True):
     return options
 
 
-def output_options(json_help):
+def output_options(json_help, formats=FORMATS):
     options = Parser(add_help=False)
     output = options.add_argument_group("output")
     output.add_argument(
         "--format",
-        choices=FORMATS,
+        choices=formats,
         default="table",
         help=f"table (default), markdown, {json_help}",
     )

@@ -6,25 +6,35 @@ import json
 
 from tabulate import tabulate
 
+from compare.language import N_, _, exact, language, number, percent, speaking
 from compare.loc import STEPS
 from compare.views.i18n import TEXT
 
 
 def optional(fmt):
-    return lambda value: "n/a" if value is None else fmt.format(value)
+    return lambda value: _("n/a") if value is None else fmt.format(value)
+
+
+def decimals(places):
+    """How to print a number with `places` decimals, as the current language writes it;
+    n/a for None."""
+    return lambda value: _("n/a") if value is None else number(value, places)
 
 
 MEASURED_ROWS = [  # (words key, how to read it from a result, how to print it)
-    *[(("loc", step), lambda r, step=step: r["loc"][step], str) for step in STEPS],
-    ("loc_extras", lambda r: r["loc"].get("extras", 0), str),
-    ("loc_total", lambda r: r["loc"]["total"], str),
-    ("params", lambda r: r["params"], "{:,}".format),
-    ("first_epoch", lambda r: r["first_epoch_seconds"], optional("{:.2f}")),
+    *[
+        (("loc", step), lambda r, step=step: r["loc"][step], decimals(0))
+        for step in STEPS
+    ],
+    ("loc_extras", lambda r: r["loc"].get("extras", 0), decimals(0)),
+    ("loc_total", lambda r: r["loc"]["total"], decimals(0)),
+    ("params", lambda r: r["params"], decimals(0)),
+    ("first_epoch", lambda r: r["first_epoch_seconds"], decimals(2)),
     ("trace", lambda r: r["trace_seconds"], optional("{:.2f}")),
-    ("steady", lambda r: r["steady_samples_per_second"], optional("{:,.0f}")),
-    ("train_time", lambda r: r["train_seconds"], "{:.2f}".format),
-    ("test_loss", lambda r: r["test_loss"], "{:.4f}".format),
-    ("test_accuracy", lambda r: r["test_accuracy"], "{:.4f}".format),
+    ("steady", lambda r: r["steady_samples_per_second"], decimals(0)),
+    ("train_time", lambda r: r["train_seconds"], decimals(2)),
+    ("test_loss", lambda r: r["test_loss"], decimals(4)),
+    ("test_accuracy", lambda r: r["test_accuracy"], decimals(4)),
 ]
 
 
@@ -34,9 +44,14 @@ def row_label(key, words):
     return words[key]
 
 
-def table_rows(results, lang="en"):
-    """The seed's rows in its own words, then the measured rows: one column per result."""
-    words = TEXT[lang]
+def table_rows(results, lang=None):
+    """The seed's rows in its own words, then the measured rows: one column per result
+    (`lang`: en or pt; None: the current language)."""
+    with speaking(lang):
+        return measured_table_rows(results, TEXT[language()])
+
+
+def measured_table_rows(results, words):
     rows = []
     for key in ("abstraction", "typical_use"):
         label, keras_text, raw_text = words[key]
@@ -52,16 +67,16 @@ def table_rows(results, lang="en"):
     rows += [
         [
             row_label(key, words),
-            *("not run" if "unavailable" in r else show(read(r)) for r in results),
+            *(_("not run") if "unavailable" in r else show(read(r)) for r in results),
         ]
         for key, read, show in MEASURED_ROWS
     ]
     return rows
 
 
-def table_headers(results, lang="en"):
+def table_headers(results, lang=None):
     """One column per result, named by implementation (and model, when there are several)."""
-    words = TEXT[lang]
+    words = TEXT[lang or language()]
     several_models = len({r.get("model", "cnn") for r in results}) > 1
 
     def name(result):
@@ -77,45 +92,79 @@ def table_headers(results, lang="en"):
 def summary(report):
     dataset, config = report["dataset"], report["config"]
     lines = [
-        f"{dataset['name']} ({dataset['train_size']} train / {dataset['test_size']} test images, "
-        f"from {dataset['source']}); epochs {config['epochs']}, batch size {config['batch_size']}, "
-        f"lr {config['lr']}, seed {config['seed']}, batches per graph call "
-        f"{config['steps_per_execution'] or 'as each style defaults (Keras 1, raw TF an epoch)'}"
+        _(
+            "{name} ({train} train / {test} test images, from {source}); epochs "
+            "{epochs}, batch size {batch_size}, lr {lr}, seed {seed}, batches per graph "
+            "call {per_call}"
+        ).format(
+            name=dataset["name"],
+            train=number(dataset["train_size"]),
+            test=number(dataset["test_size"]),
+            source=dataset["source"],
+            epochs=config["epochs"],
+            batch_size=config["batch_size"],
+            lr=exact(config["lr"]),
+            seed=config["seed"],
+            per_call=config["steps_per_execution"]
+            or _("as each style defaults (Keras 1, raw TF an epoch)"),
+        )
     ]
     if config.get("strategy", "none") != "none":
         workers = report.get("workers")
-        lines.append(
-            f"Strategy {config['strategy']}: {config['replicas']} replicas in sync"
-            + (
-                f"; {workers['count']} local workers, final weights identical across them: "
-                f"{workers['identical_weights']} (max difference {workers['max_weight_difference']})"
-                if workers
-                else ""
-            )
+        line = _("Strategy {strategy}: {replicas} replicas in sync").format(
+            strategy=config["strategy"], replicas=config["replicas"]
         )
+        if workers:
+            line += _(
+                "; {count} local workers, final weights identical across them: "
+                "{identical} (max difference {difference})"
+            ).format(
+                count=workers["count"],
+                identical=_("yes") if workers["identical_weights"] else _("no"),
+                difference=workers["max_weight_difference"],
+            )
+        lines.append(line)
     if config.get("checkpoint_dir"):
+        resumed = {0: _("started afresh"), "all": _("had no epoch left to train")}
         lines.append(
-            f"Checkpoints in {config['checkpoint_dir']}: "
+            _("Checkpoints in {folder}: ").format(folder=config["checkpoint_dir"])
             + ", ".join(
                 f"{table_headers([result])[1]} "
-                + {0: "started afresh", "all": "had no epoch left to train"}.get(
+                + resumed.get(
                     result.get("resumed_after_epoch"),
-                    f"went on after epoch {result.get('resumed_after_epoch')}",
+                    _("went on after epoch {epoch}").format(
+                        epoch=result.get("resumed_after_epoch")
+                    ),
                 )
                 for result in report["results"]
             )
         )
     lines += [
-        f"{table_headers([result])[1]}: not run: {result['unavailable']}"
+        _("{column}: not run: {reason}").format(
+            column=table_headers([result])[1], reason=_(result["unavailable"])
+        )
         for result in report["results"]
         if "unavailable" in result
     ]
     ratio = report.get("raw_over_keras_steady_throughput")
     if ratio:
         runs = len(report["results"][0].get("runs", [None]))
-        how = f"median of {runs} pairwise ratios" if runs > 1 else "one run each"
+        how = (
+            _("median of {runs} pairwise ratios").format(runs=runs)
+            if runs > 1
+            else _("one run each")
+        )
         lines.append(
-            f"Steady throughput, pure TensorFlow / Keras: {ratio:.2f}x ({how})"
+            _("Steady throughput, pure TensorFlow / Keras: {ratio}x ({how})").format(
+                ratio=number(ratio, 2), how=how
+            )
+        )
+    if any("val_loss" in result.get("history", {}) for result in report["results"]):
+        lines.append(
+            _(
+                "The timings leave out scoring the test set after each epoch (for the "
+                "curves)"
+            )
         )
     return "\n".join(lines)
 
@@ -150,9 +199,15 @@ def csv_text(rows):
     return out.getvalue()
 
 
-def render(report, fmt, lang="en"):
-    """The report as text in `fmt`: table, markdown, json or csv (`lang` words the tables)."""
-    results = report["results"]
+def render(report, fmt, lang=None):
+    """The report as text in `fmt`: table, markdown, json or csv (`lang` words the tables;
+    None: the current language)."""
+    with speaking(lang):
+        return render_in_language(report, fmt)
+
+
+def render_in_language(report, fmt):
+    lang, results = language(), report["results"]
     return report_text(
         report,
         fmt,
@@ -161,20 +216,19 @@ def render(report, fmt, lang="en"):
         table_rows(results, lang),
         summary(report),
         [flat_row(report, result) for result in results],
-        numparse=True,
     )
 
 
 # The benchmark -----------------------------------------------------------------------
 BENCH_HEADERS = [
-    "Variant",
-    "Batch",
-    "Tracing (s)",
-    "Steady samples/s: median (min-max)",
-    "Of compute limit",
-    "Inference samples/s",
-    "Peak RSS (MB)",
-    "GFLOP/s",
+    N_("Variant"),
+    N_("Batch"),
+    N_("Tracing (s)"),
+    N_("Steady samples/s: median (min-max)"),
+    N_("Of compute limit"),
+    N_("Inference samples/s"),
+    N_("Peak RSS (MB)"),
+    N_("GFLOP/s"),
 ]
 
 
@@ -183,7 +237,7 @@ def bench_row(result):
         return [
             result["variant"],
             result["batch_size"],
-            f"not run: {result['unavailable']}",
+            _("not run: {reason}").format(reason=_(result["unavailable"])),
             *[""] * 5,
         ]
     steady = result["steady_samples_per_second"]
@@ -191,12 +245,16 @@ def bench_row(result):
     return [
         result["variant"],
         result["batch_size"],
-        "n/a" if trace is None else f"{trace:.2f}",
-        f"{steady['median']:,.0f} ({steady['min']:,.0f}-{steady['max']:,.0f})",
-        f"{result['efficiency']:.0%}",
-        f"{result['inference_samples_per_second']:,.0f}",
-        f"{result['peak_rss_mb']:,.0f}",
-        f"{result['gflops_per_second']:.1f}",
+        _("n/a") if trace is None else number(trace, 2),
+        "{median} ({low}-{high})".format(
+            median=number(steady["median"]),
+            low=number(steady["min"]),
+            high=number(steady["max"]),
+        ),
+        percent(result["efficiency"]),
+        number(result["inference_samples_per_second"]),
+        number(result["peak_rss_mb"]),
+        number(result["gflops_per_second"], 1),
     ]
 
 
@@ -204,26 +262,57 @@ def bench_summary(report):
     machine, config = report["machine"], report["config"]
     peak = machine["matmul_peak_gflops_per_second"]
     lines = [
-        f"Machine: {machine['cpu']}, {machine['logical_cores']} logical cores, Python {machine['python']}, "
-        f"TensorFlow {machine['tensorflow']}, Keras {machine['keras']}; fp32 matmul peak {peak:.0f} GFLOP/s",
-        f"Data: {config['dataset']}, {config['epochs']} epochs per run (the first is warm-up), "
-        f"{config['repeats']} interleaved repeats; {report['flops_per_training_sample'] / 1e6:.2f} MFLOP "
-        f"per training sample (conv + dense, multiply-add = 2)",
+        _(
+            "Machine: {cpu}, {cores} logical cores, Python {python}, TensorFlow "
+            "{tensorflow}, Keras {keras}; fp32 matmul peak {peak} GFLOP/s"
+        ).format(
+            cpu=machine["cpu"],
+            cores=machine["logical_cores"],
+            python=machine["python"],
+            tensorflow=machine["tensorflow"],
+            keras=machine["keras"],
+            peak=number(peak),
+        ),
+        _(
+            "Data: {dataset}, {epochs} epochs per run (the first is warm-up), "
+            "{repeats} interleaved repeats; {mflop} MFLOP per training sample "
+            "(conv + dense, multiply-add = 2)"
+        ).format(
+            dataset=config["dataset"],
+            epochs=config["epochs"],
+            repeats=config["repeats"],
+            mflop=number(report["flops_per_training_sample"] / 1e6, 2),
+        ),
     ]
     ops = machine["graph_ops_per_training_step"]
     lines += [
-        f"Compute limit at batch {limit['batch_size']}: {limit['samples_per_second']:,.0f} samples/s = "
-        f"{limit['gflops_per_second']:.1f} GFLOP/s ({limit['gflops_per_second'] / peak:.0%} of the matmul "
-        f"peak); Keras' own train_step looped the same way: "
-        f"{limit['keras_train_step_samples_per_second']:,.0f} samples/s"
+        _(
+            "Compute limit at batch {batch_size}: {samples} samples/s = {gflops} "
+            "GFLOP/s ({share} of the matmul peak); Keras' own train_step looped the "
+            "same way: {keras_samples} samples/s"
+        ).format(
+            batch_size=limit["batch_size"],
+            samples=number(limit["samples_per_second"]),
+            gflops=number(limit["gflops_per_second"], 1),
+            share=percent(limit["gflops_per_second"] / peak),
+            keras_samples=number(limit["keras_train_step_samples_per_second"]),
+        )
         for limit in report["compute_limits"]
     ]
     lines.append(
-        f"Graph ops per training step: raw TF {ops['raw_tf']}, Keras train_step {ops['keras']}"
+        _("Graph ops per training step: raw TF {raw}, Keras train_step {keras}").format(
+            raw=ops["raw_tf"], keras=ops["keras"]
+        )
     )
     lines += [
-        f"Raw TF / Keras, defaults, at batch {ratio['batch_size']}: {ratio['raw_over_keras']:.2f}x "
-        f"(median of {config['repeats']} pairwise ratios)"
+        _(
+            "Raw TF / Keras, defaults, at batch {batch_size}: {ratio}x (median of "
+            "{repeats} pairwise ratios)"
+        ).format(
+            batch_size=ratio["batch_size"],
+            ratio=number(ratio["raw_over_keras"], 2),
+            repeats=config["repeats"],
+        )
         for ratio in report["ratios"]
     ]
     return "\n".join(lines)
@@ -242,9 +331,7 @@ def flat_bench_row(result):
     return row
 
 
-def report_text(
-    report, fmt, title, headers, rows, summary_text, flat_rows, numparse=False
-):
+def report_text(report, fmt, title, headers, rows, summary_text, flat_rows):
     """A report as text in `fmt`: json (all of it), csv (`flat_rows`), or a titled table and summary."""
     if fmt == "json":
         return json.dumps(report, indent=2) + "\n"
@@ -254,60 +341,64 @@ def report_text(
         rows,
         headers,
         tablefmt="github" if fmt == "markdown" else "rounded_outline",
-        disable_numparse=not numparse,
+        disable_numparse=True,  # the numbers are already written in the user's language
     )
     heading = f"## {title}" if fmt == "markdown" else title
     return f"{heading}\n\n{table}\n\n{summary_text}\n"
 
 
-def render_bench(report, fmt):
+def render_bench(report, fmt, lang=None):
     """The benchmark report as text in `fmt`: table, markdown, json or csv."""
-    return report_text(
-        report,
-        fmt,
-        "Training speed",
-        BENCH_HEADERS,
-        [bench_row(r) for r in report["results"]],
-        bench_summary(report),
-        [flat_bench_row(result) for result in report["results"]],
-    )
+    with speaking(lang):
+        return report_text(
+            report,
+            fmt,
+            _("Training speed"),
+            [_(header) for header in BENCH_HEADERS],
+            [bench_row(r) for r in report["results"]],
+            bench_summary(report),
+            [flat_bench_row(result) for result in report["results"]],
+        )
 
 
 # Transfer learning -------------------------------------------------------------------
 def seconds(value):
-    return "n/a" if value is None else f"{value:.1f}"
+    return _("n/a") if value is None else number(value, 1)
 
 
 TRANSFER_ROWS = [  # (label, how to read it from a result); None: the row does not apply
     (
-        "Lines of code: define (the seed's model, preprocessing)",
+        N_("Lines of code: define (the seed's model, preprocessing)"),
         lambda r: r["loc"]["define"],
     ),
-    ("Lines of code: freeze and unfreeze", lambda r: r["loc"]["freeze"]),
-    ("Lines of code: load pretrained weights", lambda r: r["loc"]["load"]),
+    (N_("Lines of code: freeze and unfreeze"), lambda r: r["loc"]["freeze"]),
+    (N_("Lines of code: load pretrained weights"), lambda r: r["loc"]["load"]),
     (
-        "Lines of code: compile, train, evaluate (cnn.py's, reused)",
+        N_("Lines of code: compile, train, evaluate (cnn.py's, reused)"),
         lambda r: r["loc"]["compile_train_evaluate"],
     ),
-    ("Lines of code: total", lambda r: r["loc"]["total"]),
+    (N_("Lines of code: total"), lambda r: r["loc"]["total"]),
     (
-        "Parameters (trainable with the base frozen)",
-        lambda r: f"{r['params']:,} ({r['transfer']['head']['trainable_params']:,})",
+        N_("Parameters (trainable with the base frozen)"),
+        lambda r: "{params} ({trainable})".format(
+            params=number(r["params"]),
+            trainable=number(r["transfer"]["head"]["trainable_params"]),
+        ),
     ),
     (
-        "Transfer, head only: tracing (s)",
+        N_("Transfer, head only: tracing (s)"),
         lambda r: seconds(r["transfer"]["head"]["trace_seconds"]),
     ),
     (
-        "Transfer, head only: training time (s)",
+        N_("Transfer, head only: training time (s)"),
         lambda r: seconds(r["transfer"]["head"]["train_seconds"]),
     ),
     (
-        "Transfer, head only: test accuracy",
-        lambda r: f"{r['transfer']['head']['test_accuracy']:.4f}",
+        N_("Transfer, head only: test accuracy"),
+        lambda r: number(r["transfer"]["head"]["test_accuracy"], 4),
     ),
     (
-        "Fine-tuning: training time (s)",
+        N_("Fine-tuning: training time (s)"),
         lambda r: (
             seconds(r["transfer"]["fine_tune"]["train_seconds"])
             if "fine_tune" in r["transfer"]
@@ -315,20 +406,26 @@ TRANSFER_ROWS = [  # (label, how to read it from a result); None: the row does n
         ),
     ),
     (
-        "Fine-tuning: test accuracy",
+        N_("Fine-tuning: test accuracy"),
         lambda r: (
-            f"{r['transfer']['fine_tune']['test_accuracy']:.4f}"
+            number(r["transfer"]["fine_tune"]["test_accuracy"], 4)
             if "fine_tune" in r["transfer"]
             else None
         ),
     ),
-    ("From scratch: tracing (s)", lambda r: seconds(r["scratch"]["trace_seconds"])),
+    (N_("From scratch: tracing (s)"), lambda r: seconds(r["scratch"]["trace_seconds"])),
     (
-        "From scratch: training time (s)",
+        N_("From scratch: training time (s)"),
         lambda r: seconds(r["scratch"]["train_seconds"]),
     ),
-    ("From scratch: test accuracy", lambda r: f"{r['scratch']['test_accuracy']:.4f}"),
-    ("Transfer minus scratch (accuracy points)", lambda r: f"{transfer_gain(r):+.1f}"),
+    (
+        N_("From scratch: test accuracy"),
+        lambda r: number(r["scratch"]["test_accuracy"], 4),
+    ),
+    (
+        N_("Transfer minus scratch (accuracy points)"),
+        lambda r: signed(transfer_gain(r), 1),
+    ),
 ]
 
 
@@ -338,44 +435,84 @@ def transfer_gain(result):
     return 100 * (best - result["scratch"]["test_accuracy"])
 
 
+def signed(value, places):
+    """+1.5 or -0.3: the sign always shown."""
+    return ("+" if value >= 0 else "-") + number(abs(value), places)
+
+
 def transfer_summary(report):
     config, sizes, pretraining = (
         report["config"],
         report["sizes"],
         report["pretraining"],
     )
-    classes = ",".join(map(str, config["target_classes"]))
     lines = [
-        f"{report['dataset']['name']} from {report['dataset']['source']}, grey 28x28 resized to "
-        f"{config['image_size']}x{config['image_size']}x3. Target task: classes {classes}, "
-        f"{sizes['target_train']} labelled images, {sizes['target_test']} test images; batch size "
-        f"{config['batch_size']}, lr {config['lr']}, head {config['epochs']} epochs, from scratch "
-        f"{config['scratch_epochs']} epochs, fine-tuning {config['fine_tune_epochs']} epochs "
-        f"(lr {config['fine_tune_lr']}, stages {','.join(config['fine_tune_stages'])}), seed {config['seed']}"
+        _(
+            "{name} from {source}, grey 28x28 resized to {size}x{size}x3. Target "
+            "task: classes {classes}, {train} labelled images, {test} test images; "
+            "batch size {batch_size}, lr {lr}, head {epochs} epochs, from scratch "
+            "{scratch_epochs} epochs, fine-tuning {fine_tune_epochs} epochs (lr "
+            "{fine_tune_lr}, stages {stages}), seed {seed}"
+        ).format(
+            name=report["dataset"]["name"],
+            source=report["dataset"]["source"],
+            size=config["image_size"],
+            classes=",".join(map(str, config["target_classes"])),
+            train=number(sizes["target_train"]),
+            test=number(sizes["target_test"]),
+            batch_size=config["batch_size"],
+            lr=exact(config["lr"]),
+            epochs=config["epochs"],
+            scratch_epochs=config["scratch_epochs"],
+            fine_tune_epochs=config["fine_tune_epochs"],
+            fine_tune_lr=exact(config["fine_tune_lr"]),
+            stages=",".join(config["fine_tune_stages"]),
+            seed=config["seed"],
+        )
     ]
     if pretraining:
         lines.append(
-            f"Pretrained base: trained here the Keras way on classes "
-            f"{','.join(map(str, pretraining['classes']))} ({pretraining['samples']} images, "
-            f"{pretraining['epochs']} epochs, {pretraining['train_seconds']:.0f} s, source-task test "
-            f"accuracy {pretraining['test_accuracy']:.4f}), saved as a Keras weights file that both "
-            f"styles load"
+            _(
+                "Pretrained base: trained here the Keras way on classes {classes} "
+                "({samples} images, {epochs} epochs, {seconds} s, source-task test "
+                "accuracy {accuracy}), saved as a Keras weights file that both styles "
+                "load"
+            ).format(
+                classes=",".join(map(str, pretraining["classes"])),
+                samples=number(pretraining["samples"]),
+                epochs=pretraining["epochs"],
+                seconds=number(pretraining["train_seconds"]),
+                accuracy=number(pretraining["test_accuracy"], 4),
+            )
         )
     else:
         lines.append(
             {
-                "imagenet": "Pretrained base: ImageNet, through Keras' download-and-cache path",
-                "none": "Base: random weights (--weights none), frozen: what transfer from nothing gives",
-            }.get(config["weights"], f"Pretrained base: {config['weights']}")
+                "imagenet": _(
+                    "Pretrained base: ImageNet, through Keras' download-and-cache path"
+                ),
+                "none": _(
+                    "Base: random weights (--weights none), frozen: what transfer "
+                    "from nothing gives"
+                ),
+            }.get(
+                config["weights"],
+                _("Pretrained base: {weights}").format(weights=config["weights"]),
+            )
         )
     return "\n".join(lines)
 
 
-def render_transfer(report, fmt):
+def render_transfer(report, fmt, lang=None):
     """The transfer-learning report as text in `fmt`: table, markdown, json or csv."""
+    with speaking(lang):
+        return render_transfer_in_language(report, fmt)
+
+
+def render_transfer_in_language(report, fmt):
     results = report["results"]
     rows = [
-        [label, *(read(r) for r in results)]
+        [_(label), *(read(r) for r in results)]
         for label, read in TRANSFER_ROWS
         if any(read(r) is not None for r in results)
     ]
@@ -397,8 +534,8 @@ def render_transfer(report, fmt):
     return report_text(
         report,
         fmt,
-        "ResNet50 transfer learning: Keras vs pure TensorFlow",
-        ["", *(TEXT["en"][r["implementation"]] for r in results)],
+        _("ResNet50 transfer learning: Keras vs pure TensorFlow"),
+        ["", *(TEXT[language()][r["implementation"]] for r in results)],
         rows,
         transfer_summary(report),
         flat,
