@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from compare.errors import CompareError
+from compare.language import N_, _, number
 
 IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10
@@ -65,7 +66,14 @@ class Dataset:
         ):
             if wanted is not None and not 1 <= wanted <= available:
                 raise DataError(
-                    f"{flag} {wanted} is out of range: {self.name} has {available} such images"
+                    _(
+                        "{flag} {wanted} is out of range: {name} has {available} such images"
+                    ).format(
+                        flag=flag,
+                        wanted=wanted,
+                        name=self.name,
+                        available=number(available),
+                    )
                 )
         return dataclasses.replace(
             self,
@@ -84,15 +92,25 @@ def read_idx(path):
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as error:
-            raise DataError(f"{path}: corrupt gzip file ({error})") from None
+            raise DataError(
+                _("{path}: corrupt gzip file ({error})").format(path=path, error=error)
+            ) from None
     if len(raw) < 4 or raw[:3] != b"\x00\x00\x08":
+        if not raw:
+            raise DataError(
+                _(
+                    "{path}: not an idx file of unsigned bytes (magic number missing)"
+                ).format(path=path)
+            )
         raise DataError(
-            f"{path}: not an idx file of unsigned bytes (magic number {raw[:4].hex() or 'missing'})"
+            _(
+                "{path}: not an idx file of unsigned bytes (magic number {magic})"
+            ).format(path=path, magic=raw[:4].hex())
         )
     ndim = raw[3]
     header_size = 4 + 4 * ndim
     if len(raw) < header_size:
-        raise DataError(f"{path}: truncated idx header")
+        raise DataError(_("{path}: truncated idx header").format(path=path))
     shape = tuple(
         int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)
     )
@@ -101,8 +119,15 @@ def read_idx(path):
         shape
     ):  # exact: np.prod wraps around int64 for huge headers
         raise DataError(
-            f"{path}: header says shape {shape} ({math.prod(shape)} bytes) "
-            f"but the file holds {len(body)} bytes (truncated or corrupt)"
+            _(
+                "{path}: header says shape {shape} ({expected} bytes) "
+                "but the file holds {found} bytes (truncated or corrupt)"
+            ).format(
+                path=path,
+                shape=shape,
+                expected=number(math.prod(shape)),
+                found=number(len(body)),
+            )
         )
     return np.frombuffer(body, dtype=np.uint8).reshape(shape)
 
@@ -125,7 +150,13 @@ def load_idx_folder(folder):
         arrays[split] = read_idx(path)
         if arrays[split].ndim != IDX_DIMENSIONS[split]:
             raise DataError(
-                f"{path}: expected {IDX_DIMENSIONS[split]} dimensions, found shape {arrays[split].shape}"
+                _(
+                    "{path}: expected {dimensions} dimensions, found shape {shape}"
+                ).format(
+                    path=path,
+                    dimensions=IDX_DIMENSIONS[split],
+                    shape=arrays[split].shape,
+                )
             )
     return arrays
 
@@ -154,16 +185,26 @@ def read_npz_arrays(path, choose_keys):
     try:
         archive = np.load(path, allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):  # a lone .npy array
-            raise DataError(f"{path}: holds a single array, not an .npz archive")
+            raise DataError(
+                _("{path}: holds a single array, not an .npz archive").format(path=path)
+            )
         with archive:
             arrays = {key: archive[key] for key in choose_keys(archive.files)}
     except NPZ_READ_ERRORS as error:
-        raise DataError(f"{path}: not a readable .npz file ({error})") from None
+        raise DataError(
+            _("{path}: not a readable .npz file ({error})").format(
+                path=path, error=error
+            )
+        ) from None
     for key, array in arrays.items():
         if not isinstance(
             array, np.ndarray
         ):  # a zip member without the .npy header comes back as bytes
-            raise DataError(f"{path}: {key} is not a NumPy array (no .npy header)")
+            raise DataError(
+                _("{path}: {key} is not a NumPy array (no .npy header)").format(
+                    path=path, key=key
+                )
+            )
     return arrays
 
 
@@ -174,7 +215,9 @@ def load_npz(path):
         missing = [key for key in SPLITS if key not in names]
         if missing:
             raise DataError(
-                f"{path}: missing arrays {', '.join(missing)} (needs {', '.join(SPLITS)})"
+                _("{path}: missing arrays {missing} (needs {needed})").format(
+                    path=path, missing=", ".join(missing), needed=", ".join(SPLITS)
+                )
             )
         return SPLITS
 
@@ -182,6 +225,16 @@ def load_npz(path):
 
 
 # Checking and normalising --------------------------------------------------------
+COUNTS_DIFFER = {
+    "train": N_("{source}: {images} train images but {labels} train labels"),
+    "test": N_("{source}: {images} test images but {labels} test labels"),
+}
+SPLIT_EMPTY = {
+    "train": N_("{source}: the train split is empty"),
+    "test": N_("{source}: the test split is empty"),
+}
+
+
 def to_dataset(name, source, arrays):
     """Check shapes, counts, labels and pixels, then scale images to float32 in [0, 1]."""
     checked = {}
@@ -191,10 +244,14 @@ def to_dataset(name, source, arrays):
         checked[f"y_{part}"] = check_labels(labels, f"{source}: y_{part}")
         if len(images) != len(labels):
             raise DataError(
-                f"{source}: {len(images)} {part} images but {len(labels)} {part} labels"
+                _(COUNTS_DIFFER[part]).format(
+                    source=source,
+                    images=number(len(images)),
+                    labels=number(len(labels)),
+                )
             )
         if len(images) == 0:
-            raise DataError(f"{source}: the {part} split is empty")
+            raise DataError(_(SPLIT_EMPTY[part]).format(source=source))
     return Dataset(name, source, **checked)
 
 
@@ -203,19 +260,27 @@ def normalise_images(images, where):
         images = images[..., 0]
     if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
         raise DataError(
-            f"{where}: images must be (N, 28, 28) or (N, 28, 28, 1), found shape {images.shape}"
+            _(
+                "{where}: images must be (N, 28, 28) or (N, 28, 28, 1), found shape {shape}"
+            ).format(where=where, shape=images.shape)
         )
     if images.dtype == np.uint8:
         return (images.astype(np.float32) / 255.0)[..., None]
     if not np.issubdtype(images.dtype, np.floating):
         raise DataError(
-            f"{where}: images must be uint8 (0-255) or floats in [0, 1], found dtype {images.dtype}"
+            _(
+                "{where}: images must be uint8 (0-255) or floats in [0, 1], found dtype {dtype}"
+            ).format(where=where, dtype=images.dtype)
         )
     if not np.all(np.isfinite(images)):
-        raise DataError(f"{where}: images contain NaN or infinite pixels")
+        raise DataError(
+            _("{where}: images contain NaN or infinite pixels").format(where=where)
+        )
     if images.size and (images.min() < 0 or images.max() > 1):
         raise DataError(
-            f"{where}: float images must be in [0, 1], found {images.min()}..{images.max()}"
+            _("{where}: float images must be in [0, 1], found {low}..{high}").format(
+                where=where, low=images.min(), high=images.max()
+            )
         )
     return images.astype(np.float32)[..., None]
 
@@ -225,11 +290,15 @@ def check_labels(labels, where):
         labels.ndim != 1 or labels.dtype.kind not in "iu"
     ):  # signed or unsigned: NumPy counts timedelta64 in too
         raise DataError(
-            f"{where}: labels must be a 1-D integer array, found {labels.dtype} shape {labels.shape}"
+            _(
+                "{where}: labels must be a 1-D integer array, found {dtype} shape {shape}"
+            ).format(where=where, dtype=labels.dtype, shape=labels.shape)
         )
     if labels.size and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
         raise DataError(
-            f"{where}: labels must be in 0..{NUM_CLASSES - 1}, found {labels.min()}..{labels.max()}"
+            _("{where}: labels must be in 0..{last}, found {low}..{high}").format(
+                where=where, last=NUM_CLASSES - 1, low=labels.min(), high=labels.max()
+            )
         )
     return labels.astype(np.int32)
 
@@ -317,10 +386,10 @@ def load_digits_28x28():
 
 
 def how_to_get(name):
-    return (
-        f"get it with `apt-get install {DEBIAN_PACKAGES[name]}`, put the idx files or {name}.npz in "
-        f"a folder given by --data-dir, run once online, or use --dataset digits"
-    )
+    return _(
+        "get it with `apt-get install {package}`, put the idx files or {name}.npz in "
+        "a folder given by --data-dir, run once online, or use --dataset digits"
+    ).format(package=DEBIAN_PACKAGES[name], name=name)
 
 
 def load_named(name, data_dir=None, allow_download=True):
@@ -335,12 +404,14 @@ def load_named(name, data_dir=None, allow_download=True):
     if data_dir is None and allow_download and online():
         return download_with_keras(name)
     looked = ", ".join(str(place) for place in places)
-    download = (
-        "" if data_dir is not None else " and Keras' download host was unreachable"
-    )
-    raise DataError(
-        f"{name} not found (looked in {looked}{download}); {how_to_get(name)}"
-    )
+    if data_dir is not None:
+        message = _("{name} not found (looked in {looked}); {how}")
+    else:
+        message = _(
+            "{name} not found (looked in {looked} and Keras' download host was "
+            "unreachable); {how}"
+        )
+    raise DataError(message.format(name=name, looked=looked, how=how_to_get(name)))
 
 
 def load_dataset(name="auto", data_dir=None):
@@ -358,8 +429,10 @@ def load_dataset(name="auto", data_dir=None):
         data_dir is not None
     ):  # the user pointed at data: training on digits instead would mislead
         raise DataError(
-            f"no mnist or fashion_mnist data under {data_dir} (looked for mnist.npz, "
-            f"fashion_mnist.npz and subfolders mnist/, fashion_mnist/, fashion-mnist/); "
-            f"for loose idx files or a single .npz name the dataset with --dataset"
+            _(
+                "no mnist or fashion_mnist data under {data_dir} (looked for mnist.npz, "
+                "fashion_mnist.npz and subfolders mnist/, fashion_mnist/, fashion-mnist/); "
+                "for loose idx files or a single .npz name the dataset with --dataset"
+            ).format(data_dir=data_dir)
         )
     return load_digits_28x28()
