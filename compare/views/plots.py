@@ -2,6 +2,7 @@
 
 import io
 
+from compare.language import exact, language, speaking
 from compare.loc import STEPS
 from compare.views.i18n import TEXT
 
@@ -15,6 +16,20 @@ def pyplot():
     return plt
 
 
+def numbers_in_language(axis):
+    """Tick labels written as the current language writes numbers (0,85 in Brazil)."""
+    from matplotlib.ticker import FuncFormatter
+
+    lang = language()
+
+    def write(value, position):
+        with speaking(lang):
+            return exact(round(value, 6))
+
+    axis.yaxis.set_major_formatter(FuncFormatter(write))
+    axis.xaxis.set_major_formatter(FuncFormatter(write))
+
+
 def label(result, words):
     details = [
         detail
@@ -26,10 +41,11 @@ def label(result, words):
     )
 
 
-def training_curves(results, lang="en"):
-    """Loss and accuracy per epoch, train (solid) and test (dashed), for each result that ran."""
+def training_curves(results, lang=None):
+    """Loss and accuracy per epoch, train (solid) and test (dashed), for each result that
+    ran, in `lang` (None: the current language)."""
     plt = pyplot()
-    words = TEXT[lang]
+    words = TEXT[lang or language()]
     figure, axes = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     ran = [result for result in results if "history" in result]
@@ -56,14 +72,16 @@ def training_curves(results, lang="en"):
         axis.set_xlabel(words["epoch"])
         axis.xaxis.get_major_locator().set_params(integer=True)
         axis.grid(alpha=0.3)
+        with speaking(lang):
+            numbers_in_language(axis)
     axes[1].legend(loc="lower right")
     return figure
 
 
-def lines_of_code_chart(results, lang="en"):
+def lines_of_code_chart(results, lang=None):
     """Grouped bars: logical lines of code per step for each implementation (and model)."""
     plt = pyplot()
-    words = TEXT[lang]
+    words = TEXT[lang or language()]
     results = list(
         {
             (r["implementation"], r.get("model")): r for r in results if "loc" in r
