@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from compare.errors import CompareError
+from compare.language import N_, _, number
 from compare.styles import MODEL_NAMES, STYLES
 
 
@@ -48,11 +49,13 @@ def check_request(request):
     work. Errors name the command-line flags, which share the request's names."""
     if request.strategy == "none":
         if request.devices:
-            raise CompareError("--devices needs --strategy mirrored")
+            raise CompareError(_("--devices needs --strategy mirrored"))
     else:
         if request.devices and request.strategy != "mirrored":
             raise CompareError(
-                "--devices is for --strategy mirrored (multiworker: one device per worker)"
+                _(
+                    "--devices is for --strategy mirrored (multiworker: one device per worker)"
+                )
             )
         for flag, value in (
             ("--plot or --report", request.curves),
@@ -61,17 +64,24 @@ def check_request(request):
         ):
             if value:
                 raise CompareError(
-                    f"{flag} does not combine with --strategy {request.strategy}"
+                    _("{flag} does not combine with --strategy {strategy}").format(
+                        flag=flag, strategy=request.strategy
+                    )
                 )
         if request.model != "cnn":
             raise CompareError(
-                f"--strategy {request.strategy} trains the seed's cnn only "
-                f"(not --model {request.model})"
+                _(
+                    "--strategy {strategy} trains the seed's cnn only (not --model {model})"
+                ).format(strategy=request.strategy, model=request.model)
             )
     if request.backends and "keras" not in request.implementations:
-        raise CompareError("--backends runs Keras; it does not combine with --only raw")
+        raise CompareError(
+            _("--backends runs Keras; it does not combine with --only raw")
+        )
     if request.resume and not request.checkpoint_dir:
-        raise CompareError("--resume needs --checkpoint-dir, the folder to resume from")
+        raise CompareError(
+            _("--resume needs --checkpoint-dir, the folder to resume from")
+        )
     for flag, value in (
         ("--checkpoint-dir", request.checkpoint_dir),
         ("--export", request.export),
@@ -82,7 +92,11 @@ def check_request(request):
             ("repeats", request.repeats > 1),
         ):
             if value and conflict:
-                raise CompareError(f"{flag} does not combine with --{other}")
+                raise CompareError(
+                    _("{flag} does not combine with --{other}").format(
+                        flag=flag, other=other
+                    )
+                )
     if request.export:
         from compare.saved.export import check_export
 
@@ -101,14 +115,32 @@ def load_and_describe(request, say, batch_sizes=None):
         # A batch beyond the set is a typo (and bench would time a smaller batch).
         if batch_size > len(dataset.x_train):
             raise CompareError(
-                f"{flag} {batch_size} is larger than the {len(dataset.x_train)} training "
-                "images; lower it or train on more images"
+                _(
+                    "{flag} {batch_size} is larger than the {train} training images; "
+                    "lower it or train on more images"
+                ).format(
+                    flag=flag, batch_size=batch_size, train=number(len(dataset.x_train))
+                )
             )
     say(
-        f"Dataset: {dataset.name} from {dataset.source} "
-        f"({len(dataset.x_train)} train / {len(dataset.x_test)} test images)"
+        _("Dataset: {name} from {source} ({train} train / {test} test images)").format(
+            name=dataset.name,
+            source=dataset.source,
+            train=number(len(dataset.x_train)),
+            test=number(len(dataset.x_test)),
+        )
     )
     return dataset
+
+
+TRAINING = {  # (on a named backend, one of several repeats): the progress line
+    (False, False): N_("Training {implementation}, {model} ..."),
+    (True, False): N_("Training {implementation} on {backend}, {model} ..."),
+    (False, True): N_("Training {implementation}, {model} (run {run} of {runs}) ..."),
+    (True, True): N_(
+        "Training {implementation} on {backend}, {model} (run {run} of {runs}) ..."
+    ),
+}
 
 
 def configs_for(request):
@@ -177,13 +209,15 @@ def compare(request, say, weights=None):
         for repeat in range(request.repeats):
             # Interleaved, so that drift of a shared machine hits all alike.
             for model, implementation, backend in runs:
-                which = (
-                    f" (run {repeat + 1} of {request.repeats})"
-                    if request.repeats > 1
-                    else ""
+                say(
+                    _(TRAINING[bool(backend), request.repeats > 1]).format(
+                        implementation=implementation,
+                        backend=backend,
+                        model=model,
+                        run=number(repeat + 1),
+                        runs=number(request.repeats),
+                    )
                 )
-                where = f" on {backend}" if backend else ""
-                say(f"Training {implementation}{where}, {model}{which} ...")
                 if implementation == "keras" and request.strategy == "multiworker":
                     result = {
                         "implementation": "keras",
