@@ -11,7 +11,7 @@ import sys
 from compare.commands import bench, code, comparison, convert, predict, transfer
 from compare.commands.options import check_writable
 from compare.errors import CompareError
-from compare.language import LANGUAGES, N_, _, set_language
+from compare.language import LANGUAGES, N_, _, speaking
 
 COMMANDS = (bench, code, transfer, predict, convert)
 
@@ -87,11 +87,11 @@ def choose_language(argv):
     reader = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     reader.add_argument("--lang")
     lang = reader.parse_known_args(argv)[0].lang
-    set_language(lang if lang in LANGUAGES else "en")
     argparse._ = _  # argparse looks its messages up at call time
     argparse.ngettext = lambda singular, plural, count: _(
         singular if count == 1 else plural
     )
+    return lang if lang in LANGUAGES else "en"
 
 
 def check_no_root_flags(argv, command):
@@ -122,7 +122,11 @@ def outputs_of(args):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    choose_language(argv)
+    with speaking(choose_language(argv)):
+        return run_command(argv)
+
+
+def run_command(argv):
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = argv  # --workers starts workers with the same arguments

@@ -3,11 +3,13 @@
 the outputs under --lang pt hold none of the English sentences the catalog knows."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
 from compare.language import _, catalog, exact, number, percent, speaking
+from tests.test_cli import BAD_FLAGS
 
 ROOT = Path(__file__).parents[1]
 
@@ -63,9 +65,207 @@ def test_numbers_are_written_as_brazil_writes_them():
             "0,001",
         )
         assert percent(0.42) == "42%" and _("Test accuracy") == "Acurácia no teste"
-    assert (number(54410), number(0.881, 4), exact(0.001)) == ("54,410", "0.8810", "0.001")
+    assert (number(54410), number(0.881, 4), exact(0.001)) == (
+        "54,410",
+        "0.8810",
+        "0.001",
+    )
 
 
 def test_an_unknown_language_is_refused():
     with pytest.raises(ValueError), speaking("xx"):
         pass
+
+
+# What the user reads under --lang pt ------------------------------------------------------
+def english_phrases():
+    """The English the catalog knows: the literal runs of words between placeholders, of at
+    least three words, from each message whose translation differs."""
+    phrases = set()
+    for message, translation in catalog("pt").items():
+        if message == translation:
+            continue
+        for piece in re.split(r"\{[^}]*\}|%\([^)]*\)[sr]|%[sr]", message):
+            words = re.findall(r"[A-Za-z][A-Za-z'-]*", piece)
+            if len(words) >= 3 and piece.strip() not in translation:
+                phrases.add(piece.strip(" ;:,.()"))
+    return phrases
+
+
+def english_in(text):
+    return sorted(phrase for phrase in english_phrases() if phrase in text)
+
+
+def test_the_scan_finds_english():
+    """The negative control: an English table is caught by the same scan."""
+    from compare.views.report import render
+    from tests.test_report import synthetic_report
+
+    assert len(english_phrases()) > 50
+    assert english_in(render(synthetic_report(), "table", "en"))
+
+
+def transfer_report():
+    """A report shaped like `python -m compare transfer --format json`, without training."""
+    phase = {
+        "trace_seconds": 1.5,
+        "train_seconds": 20.0,
+        "test_accuracy": 0.9,
+        "trainable_params": 20490,
+    }
+    result = {
+        "loc": {
+            "define": 9,
+            "freeze": 2,
+            "load": 1,
+            "compile_train_evaluate": 8,
+            "total": 30,
+        },
+        "params": 23_608_202,
+        "transfer": {"head": phase, "fine_tune": {**phase, "test_accuracy": 0.93}},
+        "scratch": {**phase, "test_accuracy": 0.7},
+    }
+    return {
+        "dataset": {"name": "fashion_mnist", "source": "test"},
+        "config": {
+            "image_size": 32,
+            "target_classes": [0, 1],
+            "batch_size": 32,
+            "lr": 0.001,
+            "epochs": 2,
+            "scratch_epochs": 2,
+            "fine_tune_epochs": 1,
+            "fine_tune_lr": 1e-5,
+            "fine_tune_stages": ["conv5"],
+            "seed": 0,
+            "weights": "pretrain",
+        },
+        "sizes": {"target_train": 1200, "target_test": 200},
+        "pretraining": {
+            "classes": [2, 3],
+            "samples": 2000,
+            "epochs": 2,
+            "train_seconds": 30.0,
+            "test_accuracy": 0.95,
+        },
+        "results": [
+            {**result, "implementation": "keras"},
+            {**result, "implementation": "raw_tf"},
+        ],
+    }
+
+
+def comparison_reports():
+    """The synthetic comparison report, and the same with every optional summary line."""
+    from tests.test_report import synthetic_report
+
+    plain = synthetic_report()
+    full = synthetic_report()
+    full["config"].update(
+        strategy="mirrored",
+        replicas=2,
+        checkpoint_dir="/tmp/ckpt",
+        steps_per_execution=4,
+    )
+    full["workers"] = {
+        "count": 2,
+        "identical_weights": True,
+        "max_weight_difference": 0,
+    }
+    full["results"][0]["resumed_after_epoch"] = 1
+    full["results"][1]["resumed_after_epoch"] = "all"
+    full["results"].append(
+        {
+            "implementation": "keras",
+            "backend": "jax",
+            "unavailable": "JAX is not installed",
+        }
+    )
+    full["raw_over_keras_steady_throughput"] = 2.15
+    full["results"][0]["runs"] = [{}, {}, {}]
+    return plain, full
+
+
+def test_every_table_and_summary_is_portuguese_with_brazilian_numbers():
+    from compare.views.report import render, render_bench, render_transfer
+    from tests.test_bench import synthetic_report as bench_report
+
+    texts = [render(report, "table", "pt") for report in comparison_reports()]
+    texts += [render_bench(bench_report(), "table", "pt")]
+    texts += [render_transfer(transfer_report(), "markdown", "pt")]
+    for text in texts:
+        assert english_in(text) == [], text
+    comparison, full, bench, transfer = texts
+    assert "54.410" in comparison and "0,8810" in comparison  # params, accuracy
+    assert "2,15x" in full and "Checkpoints em /tmp/ckpt" in full
+    assert "Velocidade de treino" in bench and "1.000" not in bench.split("\n")[0]
+    assert "23.608.202" in transfer and "+23,0" in transfer
+
+
+def test_the_report_page_and_the_plots_are_portuguese():
+    from compare.language import HTML_LANG
+    from compare.views.html_report import render_html
+    from compare.views.plots import lines_of_code_chart, training_curves
+    from tests.test_report import synthetic_report
+
+    page = render_html(synthetic_report(), "pt")
+    assert f'lang="{HTML_LANG["pt"]}"' in page and english_in(page) == []
+    for figure in (
+        training_curves(synthetic_report()["results"], "pt"),
+        lines_of_code_chart(synthetic_report()["results"], "pt"),
+    ):
+        figure.canvas.draw()
+        texts = [text.get_text() for text in figure.findobj(match=_has_text)]
+        assert english_in(" | ".join(texts)) == []
+        ticks = [
+            label.get_text()
+            for axis in figure.axes
+            for label in axis.get_yticklabels()
+            if "." in label.get_text() or "," in label.get_text()
+        ]
+        assert all("." not in tick for tick in ticks)  # 0,85, never 0.85
+
+
+def _has_text(artist):
+    return hasattr(artist, "get_text") and bool(artist.get_text())
+
+
+ENGLISH_WORDS = re.compile(
+    r"\b(the|and|with|from|after|before|must|not|is|are|has|have|images|epochs?)\b"
+)
+
+
+def english_words(text):
+    """Common English words (none of them Portuguese) left in `text`, flags aside."""
+    return ENGLISH_WORDS.findall(re.sub(r"--[\w-]+", "", text))
+
+
+@pytest.mark.parametrize(
+    "make_args", [case[0] for case in BAD_FLAGS.values()], ids=BAD_FLAGS.keys()
+)
+def test_errors_speak_portuguese(tmp_path, capsys, make_args):
+    """Each bad flag or bad data of test_cli's list, under --lang pt: one line, in
+    Portuguese, argparse's own messages included."""
+    from compare.cli import main
+
+    try:
+        code = main(["--lang", "pt", *map(str, make_args(tmp_path))])
+    except SystemExit as exit:
+        code = exit.code
+    error = capsys.readouterr().err.strip()
+    assert code in (1, 2) and error.count("\n") == 0, error
+    assert error.startswith("python -m compare: erro: "), error
+    assert english_in(error) == [] and english_words(error) == [], error
+
+
+def test_the_catalog_says_each_message_once():
+    """Several hands append to the catalog; a message translated twice would keep only one
+    translation, silently."""
+    text = (ROOT / "compare/locale/pt_BR/LC_MESSAGES/compare.po").read_text()
+    ids = [
+        "".join(re.findall(r'"(.*)"', block.split("msgstr")[0]))
+        for block in re.split(r"\n\s*\n", text)
+        if "msgid" in block
+    ]
+    repeated = sorted({message for message in ids if ids.count(message) > 1})
+    assert repeated == []
