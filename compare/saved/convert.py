@@ -9,6 +9,7 @@ import functools
 from pathlib import Path
 
 from compare.errors import CompareError
+from compare.language import _
 from compare.saved.export import refuse_to_overwrite
 from compare.saved.predict import export_module, load_classifier
 from compare.styles import STYLES
@@ -68,7 +69,9 @@ def keras_model_name(keras_model, where):
         if found == layers:
             return name
     raise WeightMappingError(
-        f"{where}: layers {', '.join(found)} are neither the seed's cnn nor cnn_bn_dropout"
+        _(
+            "{where}: layers {layers} are neither the seed's cnn nor cnn_bn_dropout"
+        ).format(where=where, layers=", ".join(found))
     )
 
 
@@ -82,13 +85,19 @@ def raw_variable(raw_model, path):
 def raw_model_name(raw_model, where):
     """'cnn' or 'cnn_bn_dropout', from the variables: only cnn has conv_bias, only the other batch_norm."""
     for name, weight_map in WEIGHT_MAPS.items():
-        if all(raw_variable(raw_model, path) is not None for _, path in weight_map):
+        if all(
+            raw_variable(raw_model, path) is not None for _index, path in weight_map
+        ):
             return name
-    expected = " or ".join(
-        ", ".join(path for _, path in weight_map) for weight_map in WEIGHT_MAPS.values()
+    expected = _(" or ").join(
+        ", ".join(path for _index, path in weight_map)
+        for weight_map in WEIGHT_MAPS.values()
     )
     raise WeightMappingError(
-        f"{where}: neither the raw cnn nor cnn_bn_dropout (expected the variables {expected})"
+        _(
+            "{where}: neither the raw cnn nor cnn_bn_dropout (expected the variables "
+            "{expected})"
+        ).format(where=where, expected=expected)
     )
 
 
@@ -112,13 +121,34 @@ def copy_weights(model_name, keras_model, raw_model, to, where):
     ):
         if tuple(keras_variable.shape) != tuple(raw_var.shape):
             raise WeightMappingError(
-                f"{where}: {keras_name} is shaped {tuple(keras_variable.shape)} "
-                f"but {raw_name} {tuple(raw_var.shape)}"
+                _(
+                    "{where}: {keras_name} is shaped {keras_shape} but {raw_name} {raw_shape}"
+                ).format(
+                    where=where,
+                    keras_name=keras_name,
+                    keras_shape=tuple(keras_variable.shape),
+                    raw_name=raw_name,
+                    raw_shape=tuple(raw_var.shape),
+                )
             )
         source, target = (
             (keras_variable, raw_var) if to == "raw_tf" else (raw_var, keras_variable)
         )
         target.assign(source.numpy())  # a copy: the two models share nothing
+
+
+def keras_and_raw_pair(seed=0, learning_rate=1e-3, model_name="cnn", **options):
+    """A compiled Keras model, and a raw model with its Adam, holding the same weights: the
+    raw model is drawn from another seed, then given the Keras weights (`options`, such as
+    dropout_rate, go to both models' build_model)."""
+    keras_model = build_model("keras", model_name, seed=seed, **options)
+    STYLES["keras"].module("cnn").compile_model(keras_model, learning_rate)
+    raw_model = build_model("raw_tf", model_name, seed=seed + 1, **options)
+    copy_weights(model_name, keras_model, raw_model, "raw_tf", "keras_and_raw_pair")
+    raw_optimizer = (
+        STYLES["raw_tf"].module("cnn").compile_model(raw_model, learning_rate)
+    )
+    return keras_model, raw_model, raw_optimizer
 
 
 def keras_to_raw(keras_model, where="the Keras model"):
@@ -155,14 +185,22 @@ def convert(source, to, destination):
     refuse_to_overwrite(destination, "--output")
     folder = destination.parent
     if not folder.is_dir():
-        raise CompareError(f"--output {destination}: folder {folder} does not exist")
+        raise CompareError(
+            _("--output {destination}: folder {folder} does not exist").format(
+                destination=destination, folder=folder
+            )
+        )
     if to == "keras" and destination.suffix != ".keras":
         raise CompareError(
-            f"--output {destination}: a Keras model file's name must end in .keras"
+            _(
+                "--output {destination}: a Keras model file's name must end in .keras"
+            ).format(destination=destination)
         )
     classifier = load_classifier(source)
     if classifier.implementation == to:
-        raise CompareError(f"{source} is already a {to} model")
+        raise CompareError(
+            _("{source} is already a {to} model").format(source=source, to=to)
+        )
     if to == "raw_tf":
         keras_model, raw_model = (
             classifier.model,

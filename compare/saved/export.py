@@ -4,6 +4,7 @@ that nothing is ever overwritten."""
 from pathlib import Path
 
 from compare.data import IMAGE_SHAPE
+from compare.language import _
 from compare.saved.predict import ModelError, export_module
 
 
@@ -17,7 +18,10 @@ def refuse_to_overwrite(path, flag):
     """The project's rule: never overwrite a file the user did not name."""
     if path.exists() or path.is_symlink():
         raise ModelError(
-            f"{flag}: {path} already exists; not overwriting it (move it away or choose another path)"
+            _(
+                "{flag}: {path} already exists; not overwriting it (move it away or "
+                "choose another path)"
+            ).format(flag=flag, path=path)
         )
 
 
@@ -25,7 +29,9 @@ def check_export(folder, implementations, model_names):
     """Fail before training, not after, where an export would overwrite something."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise ModelError(f"--export {folder} is a file, not a folder")
+        raise ModelError(
+            _("--export {folder} is a file, not a folder").format(folder=folder)
+        )
     for implementation in implementations:
         for model_name in model_names:
             refuse_to_overwrite(

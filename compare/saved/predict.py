@@ -18,6 +18,7 @@ from compare.data import (
     read_npz_arrays,
 )
 from compare.errors import CompareError
+from compare.language import _, number
 from compare.styles import STYLES
 
 NPZ_KEYS = (
@@ -42,7 +43,9 @@ def read_images(paths):
     if any(path.suffix == ".npz" for path in paths):
         if len(paths) > 1:
             raise DataError(
-                "--images takes one .npz file or PNG files, not several files with an .npz"
+                _(
+                    "--images takes one .npz file or PNG files, not several files with an .npz"
+                )
             )
         return read_npz(paths[0])
     pixels = np.stack([read_png(path) for path in paths])  # (N, 28, 28, 1) uint8
@@ -55,7 +58,11 @@ def read_png(path):
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise DataError(f"{path}: cannot read it ({error.strerror})") from None
+        raise DataError(
+            _("{path}: cannot read it ({reason})").format(
+                path=path, reason=error.strerror
+            )
+        ) from None
     try:
         pixels = tf.io.decode_png(
             data, channels=1
@@ -63,11 +70,20 @@ def read_png(path):
     except tf.errors.OpError:
         pixels = None
     if pixels is None or pixels.ndim != 3:  # an animated GIF would decode to frames
-        raise DataError(f"{path}: not a readable PNG file")
+        raise DataError(_("{path}: not a readable PNG file").format(path=path))
     height, width = pixels.shape[:2]
     if (height, width) != IMAGE_SHAPE:
         raise DataError(
-            f"model expects {IMAGE_SHAPE[1]}x{IMAGE_SHAPE[0]} images, {path} is {width}x{height}"
+            _(
+                "model expects {model_width}x{model_height} images, {path} is "
+                "{width}x{height}"
+            ).format(
+                model_width=IMAGE_SHAPE[1],
+                model_height=IMAGE_SHAPE[0],
+                path=path,
+                width=width,
+                height=height,
+            )
         )
     return pixels
 
@@ -79,9 +95,17 @@ def read_npz(path):
     def image_and_label_keys(names):
         keys = next(((x, y) for x, y in NPZ_KEYS if x in names), None)
         if keys is None:
+            message = (
+                _("{path}: no images: needs an array named {needed} (found {found})")
+                if names
+                else _("{path}: no images: needs an array named {needed} (found none)")
+            )
             raise DataError(
-                f"{path}: no images: needs an array named {', '.join(x for x, _ in NPZ_KEYS)} "
-                f"(found {', '.join(names) or 'none'})"
+                message.format(
+                    path=path,
+                    needed=", ".join(x for x, _y in NPZ_KEYS),
+                    found=", ".join(names),
+                )
             )
         return [key for key in keys if key in names]
 
@@ -89,14 +113,25 @@ def read_npz(path):
     (image_key, images), *labelled = arrays.items()
     images = normalise_images(images, f"{path}: {image_key}")
     if len(images) == 0:
-        raise DataError(f"{path}: {image_key} holds no images")
+        raise DataError(
+            _("{path}: {key} holds no images").format(path=path, key=image_key)
+        )
     labels = None
     if labelled:
         label_key, labels = labelled[0]
         labels = check_labels(labels, f"{path}: {label_key}")
         if len(labels) != len(images):
             raise DataError(
-                f"{path}: {len(images)} images in {image_key} but {len(labels)} labels in {label_key}"
+                _(
+                    "{path}: {images} images in {image_key} but {labels} labels in "
+                    "{label_key}"
+                ).format(
+                    path=path,
+                    images=number(len(images)),
+                    image_key=image_key,
+                    labels=number(len(labels)),
+                    label_key=label_key,
+                )
             )
     return images, labels, [f"{path.name}[{index}]" for index in range(len(images))]
 
@@ -135,20 +170,25 @@ def load_classifier(path):
     """A `.keras` file -> the Keras model; a folder holding saved_model.pb -> the raw SavedModel."""
     path = Path(path)
     if not path.exists():
-        raise ModelError(f"{path}: no such file or folder")
+        raise ModelError(_("{path}: no such file or folder").format(path=path))
     if path.is_file() and path.suffix == ".keras":
         implementation = "keras"
     elif (path / "saved_model.pb").is_file():
         implementation = "raw_tf"
     else:
         raise ModelError(
-            f"{path}: not a model: expected a .keras file or a SavedModel folder holding saved_model.pb"
+            _(
+                "{path}: not a model: expected a .keras file or a SavedModel folder "
+                "holding saved_model.pb"
+            ).format(path=path)
         )
     try:
         model = export_module(implementation).load(path)
     except Exception as error:  # zip, HDF5, protobuf or Keras config: any reader's failure is the file's
         raise ModelError(
-            f"{path}: not a readable {implementation} model ({first_line(error)})"
+            _("{path}: not a readable {implementation} model ({error})").format(
+                path=path, implementation=implementation, error=first_line(error)
+            )
         ) from None
     return Classifier(
         path, implementation, model, input_shape(implementation, model, path)
@@ -163,8 +203,10 @@ def input_shape(implementation, model, path):
     inputs = serve.structured_input_signature[1] if serve is not None else {}
     if len(inputs) != 1 or "probabilities" not in serve.structured_outputs:
         raise ModelError(
-            f"{path}: no serving signature taking images and returning 'probabilities' "
-            f"(save it with raw_tf_impl/export.py)"
+            _(
+                "{path}: no serving signature taking images and returning "
+                "'probabilities' (save it with raw_tf_impl/export.py)"
+            ).format(path=path)
         )
     return tuple(next(iter(inputs.values())).shape[1:])
 
@@ -172,8 +214,9 @@ def input_shape(implementation, model, path):
 def check_reads_digits(classifier):
     if classifier.input_shape != (*IMAGE_SHAPE, 1):
         raise ModelError(
-            f"{classifier.path} takes inputs shaped {classifier.input_shape}; "
-            f"predict reads 28x28 grey images"
+            _(
+                "{path} takes inputs shaped {shape}; predict reads 28x28 grey images"
+            ).format(path=classifier.path, shape=classifier.input_shape)
         )
 
 
