@@ -19,6 +19,9 @@ def main():
     from compare.data import load_dataset
     from compare.errors import CompareError
     from compare.harness.training import Config, run
+    from compare.language import set_language
+
+    set_language(request.get("language", "en"))
 
     try:
         dataset = load_dataset(request["dataset"], request["data_dir"]).subset(

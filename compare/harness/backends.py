@@ -8,19 +8,22 @@ import subprocess
 import sys
 
 from compare.errors import CompareError
+from compare.language import N_, _, language, number
 
 BACKENDS = ("tensorflow", "jax", "torch")
 INSTALL_HINTS = {
     "tensorflow": "pip install tensorflow",
     "jax": "pip install 'keras-vs-tf[jax]'",
-    "torch": "pip install 'keras-vs-tf[torch]' (CPU build: see the README)",
+    "torch": N_("pip install 'keras-vs-tf[torch]' (CPU build: see the README)"),
 }
 
 
 def missing(backend):
     """Why `backend` cannot run here, or None when its package is installed."""
     if importlib.util.find_spec(backend) is None:
-        return f"{backend} is not installed ({INSTALL_HINTS[backend]})"
+        return _("{backend} is not installed ({hint})").format(
+            backend=backend, hint=_(INSTALL_HINTS[backend])
+        )
     return None
 
 
@@ -41,6 +44,7 @@ def run_on_backend(backend, study, config, curves, timeout=3600):
         "test_samples": study.test_samples,
         "config": dataclasses.asdict(config),
         "curves": curves,
+        "language": language(),  # its errors come back in the user's language
     }
     try:
         completed = subprocess.run(
@@ -53,9 +57,15 @@ def run_on_backend(backend, study, config, curves, timeout=3600):
         )
     except subprocess.TimeoutExpired:
         raise CompareError(
-            f"Keras on {backend} did not finish within {timeout} s"
+            _("Keras on {backend} did not finish within {seconds} s").format(
+                backend=backend, seconds=number(timeout)
+            )
         ) from None
     if completed.returncode != 0:
-        last_line = (completed.stderr.strip().splitlines() or ["no message"])[-1]
-        raise CompareError(f"Keras on {backend} failed: {last_line}")
+        last_line = (completed.stderr.strip().splitlines() or [_("no message")])[-1]
+        raise CompareError(
+            _("Keras on {backend} failed: {line}").format(
+                backend=backend, line=last_line
+            )
+        )
     return json.loads(completed.stdout.strip().splitlines()[-1])

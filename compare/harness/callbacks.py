@@ -8,6 +8,7 @@ import time
 import keras
 
 from compare.errors import CompareError
+from compare.language import _, number
 
 
 class TrainingDiverged(CompareError):
@@ -15,9 +16,17 @@ class TrainingDiverged(CompareError):
 
 
 def diverged(implementation, where, lr):
+    """`where`: "the loss became nan in epoch 2", already in the user's language."""
     return TrainingDiverged(
-        f"{implementation} training diverged: {where} (--lr {lr}); try a lower --lr"
+        _(
+            "{implementation} training diverged: {where} (--lr {lr}); try a lower --lr"
+        ).format(implementation=implementation, where=where, lr=lr)
     )
+
+
+def loss_became(loss, when):
+    """ "the loss became nan in epoch 2", `when` already in the user's language."""
+    return _("the loss became {loss} in {when}").format(loss=loss, when=when)
 
 
 class StopOnNonFiniteLoss(keras.callbacks.Callback):
@@ -32,17 +41,20 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
         self.epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        self.check(logs["loss"], f"epoch {self.epoch + 1}, step {batch + 1}")
+        self.check(
+            logs["loss"],
+            _("epoch {epoch}, step {step}").format(
+                epoch=number(self.epoch + 1), step=number(batch + 1)
+            ),
+        )
 
     def on_epoch_end(self, epoch, logs=None):
-        self.check(logs["loss"], f"epoch {epoch + 1}")
+        self.check(logs["loss"], _("epoch {epoch}").format(epoch=number(epoch + 1)))
 
     def check(self, loss, where):
         loss = float(loss)
         if not math.isfinite(loss):
-            raise diverged(
-                self.implementation, f"the loss became {loss} in {where}", self.lr
-            )
+            raise diverged(self.implementation, loss_became(loss, where), self.lr)
 
 
 class TestScores(keras.callbacks.Callback):

@@ -11,6 +11,7 @@ import signal
 import keras
 
 from compare.errors import CompareError
+from compare.language import _, number
 
 RUN_FILE = "run.json"
 RESUMABLE_SETTINGS = (
@@ -46,8 +47,10 @@ def prepare_folder(checkpoint_dir, resume, settings):
             not checkpoint_dir.is_dir() or any(checkpoint_dir.iterdir())
         ):
             raise CompareError(
-                f"--checkpoint-dir {checkpoint_dir} is not an empty folder; pass --resume to go on "
-                "with the run saved there, or name a new folder"
+                _(
+                    "--checkpoint-dir {folder} is not an empty folder; pass --resume to go "
+                    "on with the run saved there, or name a new folder"
+                ).format(folder=checkpoint_dir)
             )
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
         run_file.write_text(json.dumps(settings, indent=1) + "\n")
@@ -55,26 +58,38 @@ def prepare_folder(checkpoint_dir, resume, settings):
     try:
         saved = json.loads(run_file.read_text())
         differences = [
-            f"--{name.replace('_', '-')} {saved[name]} (not {settings[name]})"
+            _("{flag} {saved} (not {wanted})").format(
+                flag="--" + name.replace("_", "-"),
+                saved=saved[name],
+                wanted=settings[name],
+            )
             for name in RESUMABLE_SETTINGS
             if saved[name] != settings[name]
         ]
     except FileNotFoundError:
         raise CompareError(
-            f"--resume: {checkpoint_dir} holds no run to resume (no {RUN_FILE})"
+            _("--resume: {folder} holds no run to resume (no {run_file})").format(
+                folder=checkpoint_dir, run_file=RUN_FILE
+            )
         ) from None
     except (ValueError, TypeError, KeyError) as error:
         raise CompareError(
-            f"--resume: {run_file} is damaged ({type(error).__name__}: {error})"
+            _("--resume: {run_file} is damaged ({kind}: {error})").format(
+                run_file=run_file, kind=type(error).__name__, error=error
+            )
         ) from None
     if differences:
         raise CompareError(
-            f"--resume: the run in {checkpoint_dir} was made with {', '.join(differences)}"
+            _("--resume: the run in {folder} was made with {differences}").format(
+                folder=checkpoint_dir, differences=", ".join(differences)
+            )
         )
     if settings["epochs"] < saved.get("epochs", 0):
         raise CompareError(
-            f"--resume: the run in {checkpoint_dir} was made with --epochs "
-            f"{saved['epochs']}; --epochs may grow, not shrink"
+            _(
+                "--resume: the run in {folder} was made with --epochs {epochs}; "
+                "--epochs may grow, not shrink"
+            ).format(folder=checkpoint_dir, epochs=saved["epochs"])
         )
     run_file.write_text(
         json.dumps({**saved, "epochs": settings["epochs"]}, indent=1) + "\n"
@@ -95,21 +110,23 @@ class StopOnSignal(keras.callbacks.Callback):
 
     def __enter__(self):
         self.previous_handlers = {
-            number: signal.signal(number, self.handle) for number in self.SIGNALS
+            kind: signal.signal(kind, self.handle) for kind in self.SIGNALS
         }
         return self
 
     def __exit__(self, *exception):
-        for number, handler in self.previous_handlers.items():
-            signal.signal(number, handler)
+        for kind, handler in self.previous_handlers.items():
+            signal.signal(kind, handler)
 
     def handle(self, signal_number, frame):
         if self.signal_number is not None and signal_number == signal.SIGINT:
             raise KeyboardInterrupt
         self.signal_number = signal_number
         self.say(
-            f"{signal.Signals(signal_number).name}: stopping once this epoch is saved "
-            "(Ctrl-C again stops at once, losing this epoch)"
+            _(
+                "{signal}: stopping once this epoch is saved "
+                "(Ctrl-C again stops at once, losing this epoch)"
+            ).format(signal=signal.Signals(signal_number).name)
         )
 
     def training(self, implementation, folder, epochs):
@@ -125,13 +142,24 @@ class StopOnSignal(keras.callbacks.Callback):
         if self.signal_number is None:
             return
         implementation, folder, epochs = self.where
-        done = (
-            f"{implementation} saved epoch {epochs_done} of {epochs} in {folder}"
+        message = (
+            _(
+                "interrupted by {signal}, {implementation} saved epoch {done} of "
+                "{epochs} in {folder}; the same command with --resume goes on from there"
+            )
             if epochs_done
-            else f"before {implementation} started"
+            else _(
+                "interrupted by {signal}, before {implementation} started; "
+                "the same command with --resume goes on from there"
+            )
         )
         raise TrainingInterrupted(
-            f"interrupted by {signal.Signals(self.signal_number).name}, {done}; "
-            "the same command with --resume goes on from there",
+            message.format(
+                signal=signal.Signals(self.signal_number).name,
+                implementation=implementation,
+                done=number(epochs_done or 0),
+                epochs=number(epochs),
+                folder=folder,
+            ),
             self.signal_number,
         )

@@ -19,12 +19,13 @@ from pathlib import Path
 import numpy as np
 
 from compare.errors import CompareError
+from compare.language import N_, _, number
 
 STRATEGIES = ("none", "mirrored", "multiworker")
-KERAS_MULTIWORKER_BROKEN = (
+KERAS_MULTIWORKER_BROKEN = N_(
     "Keras 3's fit fails under MultiWorkerMirroredStrategy (keras-team/keras#20585, "
     "tensorflow/tensorflow#72388; reproduced here with TensorFlow 2.21 and Keras 3.15)"
-)
+)  # a reason kept in the report, translated where it is shown
 
 
 @functools.cache
@@ -37,7 +38,9 @@ def mirrored_strategy(devices):
     if gpus:
         if devices and devices > len(gpus):
             raise CompareError(
-                f"--devices {devices}: this machine has {len(gpus)} GPUs"
+                _("--devices {devices}: this machine has {gpus} GPUs").format(
+                    devices=devices, gpus=number(len(gpus))
+                )
             )
         return tf.distribute.MirroredStrategy(
             [f"/gpu:{i}" for i in range(devices or len(gpus))]
@@ -51,7 +54,7 @@ def mirrored_strategy(devices):
     except RuntimeError:
         if len(tf.config.list_logical_devices("CPU")) != count:
             raise CompareError(
-                "TensorFlow started before the logical CPU devices could be made"
+                _("TensorFlow started before the logical CPU devices could be made")
             ) from None
     return tf.distribute.MirroredStrategy([f"/cpu:{i}" for i in range(count)])
 
@@ -61,13 +64,17 @@ def read_tf_config():
     text = os.environ.get("TF_CONFIG")
     if not text:
         raise CompareError(
-            "--strategy multiworker needs TF_CONFIG in the environment (see the README), "
-            "or --workers N to start N local workers"
+            _(
+                "--strategy multiworker needs TF_CONFIG in the environment (see the "
+                "README), or --workers N to start N local workers"
+            )
         )
     try:
         config = json.loads(text)
     except json.JSONDecodeError as error:
-        raise CompareError(f"TF_CONFIG is not valid JSON ({error})") from None
+        raise CompareError(
+            _("TF_CONFIG is not valid JSON ({error})").format(error=error)
+        ) from None
     cluster = config.get("cluster") if isinstance(config, dict) else None
     workers = cluster.get("worker") if isinstance(cluster, dict) else None
     if not (
@@ -75,7 +82,9 @@ def read_tf_config():
         and workers
         and all(isinstance(w, str) and w.rpartition(":")[2].isdigit() for w in workers)
     ):
-        raise CompareError('TF_CONFIG needs "cluster": {"worker": ["host:port", ...]}')
+        raise CompareError(
+            _('TF_CONFIG needs "cluster": {{"worker": ["host:port", ...]}}').format()
+        )
     task = config.get("task")
     if not (
         isinstance(task, dict)
@@ -84,7 +93,9 @@ def read_tf_config():
         and 0 <= task["index"] < len(workers)
     ):
         raise CompareError(
-            f'TF_CONFIG needs "task": {{"type": "worker", "index": 0 to {len(workers) - 1}}}'
+            _(
+                'TF_CONFIG needs "task": {{"type": "worker", "index": 0 to {last}}}'
+            ).format(last=len(workers) - 1)
         )
     return workers, task["index"]
 
@@ -101,9 +112,13 @@ def multiworker_strategy(timeout_seconds):
     )
     watchdog = start_watchdog(
         timeout_seconds,
-        f"python -m compare: error: worker {index}: no answer from {peers} "
-        f"within {timeout_seconds} s (--worker-timeout); are all the "
-        "workers in TF_CONFIG running?",
+        "python -m compare: "
+        + _("error")
+        + ": "
+        + _(
+            "worker {index}: no answer from {peers} within {seconds} s "
+            "(--worker-timeout); are all the workers in TF_CONFIG running?"
+        ).format(index=index, peers=peers, seconds=number(timeout_seconds)),
     )
     try:
         options = tf.distribute.experimental.CommunicationOptions(
@@ -112,7 +127,9 @@ def multiworker_strategy(timeout_seconds):
         return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
     except tf.errors.OpError as error:
         raise CompareError(
-            f"worker {index} could not join {peers}: {error.message.splitlines()[0]}"
+            _("worker {index} could not join {peers}: {error}").format(
+                index=index, peers=peers, error=error.message.splitlines()[0]
+            )
         ) from None
     finally:
         watchdog.kill()
@@ -161,7 +178,7 @@ def last_line(path):
         for line in Path(path).read_text(errors="replace").splitlines()
         if line.strip()
     ]
-    return lines[-1] if lines else "no message"
+    return lines[-1] if lines else _("no message")
 
 
 def run_local_workers(argv, workers, timeout, say):
@@ -200,7 +217,11 @@ def run_local_workers(argv, workers, timeout, say):
                             stderr=log,
                         )
                     )
-            say(f"Started {workers} workers on {', '.join(cluster)}")
+            say(
+                _("Started {workers} workers on {cluster}").format(
+                    workers=number(workers), cluster=", ".join(cluster)
+                )
+            )
             deadline = time.monotonic() + timeout
             while (codes := [process.poll() for process in processes]).count(
                 0
@@ -210,11 +231,16 @@ def run_local_workers(argv, workers, timeout, say):
                 ]
                 if failed:
                     raise CompareError(
-                        f"worker {failed[0]} failed: {last_line(logs[failed[0]])}"
+                        _("worker {index} failed: {line}").format(
+                            index=failed[0], line=last_line(logs[failed[0]])
+                        )
                     )
                 if time.monotonic() > deadline:
                     raise CompareError(
-                        f"the workers did not finish within {timeout} s (--worker-timeout)"
+                        _(
+                            "the workers did not finish within {seconds} s "
+                            "(--worker-timeout)"
+                        ).format(seconds=number(timeout))
                     )
                 time.sleep(0.2)
             return [

@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from compare.harness.callbacks import SaveFiniteEpochs
+from compare.language import _, number
 from compare.styles import STYLES
 
 
@@ -62,8 +63,9 @@ def train_raw(model, optimizer, x, y, epochs, batch_size, seed, options):
             logs = {name: values[0] for name, values in one_epoch.items()}
         if options.get("verbose"):
             print(
-                f"Epoch {epoch + 1}/{epochs} "
-                + " ".join(f"{name} {value:.4f}" for name, value in logs.items())
+                _("Epoch {epoch}/{epochs}").format(epoch=epoch + 1, epochs=epochs)
+                + " "
+                + " ".join(f"{name} {number(value, 4)}" for name, value in logs.items())
             )
         for name, value in logs.items():
             history.setdefault(name, []).append(value)
