@@ -22,10 +22,12 @@ from compare.harness.callbacks import (
     StopOnNonFiniteLoss,
     TestScores,
     diverged,
+    loss_became,
 )
 from compare.harness.checkpointing import implementation_folder
 from compare.harness.raw_loop import train_raw
 from compare.harness.timing import EpochTimer
+from compare.language import _, number
 from compare.loc import lesson_lines
 from compare.styles import STYLES
 
@@ -53,8 +55,12 @@ def check_finite(implementation, history, test_loss, lr):
     losses = history.get("loss", [])  # empty where a resumed run had no epoch left
     for epoch, loss in enumerate(losses + [test_loss]):
         if not math.isfinite(loss):
-            when = f"epoch {epoch + 1}" if epoch < len(losses) else "evaluation"
-            raise diverged(implementation, f"the loss became {loss} in {when}", lr)
+            when = (
+                _("epoch {epoch}").format(epoch=number(epoch + 1))
+                if epoch < len(losses)
+                else _("evaluation")
+            )
+            raise diverged(implementation, loss_became(loss, when), lr)
 
 
 # One style, built and trained ------------------------------------------------------
