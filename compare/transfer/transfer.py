@@ -21,6 +21,7 @@ from compare.errors import CompareError
 from compare.harness.raw_loop import train_raw
 from compare.harness.timing import EpochTimer
 from compare.harness.training import check_finite, parameter_count
+from compare.language import _, number
 from compare.loc import STEPS, count_lines, lines_per_step
 from compare.styles import STYLES
 from compare.transfer.config import DEFAULT_SAMPLES
@@ -60,8 +61,15 @@ def task(images, labels, classes, count, flag):
     wanted = count or min(DEFAULT_SAMPLES.get(flag, len(keep)), len(keep))
     if not 0 < wanted <= len(keep):
         raise DataError(
-            f"--{flag.replace('_', '-')}: {wanted} images of classes {','.join(map(str, classes))} "
-            f"wanted, the dataset has {len(keep)}"
+            _(
+                "{flag}: {wanted} images of classes {classes} wanted, the dataset has "
+                "{available}"
+            ).format(
+                flag="--" + flag.replace("_", "-"),
+                wanted=wanted,  # the flag's value, as given
+                classes=",".join(map(str, classes)),
+                available=number(len(keep)),
+            )
         )
     return images[keep[:wanted]], labels[keep[:wanted]]
 
@@ -262,8 +270,10 @@ def imagenet_weights_file():
     except Exception as error:  # Keras wraps URL and HTTP errors in a plain Exception
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise WeightsError(
-            f"--weights imagenet: could not download the ImageNet weights ({reason}); offline, "
-            "use --weights pretrain (the default), a local weights file, or none"
+            _(
+                "--weights imagenet: could not download the ImageNet weights ({reason}); "
+                "offline, use --weights pretrain (the default), a local weights file, or none"
+            ).format(reason=reason)
         ) from None
 
 
@@ -300,13 +310,25 @@ def transfer(dataset, config, implementations, say, verbose=0, save_pretrained=N
         if config.weights == "pretrain":
             path = save_pretrained or Path(folder) / "pretrained_base.weights.h5"
             say(
-                f"Pretraining ResNet50 on classes {','.join(map(str, config.source_classes))} "
-                f"({len(data['source_train'][1])} images, {config.pretrain_epochs} epochs), the Keras way ..."
+                _(
+                    "Pretraining ResNet50 on classes {classes} ({images} images, {epochs} "
+                    "epochs), the Keras way ..."
+                ).format(
+                    classes=",".join(map(str, config.source_classes)),
+                    images=number(len(data["source_train"][1])),
+                    epochs=number(config.pretrain_epochs),
+                )
             )
             pretraining = pretrain(data, config, path, verbose)
             say(
-                f"Pretrained in {pretraining['train_seconds']:.0f} s: source-task test accuracy "
-                f"{pretraining['test_accuracy']:.3f}; base saved to {path}"
+                _(
+                    "Pretrained in {seconds} s: source-task test accuracy {accuracy}; "
+                    "base saved to {path}"
+                ).format(
+                    seconds=number(pretraining["train_seconds"]),
+                    accuracy=number(pretraining["test_accuracy"], 3),
+                    path=path,
+                )
             )
             weights = str(path)
         elif config.weights == "imagenet":
@@ -315,7 +337,11 @@ def transfer(dataset, config, implementations, say, verbose=0, save_pretrained=N
             weights = None if config.weights == "none" else config.weights
         results = []
         for implementation in implementations:
-            say(f"Transfer and from-scratch training, {implementation} ...")
+            say(
+                _("Transfer and from-scratch training, {implementation} ...").format(
+                    implementation=implementation
+                )
+            )
             try:
                 results.append(
                     run_style(ADAPTERS[implementation], data, weights, config, verbose)
@@ -327,12 +353,14 @@ def transfer(dataset, config, implementations, say, verbose=0, save_pretrained=N
                 if weights is None:
                     raise
                 raise WeightsError(
-                    f"weights {weights}: {str(error).splitlines()[0]}"
+                    _("weights {weights}: {error}").format(
+                        weights=weights, error=str(error).splitlines()[0]
+                    )
                 ) from None
     return {
         "dataset": {"name": dataset.name, "source": dataset.source},
         "config": dataclasses.asdict(config),
-        "sizes": {name: len(labels) for name, (_, labels) in data.items()},
+        "sizes": {name: len(labels) for name, (_images, labels) in data.items()},
         "pretraining": pretraining,
         "results": results,
     }
