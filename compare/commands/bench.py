@@ -14,6 +14,7 @@ from compare.commands.options import (
     output_options,
     positive_int,
 )
+from compare.language import _
 from compare.styles import MODEL_NAMES
 
 NAME = "bench"
@@ -28,7 +29,7 @@ def epochs_for_bench(text):
     epochs = positive_int(text)
     if epochs < 2:
         raise argparse.ArgumentTypeError(
-            "must be at least 2: the first epoch is warm-up"
+            _("must be at least 2: the first epoch is warm-up")
         )
     return epochs
 
@@ -39,7 +40,9 @@ def variant_list(known):
         unknown = [name for name in names if name not in known]
         if unknown:
             raise argparse.ArgumentTypeError(
-                f"unknown variant {unknown[0]!r} (choose from {', '.join(known)}, all)"
+                _("unknown variant {name} (choose from {choices}, all)").format(
+                    name=repr(unknown[0]), choices=", ".join(known)
+                )
             )
         return names
 

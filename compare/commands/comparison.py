@@ -23,6 +23,7 @@ from compare.commands.options import (
 )
 from compare.errors import CompareError
 from compare.harness.distribute import STRATEGIES
+from compare.language import _
 from compare.quiet import load_tensorflow_quietly
 from compare.study import Request, check_request
 from compare.styles import MODEL_NAMES, chosen
@@ -38,7 +39,9 @@ def backend_list(text):
     unknown = [name for name in names if name not in BACKENDS]
     if unknown:
         raise argparse.ArgumentTypeError(
-            f"unknown backend {unknown[0]!r} (choose from {', '.join(BACKENDS)})"
+            _("unknown backend {name} (choose from {choices})").format(
+                name=repr(unknown[0]), choices=", ".join(BACKENDS)
+            )
         )
     return names
 
@@ -217,9 +220,9 @@ def check_worker_flags(args):
     """--workers and TF_CONFIG, before any work; the study checks the rest."""
     if args.workers and args.strategy != "multiworker":
         raise CompareError(
-            "--workers needs --strategy multiworker"
+            _("--workers needs --strategy multiworker")
             if args.strategy == "none"
-            else "--workers is for --strategy multiworker"
+            else _("--workers is for --strategy multiworker")
         )
     if args.strategy == "multiworker" and not args.workers:
         from compare.harness.distribute import read_tf_config
@@ -233,12 +236,12 @@ def write_figures(report, args, say):
         from compare.views.plots import png_bytes, training_curves
 
         args.plot.write_bytes(png_bytes(training_curves(report["results"], args.lang)))
-        say(f"Wrote {args.plot}")
+        say(_("Wrote {path}").format(path=args.plot))
     if args.report:
         from compare.views.html_report import render_html
 
         args.report.write_text(render_html(report, args.lang), encoding="utf-8")
-        say(f"Wrote {args.report}")
+        say(_("Wrote {path}").format(path=args.report))
 
 
 def request_of(args):

@@ -5,6 +5,7 @@ import contextlib
 import sys
 from pathlib import Path
 
+from compare.language import _
 from compare.quiet import load_tensorflow_quietly
 from compare.styles import FLAGS
 
@@ -55,12 +56,13 @@ def run(args, say):
     # Keras' messages go to stderr: they never mix with the table.
     with contextlib.redirect_stdout(sys.stderr):
         report = convert(args.model, FLAGS[args.to], args.destination)
-    say(f"Wrote {args.destination}")
+    say(_("Wrote {path}").format(path=args.destination))
+    headers = [_("Keras weight"), _("Raw variable"), _("Shape")]
     rows = [
         [weight["keras"], weight["raw_tf"], " x ".join(map(str, weight["shape"]))]
         for weight in report["weights"]
     ]
     return (
         f"{report['model']}: {report['source']} -> {report['destination']}\n\n"
-        f"{tabulate(rows, ['Keras weight', 'Raw variable', 'Shape'], tablefmt='rounded_outline')}\n"
+        f"{tabulate(rows, headers, tablefmt='rounded_outline')}\n"
     )

@@ -6,7 +6,7 @@ import math
 import os
 from pathlib import Path
 
-from compare.language import _
+from compare.language import _, number
 from compare.styles import FLAGS
 
 FORMATS = ("table", "markdown", "json", "csv")
@@ -39,7 +39,9 @@ def decimal_int(text):
 def positive_int(text):
     value = decimal_int(text)
     if not value:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            _("must be a positive integer, got {text}").format(text=repr(text))
+        )
     return value
 
 
@@ -47,7 +49,7 @@ def non_negative_int(text):
     value = decimal_int(text)
     if value is None:
         raise argparse.ArgumentTypeError(
-            f"must be a non-negative integer, got {text!r}"
+            _("must be a non-negative integer, got {text}").format(text=repr(text))
         )
     return value
 
@@ -58,7 +60,11 @@ def at_most(limit, parse=positive_int):
     def parse_capped(text):
         value = parse(text)
         if value > limit:
-            raise argparse.ArgumentTypeError(f"must be at most {limit:,}, got {text!r}")
+            raise argparse.ArgumentTypeError(
+                _("must be at most {limit}, got {text}").format(
+                    limit=number(limit), text=repr(text)
+                )
+            )
         return value
 
     return parse_capped
@@ -70,7 +76,9 @@ def positive_float(text):
     except ValueError:
         value = math.nan
     if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            _("must be a positive number, got {text}").format(text=repr(text))
+        )
     return value
 
 
@@ -140,16 +148,16 @@ def output_options(json_help, formats=FORMATS):
 def check_writable(path, flag):
     """Fail before training, not after, if an output file cannot be written."""
     if path.is_dir():
-        raise OSError(f"{flag} {path} is a folder, not a file")
+        raise OSError(
+            _("{flag} {path} is a folder, not a file").format(flag=flag, path=path)
+        )
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise OSError(
-            f"{flag} {path}: "
-            + (
-                f"{folder} is a file, not a folder"
-                if folder.exists()
-                else f"folder {folder} does not exist"
-            )
+        message = (
+            _("{flag} {path}: {folder} is a file, not a folder")
+            if folder.exists()
+            else _("{flag} {path}: folder {folder} does not exist")
         )
+        raise OSError(message.format(flag=flag, path=path, folder=folder))
     if not os.access(path if path.exists() else folder, os.W_OK):
-        raise OSError(f"{flag} {path}: not writable")
+        raise OSError(_("{flag} {path}: not writable").format(flag=flag, path=path))

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from compare.commands.options import output_options
+from compare.language import _, language, number
 from compare.quiet import load_tensorflow_quietly
 
 NAME = "predict"
@@ -62,18 +63,27 @@ def prediction_text(args, say):
     check_reads_digits(classifier)
     images, labels, names = read_images(args.images)
     say(
-        f"Classifying {len(images)} images with {classifier.path} ({classifier.implementation})"
+        _("Classifying {count} images with {path} ({implementation})").format(
+            count=number(len(images)),
+            path=classifier.path,
+            implementation=classifier.implementation,
+        )
     )
     report = prediction_report(
         classifier, names, classifier.probabilities(images), labels
     )
     has_labels = labels is not None
-    headers = ["Image", "Predicted", "Probability", *(["Label"] if has_labels else [])]
+    headers = [
+        _("Image"),
+        _("Predicted"),
+        _("Probability"),
+        *([_("Label")] if has_labels else []),
+    ]
     rows = [
         [
             row["image"],
             row["predicted"],
-            f"{row['probability']:.4f}",
+            number(row["probability"], 4),
             *([row["label"]] if has_labels else []),
         ]
         for row in report["predictions"]
@@ -85,7 +95,7 @@ def prediction_text(args, say):
     return report_text(
         report,
         args.format,
-        "Predictions",
+        _("Predictions"),
         headers,
         rows,
         prediction_summary(report),
@@ -119,8 +129,15 @@ def prediction_summary(report):
     from compare.views.i18n import TEXT
 
     count = len(report["predictions"])
-    text = f"{report['model']} ({TEXT['en'][report['implementation']]}), {count} images"
-    if "accuracy" in report:
-        right = sum(row["predicted"] == row["label"] for row in report["predictions"])
-        text += f"; accuracy {report['accuracy']:.4f} ({right} of {count} right)"
-    return text
+    described = {
+        "model": report["model"],
+        "implementation": TEXT[language()][report["implementation"]],
+        "count": number(count),
+    }
+    if "accuracy" not in report:
+        return _("{model} ({implementation}), {count} images").format(**described)
+    right = sum(row["predicted"] == row["label"] for row in report["predictions"])
+    return _(
+        "{model} ({implementation}), {count} images; accuracy {accuracy} "
+        "({right} of {count} right)"
+    ).format(**described, accuracy=number(report["accuracy"], 4), right=number(right))

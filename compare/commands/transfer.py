@@ -20,6 +20,7 @@ from compare.commands.options import (
     positive_int,
 )
 from compare.errors import CompareError
+from compare.language import _, number
 from compare.quiet import load_tensorflow_quietly
 from compare.styles import chosen
 
@@ -44,7 +45,9 @@ def class_list(text):
         or not all(0 <= label < 10 for label in classes)
     ):
         raise argparse.ArgumentTypeError(
-            f"must be labels in 0-9 such as 0-4 or 5,6,7, got {text!r}"
+            _("must be labels in 0-9 such as 0-4 or 5,6,7, got {text}").format(
+                text=repr(text)
+            )
         )
     return classes
 
@@ -53,11 +56,15 @@ def image_size(text):
     value = positive_int(text)
     if value < 32:
         raise argparse.ArgumentTypeError(
-            f"ResNet50 needs images of at least 32x32, got {value}"
+            _("ResNet50 needs images of at least 32x32, got {value}").format(
+                value=value
+            )
         )
     if value > MAX_IMAGE_SIZE:
         raise argparse.ArgumentTypeError(
-            f"must be at most {MAX_IMAGE_SIZE} (ResNet50's ImageNet size), got {value}"
+            _("must be at most {limit} (ResNet50's ImageNet size), got {value}").format(
+                limit=number(MAX_IMAGE_SIZE), value=value
+            )
         )
     return value
 
@@ -67,7 +74,9 @@ def weights_choice(text):
         return text
     if not Path(text).is_file():
         raise argparse.ArgumentTypeError(
-            f"must be pretrain, imagenet, none or a weights file; {text!r} is no file"
+            _(
+                "must be pretrain, imagenet, none or a weights file; {text} is no file"
+            ).format(text=repr(text))
         )
     return text
 
@@ -76,7 +85,9 @@ def stage_list(text):
     stages = tuple(text.split(","))
     if not all(stage in ("conv2", "conv3", "conv4", "conv5") for stage in stages):
         raise argparse.ArgumentTypeError(
-            f"must be stages among conv2,conv3,conv4,conv5, got {text!r}"
+            _("must be stages among conv2,conv3,conv4,conv5, got {text}").format(
+                text=repr(text)
+            )
         )
     return stages
 
@@ -226,11 +237,16 @@ def run(args, say):
     """Train and compare; returns the rendered table."""
     if set(args.source_classes) & set(args.target_classes):
         raise CompareError(
-            "--source-classes and --target-classes overlap: transfer needs a different task"
+            _(
+                "--source-classes and --target-classes overlap: transfer needs a "
+                "different task"
+            )
         )
     if args.save_pretrained and not args.save_pretrained.name.endswith(".weights.h5"):
         raise CompareError(
-            f"--save-pretrained {args.save_pretrained}: Keras needs a name ending in .weights.h5"
+            _(
+                "--save-pretrained {path}: Keras needs a name ending in .weights.h5"
+            ).format(path=args.save_pretrained)
         )
     load_tensorflow_quietly()
     import tensorflow as tf
@@ -244,7 +260,11 @@ def run(args, say):
     # Each phase compiles anew: Keras' retracing warnings are expected.
     tf.get_logger().setLevel("ERROR")
     dataset = load_dataset(args.dataset, args.data_dir)
-    say(f"Dataset: {dataset.name} from {dataset.source}")
+    say(
+        _("Dataset: {name} from {source}").format(
+            name=dataset.name, source=_(dataset.source)
+        )
+    )
     config = TransferConfig(
         **{
             field.name: getattr(args, field.name)
