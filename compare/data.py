@@ -43,6 +43,8 @@ DEBIAN_DIR = Path("/usr/share/datasets")
 DEBIAN_PACKAGES = {"mnist": "dataset-mnist", "fashion_mnist": "dataset-fashion-mnist"}
 DOWNLOAD_HOST = ("storage.googleapis.com", 443)  # where keras.datasets downloads from
 DIGITS_TEST_FRACTION, DIGITS_SPLIT_SEED = 0.25, 0
+# Dataset.source of digits: kept in English in the report, translated where it is shown
+DIGITS_SOURCE = N_("scikit-learn load_digits (8x8 scaled onto 28x28)")
 
 
 class DataError(CompareError):
@@ -380,9 +382,7 @@ def load_digits_28x28():
         stratify=digits.target,
     )
     arrays = dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
-    return to_dataset(
-        "digits", "scikit-learn load_digits (8x8 scaled onto 28x28)", arrays
-    )
+    return to_dataset("digits", DIGITS_SOURCE, arrays)
 
 
 def how_to_get(name):

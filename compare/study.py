@@ -125,7 +125,7 @@ def load_and_describe(request, say, batch_sizes=None):
     say(
         _("Dataset: {name} from {source} ({train} train / {test} test images)").format(
             name=dataset.name,
-            source=dataset.source,
+            source=_(dataset.source),  # digits' description, translated
             train=number(len(dataset.x_train)),
             test=number(len(dataset.x_test)),
         )

@@ -11,19 +11,20 @@ from compare.errors import CompareError
 from compare.language import N_, _, language, number
 
 BACKENDS = ("tensorflow", "jax", "torch")
-INSTALL_HINTS = {
-    "tensorflow": "pip install tensorflow",
-    "jax": "pip install 'keras-vs-tf[jax]'",
-    "torch": N_("pip install 'keras-vs-tf[torch]' (CPU build: see the README)"),
+NOT_INSTALLED = {  # reasons kept in the report in English, translated where shown
+    "tensorflow": N_("tensorflow is not installed (pip install tensorflow)"),
+    "jax": N_("jax is not installed (pip install 'keras-vs-tf[jax]')"),
+    "torch": N_(
+        "torch is not installed (pip install 'keras-vs-tf[torch]' (CPU build: see "
+        "the README))"
+    ),
 }
 
 
 def missing(backend):
     """Why `backend` cannot run here, or None when its package is installed."""
     if importlib.util.find_spec(backend) is None:
-        return _("{backend} is not installed ({hint})").format(
-            backend=backend, hint=_(INSTALL_HINTS[backend])
-        )
+        return NOT_INSTALLED[backend]
     return None
 
 
