@@ -21,6 +21,7 @@ import time
 from compare.bench.flops import training_flops_per_sample
 from compare.errors import CompareError
 from compare.harness.backends import missing as missing_backend
+from compare.language import N_, _, language, number, set_language
 from compare.stats import spread, throughput_ratio
 
 VARIANTS = {  # name: (implementation, changes from the style's defaults, description)
@@ -90,6 +91,9 @@ MATMUL_SIZE, MATMUL_PRODUCTS = 1024, 20
 
 class BenchError(CompareError):
     """A worker that failed or died."""
+
+
+NO_TORCH = N_("PyTorch is not installed")  # a reason kept in the report
 
 
 @dataclasses.dataclass(frozen=True)
@@ -214,7 +218,7 @@ def looped(step, batch_size):
 
     @tf.function
     def repeated_steps():
-        for _ in tf.range(steps):
+        for _step in tf.range(steps):
             step()
         return tf.constant(0)
 
@@ -281,21 +285,23 @@ def matmul_peak_gflops():
     @tf.function
     def chained_products():
         product = start_matrix
-        for _ in tf.range(MATMUL_PRODUCTS):
+        for _product in tf.range(MATMUL_PRODUCTS):
             product = tf.matmul(product, factor)
         return product
 
     chained_products()
     timings = []
-    for _ in range(3):
+    for _attempt in range(3):
         start = time.perf_counter()
         chained_products().numpy()
         timings.append(time.perf_counter() - start)
     return 2 * MATMUL_SIZE**3 * MATMUL_PRODUCTS / min(timings) / 1e9
 
 
-def serve(connection, role, config, batch_size):
-    """A worker's life: load TensorFlow and the data, say ready, answer commands until "stop"."""
+def serve(connection, role, config, batch_size, lang="en"):
+    """A worker's life: load TensorFlow and the data, say ready, answer commands until "stop".
+    It speaks `lang`, the parent's language (a spawned process starts in English)."""
+    set_language(lang)
     try:
         from compare.data import load_dataset
         from compare.quiet import load_tensorflow_quietly
@@ -305,7 +311,7 @@ def serve(connection, role, config, batch_size):
             from compare.bench.torch_reference import torch_available, train_torch
 
             if not torch_available():
-                connection.send(("unavailable", "PyTorch is not installed"))
+                connection.send(("unavailable", NO_TORCH))
                 return
         elif backend and missing_backend(backend):
             connection.send(("unavailable", missing_backend(backend)))
@@ -349,7 +355,9 @@ class Worker:
         self.role = role
         self.connection, child_end = context.Pipe()
         self.process = context.Process(
-            target=serve, args=(child_end, role, config, batch_size), daemon=True
+            target=serve,
+            args=(child_end, role, config, batch_size, language()),
+            daemon=True,
         )
         self.process.start()
         self.unavailable = None
@@ -358,11 +366,17 @@ class Worker:
         while not self.connection.poll(1.0):
             if not self.process.is_alive():
                 raise BenchError(
-                    f"the {self.role} worker died (exit code {self.process.exitcode})"
+                    _("the {role} worker died (exit code {code})").format(
+                        role=self.role, code=self.process.exitcode
+                    )
                 )
         kind, value = self.connection.recv()
         if kind == "error":
-            raise BenchError(f"the {self.role} worker failed: {value}")
+            raise BenchError(
+                _("the {role} worker failed: {error}").format(
+                    role=self.role, error=value
+                )
+            )
         return kind, value
 
     def wait_ready(self):
@@ -446,8 +460,15 @@ def bench_batch_size(config, batch_size, measure_machine, say):
         limits, runs = [], {variant: [] for variant in config.variants}
         for repeat in range(config.repeats):
             say(
-                f"batch {batch_size}, repeat {repeat + 1} of {config.repeats}: compute limit, "
-                + ", ".join(config.variants)
+                _(
+                    "batch {batch_size}, repeat {repeat} of {repeats}: compute limit, "
+                    "{variants}"
+                ).format(
+                    batch_size=batch_size,
+                    repeat=number(repeat + 1),
+                    repeats=number(config.repeats),
+                    variants=", ".join(config.variants),
+                )
             )
             limits.append(workers[LIMITS].ask("limit"))
             for variant in config.variants:

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from tabulate import tabulate
 
+from compare.language import _
 from compare.quiet import load_tensorflow_quietly
 
 IMPLEMENTATIONS = ("keras", "raw_tf")
@@ -102,7 +103,9 @@ def resume_check(arguments, folder):
     )
     if code:
         raise SystemExit(
-            f"the uninterrupted run failed: {errors.strip().splitlines()[-1]}"
+            _("the uninterrupted run failed: {line}").format(
+                line=errors.strip().splitlines()[-1]
+            )
         )
     interruptions = {}
     for resume, (implementation, signal_number) in enumerate(
@@ -123,13 +126,18 @@ def resume_check(arguments, folder):
             flags, implementation and (signal_number, first_save)
         )
         if implementation:
-            said = re.search(r"saved epoch (\d+) of", errors)
+            # the line of checkpointing.StopOnSignal, in English or Portuguese (--lang pt)
+            said = re.search(r"(?:saved epoch|salvou a época) (\d+) (?:of|de)", errors)
             interruptions[implementation] = (
                 f"{signal.Signals(signal_number).name} -> exit {code}, "
                 f"after epoch {said[1] if said else '?'}"
             )
     if code:
-        raise SystemExit(f"the resumed run failed: {errors.strip().splitlines()[-1]}")
+        raise SystemExit(
+            _("the resumed run failed: {line}").format(
+                line=errors.strip().splitlines()[-1]
+            )
+        )
     rows = []
     for before, after in zip(reference["results"], report["results"]):
         implementation = before["implementation"]
