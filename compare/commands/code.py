@@ -2,10 +2,12 @@
 
 import argparse
 import os
-import shutil
 import sys
 
 from compare.commands.options import MAX_WIDTH, at_most
+from compare.errors import CompareError
+from compare.language import _
+from compare.loc import STEPS
 from compare.styles import MODEL_NAMES
 from compare.views.code_view import MIN_SIDE_BY_SIDE_WIDTH
 from compare.views.i18n import LANGUAGES
@@ -18,8 +20,28 @@ MIN_WIDTH = 40  # narrower, the headings and the shortest statements no longer f
 def code_width(text):
     width = at_most(MAX_WIDTH)(text)
     if width < MIN_WIDTH:
-        raise argparse.ArgumentTypeError(f"must be at least {MIN_WIDTH}, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            _("must be at least {minimum}, got {text}").format(
+                minimum=MIN_WIDTH, text=repr(text)
+            )
+        )
     return width
+
+
+def section_name(text):
+    """--step: 1-4, a step's name, imports or extras, as the name `section_names` uses."""
+    word = text.strip().lower()
+    numbers = {step: str(number) for number, step in enumerate(STEPS, start=1)}
+    if word in {"imports", "extras", *numbers.values()}:
+        return word
+    if word in numbers:
+        return numbers[word]
+    raise argparse.ArgumentTypeError(
+        _(
+            "must be 1, 2, 3 or 4 (or define, compile, train, evaluate), imports or "
+            "extras, got {text}"
+        ).format(text=repr(text))
+    )
 
 
 def add_parser(commands):
@@ -28,7 +50,10 @@ def add_parser(commands):
         help="print the two implementations side by side, step by step",
         description="Print keras_impl/cnn.py and raw_tf_impl/cnn.py side by side, each step (define, compile, "
         "train, evaluate) of one next to the same step of the other, read from the files "
-        f"themselves. Below {MIN_SIDE_BY_SIDE_WIDTH} columns the two are stacked; long lines wrap.",
+        "themselves, after their imports. Below "
+        f"{MIN_SIDE_BY_SIDE_WIDTH} columns each step's Keras block stands directly above its "
+        "raw twin. Long lines wrap between tokens, indented deeper than the line they "
+        "continue (marked ↪); a comment goes on as a comment.",
     )
     code.add_argument(
         "--width",
@@ -57,17 +82,65 @@ def add_parser(commands):
         "the lesson way to checkpoint, from checkpoints.py; distributed: the seed's cnn "
         "under tf.distribute, every step from distributed.py",
     )
+    code.add_argument(
+        "--step",
+        type=section_name,
+        metavar="N",
+        help="show one section only: 1-4 (or define, compile, train, evaluate), imports, "
+        "or extras (where the model has them)",
+    )
+    code.add_argument(
+        "--no-comments",
+        dest="comments",
+        action="store_false",
+        help="hide comments and docstrings (the code stays as it is)",
+    )
+    code.add_argument(
+        "--line-numbers",
+        action="store_true",
+        help="number each line as in its file (the file is named above each block)",
+    )
     code.set_defaults(run=run)
+
+
+def terminal_width():
+    """The terminal's columns, also where stdout is a pipe (`| less -R`) or a file: COLUMNS,
+    else the first of stdout, stderr and stdin that is a terminal, else 120."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdecimal() and int(columns) > 0:
+        return int(columns)
+    for stream in (sys.stdout, sys.stderr, sys.stdin):
+        try:
+            return os.get_terminal_size(stream.fileno()).columns or 120
+        except (AttributeError, OSError, ValueError):
+            continue
+    return 120
 
 
 def run(args, say):
     """The code view as text, coloured for a terminal where asked."""
-    from compare.views.code_view import implementation_steps, render_code
-    from compare.views.i18n import step_titles
+    from compare.views.code_view import (
+        code_sections,
+        render_code,
+        section_names,
+        view_titles,
+    )
 
-    width = args.width or shutil.get_terminal_size((120, 40)).columns
+    width = args.width or max(MIN_WIDTH, min(terminal_width(), MAX_WIDTH))
     colour = args.color == "always" or (
         args.color == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     )
-    steps = implementation_steps(args.model)
-    return render_code(step_titles(args.lang), width, colour, steps)
+    sections = code_sections(args.model, comments=args.comments)
+    step = None
+    if args.step:
+        names = section_names(sections)
+        if args.step not in names:
+            raise CompareError(
+                _(
+                    "--model {model} has no {step}: --step takes {choices} for it"
+                ).format(model=args.model, step=args.step, choices=", ".join(names))
+            )
+        step = names[args.step]
+    return render_code(
+        view_titles(args.lang), width, colour, sections, step, args.line_numbers
+    )

@@ -2,21 +2,71 @@
 
 The code is read from the real files (never a copy that can drift) and split at their
 `# Step N: name` headings, so each Keras block stands next to the raw TensorFlow block that does
-the same job. Side by side when the terminal is wide enough, one above the other otherwise.
+the same job; what comes before the first heading (the docstring and the imports, which the
+lines-of-code total counts) is a section of its own. Side by side when the terminal is wide
+enough, else one above the other, each step's Keras block directly followed by its raw twin.
+Long lines wrap as compare/views/code_lines.py says: indented deeper than the line they
+continue, never inside a token, comments as comments.
 """
 
-import textwrap
+import dataclasses
 
 from compare.loc import EXTRAS, STEPS, heading_section
-from compare.styles import STYLES
+from compare.styles import ROOT, STYLES
+from compare.views.code_lines import Painter, read_lines, without_comments, wrap
 
-MIN_SIDE_BY_SIDE_WIDTH = 100  # two columns of 48 characters, and a separator
+MIN_SIDE_BY_SIDE_WIDTH = 100  # two columns of 48 and a separator, at the least
 SEPARATOR = " │ "
+SETUP = "setup"  # the section before the first heading: `--step imports`
+NAMES = ("keras", "raw_tf")
+NOTHING = "—"  # a style with no code in a section (raw TF has no extras)
+
+
+@dataclasses.dataclass(frozen=True)
+class Block:
+    """Consecutive lines of one file: a style's part of a section."""
+
+    path: object
+    lines: tuple
+
+    @property
+    def label(self):
+        return self.path.relative_to(ROOT).as_posix()
+
+
+def file_sections(path):
+    """{"setup": lines before the first heading, "define": [...], ...}: the file's lines
+    (code_lines.Line), split at its heading comments, blank edges trimmed."""
+    sections, section = {SETUP: []}, SETUP
+    for line in read_lines(path):
+        heading = (
+            heading_section(line.text)
+            if [kind for _, _, kind in line.atoms] == ["comment"]
+            else None
+        )
+        if heading:
+            section = heading
+            sections[section] = []
+        else:
+            sections[section].append(line)
+    return {name: trim_blank_edges(lines) for name, lines in sections.items()}
+
+
+def trim_blank_edges(lines):
+    def blank(line):
+        return not getattr(line, "text", line).strip()
+
+    start = next((i for i, line in enumerate(lines) if not blank(line)), len(lines))
+    end = len(lines) - next(
+        (i for i, line in enumerate(reversed(lines)) if not blank(line)), len(lines)
+    )
+    return list(lines[start:end])
 
 
 def split_steps(source):
-    """{"setup": lines before the first heading, "define": [...], ...}, blank edges trimmed."""
-    sections, step = {"setup": []}, "setup"
+    """{"setup": lines before the first heading, "define": [...], ...}, blank edges trimmed:
+    the text of a file's sections (the view itself reads the file's lines with their tokens)."""
+    sections, step = {SETUP: []}, SETUP
     for line in source.splitlines():
         heading = heading_section(line)
         if heading:
@@ -27,118 +77,234 @@ def split_steps(source):
     return {step: trim_blank_edges(lines) for step, lines in sections.items()}
 
 
-def trim_blank_edges(lines):
-    start = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
-    end = len(lines) - next(
-        (i for i, line in enumerate(reversed(lines)) if line.strip()), len(lines)
-    )
-    return lines[start:end]
+def code_sections(model="cnn", comments=True):
+    """{"keras": {section: [Block, ...]}, "raw_tf": {...}}. For cnn_bn_dropout, step 1 comes
+    from its own file and the others from cnn.py; for checkpoints, step 3 comes from
+    checkpoints.py (which calls cnn.py's); for distributed (the seed's cnn under
+    tf.distribute), every step comes from distributed.py. The imports are those of every
+    file shown, cnn.py's first. Without `comments`, no comment and no docstring."""
+    variant = {"cnn_bn_dropout": "define", "checkpoints": "train"}.get(model)
+    views = {}
+    for name, style in STYLES.items():
+        base = style.path("distributed" if model == "distributed" else "cnn")
+        sections = {
+            section: [Block(base, tuple(lines))]
+            for section, lines in file_sections(base).items()
+        }
+        if variant:
+            path = style.path(model)
+            own = file_sections(path)
+            sections[variant] = [Block(path, tuple(own[variant]))]
+            sections[SETUP] = [*sections[SETUP], Block(path, tuple(own[SETUP]))]
+        if not comments:
+            sections = {
+                section: [
+                    Block(
+                        block.path,
+                        tuple(trim_blank_edges(without_comments(block.lines))),
+                    )
+                    for block in blocks
+                ]
+                for section, blocks in sections.items()
+            }
+        views[name] = {
+            section: [block for block in blocks if block.lines]
+            for section, blocks in sections.items()
+        }
+    return views
 
 
 def implementation_steps(model="cnn"):
-    """The sections of both styles: {"keras": {...}, "raw_tf": {...}}. For cnn_bn_dropout,
-    step 1 comes from its own file and the others from cnn.py; for checkpoints, step 3
-    comes from checkpoints.py (which calls cnn.py's); for distributed (the seed's cnn
-    under tf.distribute), every step comes from distributed.py."""
-    lesson = "distributed" if model == "distributed" else "cnn"
-    steps = {
-        name: split_steps(style.path(lesson).read_text())
-        for name, style in STYLES.items()
-    }
-    for name, style in STYLES.items():
-        if model == "checkpoints":
-            steps[name]["train"] = split_steps(style.path("checkpoints").read_text())[
-                "train"
+    """The sections of both styles as text: {"keras": {"define": [line, ...], ...},
+    "raw_tf": {...}} (the report shows them; the imports of two files, a blank line apart)."""
+    return {
+        name: {
+            section: [
+                text
+                for index, block in enumerate(blocks)
+                for text in ([""] if index else [])
+                + [line.text for line in block.lines]
             ]
-        elif model == "cnn_bn_dropout":
-            steps[name]["define"] = split_steps(style.path(model).read_text())["define"]
-    return steps
+            for section, blocks in sections.items()
+        }
+        for name, sections in code_sections(model).items()
+    }
 
 
-def shown_sections(steps):
-    """The four steps, then the extras where either style has some."""
+def shown_sections(steps, imports=False):
+    """The four steps, then the extras where either style has some; with `imports`, the
+    imports first."""
     has_extras = any(steps[name].get(EXTRAS) for name in steps)
-    return (*STEPS, EXTRAS) if has_extras else STEPS
+    return (*((SETUP,) if imports else ()), *STEPS, *((EXTRAS,) if has_extras else ()))
 
 
-def wrap(line, width):
-    """A code line broken at spaces into pieces of at most `width` characters, the continuations
-    indented under it and marked with an arrow."""
-    if len(line) <= width:
-        return [line]
-    indent = " " * min(len(line) - len(line.lstrip()) + 4, width // 2)
-    return textwrap.wrap(
-        line,
-        width,
-        subsequent_indent=indent + "↪ ",
-        replace_whitespace=False,
-        break_on_hyphens=False,
-    )
+def section_names(sections):
+    """What `--step` may choose for a view: "imports", the step numbers, "extras" where
+    shown, each with its section."""
+    names = {
+        "imports": SETUP,
+        **{str(n): step for n, step in enumerate(STEPS, start=1)},
+    }
+    if EXTRAS in shown_sections(sections):
+        names[EXTRAS] = EXTRAS
+    return names
 
 
-def highlighter(colour):
-    """A function that colours one piece of Python for a terminal, or leaves it plain."""
-    if not colour:
-        return lambda text: text
-    from pygments import highlight
-    from pygments.formatters import TerminalFormatter
-    from pygments.lexers import PythonLexer
+def view_titles(lang):
+    """The headings of the code view: compare/views/i18n.py's, and the imports'."""
+    from compare.language import _, speaking
+    from compare.views.i18n import step_titles
 
-    lexer, formatter = PythonLexer(), TerminalFormatter()
-
-    def paint(text):
-        marker, _, code = text.rpartition("↪ ")  # the continuation arrow is not Python
-        return (
-            marker + _ + highlight(code, lexer, formatter).rstrip("\n")
-            if code.strip()
-            else text
-        )
-
-    return paint
+    with speaking(lang):
+        return {**step_titles(lang), SETUP: _("Imports (and the file's docstring)")}
 
 
 def heading_line(title, width):
+    if len(title) > width - 4:
+        title = title[: max(1, width - 5)] + "…"
     return f"── {title} " + "─" * max(0, width - len(title) - 4)
 
 
-def render_code(titles, width, colour=False, steps=None):
-    """Both implementations, step by step, side by side if `width` allows, else stacked.
-    `titles` maps "keras" / "raw_tf" to column titles and each step to its heading."""
-    steps = steps or implementation_steps()
-    paint = highlighter(colour)
-    names = ("keras", "raw_tf")
-    out = []
-    if width >= MIN_SIDE_BY_SIDE_WIDTH:
-        column = (width - len(SEPARATOR)) // 2
-        out.append(titles["keras"].ljust(column) + SEPARATOR + titles["raw_tf"])
-        for step in shown_sections(steps):
-            out.append(heading_line(titles[step], width))
-            left, right = (
-                [
-                    piece
-                    for line in steps[name].get(step, [])
-                    for piece in wrap(line, column)
-                ]
-                for name in names
-            )
-            for index in range(max(len(left), len(right))):
-                left_piece = left[index] if index < len(left) else ""
-                right_piece = right[index] if index < len(right) else ""
-                out.append(
-                    paint(left_piece)
-                    + " " * (column - len(left_piece))
-                    + SEPARATOR
-                    + paint(right_piece)
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One row of a column: its text with colours, and how many columns it shows."""
+
+    text: str
+    width: int
+
+
+def gutter_width(sections, shown, line_numbers):
+    """Room for the line numbers (and a space), or 0 without them."""
+    if not line_numbers:
+        return 0
+    numbers = [
+        line.number
+        for name in NAMES
+        for section in shown
+        for block in sections[name].get(section, [])
+        for line in block.lines
+    ]
+    return len(str(max(numbers, default=1))) + 1
+
+
+def block_rows(block, width, paint, gutter, label=None):
+    """A block as rows of at most `width` columns: its label (the file), then each line's
+    pieces, the first after its line number where there is a gutter."""
+    rows = label_rows(label, block.label, width, paint)
+    for line in block.lines:
+        for index, piece in enumerate(wrap(line, width - gutter)):
+            number = f"{line.number} ".rjust(gutter) if index == 0 and gutter else ""
+            number = number or " " * gutter
+            shown = len(piece.prefix) + piece.end - piece.start
+            rows.append(
+                Row(
+                    paint.faint(number)
+                    + paint.prefix(piece.prefix)
+                    + paint.code(line, piece.start, piece.end),
+                    gutter + shown,
                 )
-    else:
-        for step in shown_sections(steps):
-            out.append(heading_line(titles[step], width))
-            for name in names:
-                out.append(f"[{titles[name]}]")
-                out += [
-                    paint(piece)
-                    for line in steps[name].get(step, [])
-                    for piece in wrap(line, width)
-                ]
-                out.append("")
-    return "\n".join(out) + "\n"
+            )
+    return rows
+
+
+def label_rows(title, path, width, paint):
+    """The label, as "[Keras] keras_impl/cnn.py", in one row where it fits, else two."""
+    if title is None:
+        return [Row(paint.faint(path), len(path))]
+    title = f"[{title}]"
+    if len(title) + 1 + len(path) <= width:
+        return [
+            Row(f"{paint.bold(title)} {paint.faint(path)}", len(title) + 1 + len(path))
+        ]
+    return [Row(paint.bold(title), len(title)), Row(paint.faint(path), len(path))]
+
+
+def column_rows(blocks, width, paint, gutter, title=None):
+    if not blocks:
+        label = [] if title is None else [f"[{title}]"]
+        text = " ".join([*label, NOTHING])
+        return [Row(paint.faint(text), len(text))]
+    return [
+        row
+        for block in blocks
+        for row in block_rows(block, width, paint, gutter, title)
+    ]
+
+
+def render_code(
+    titles, width, colour=False, sections=None, step=None, line_numbers=False
+):
+    """Both implementations, section by section (or only `step`), side by side if
+    `side_by_side` says so, else stacked. `titles` maps "keras" / "raw_tf" to column titles
+    and each section to its heading (view_titles); `sections` is code_sections' (cnn.py's
+    by default)."""
+    sections = sections or code_sections()
+    shown = (step,) if step else shown_sections(sections, imports=True)
+    gutter = gutter_width(sections, shown, line_numbers)
+    layout = in_columns if side_by_side(sections, width, line_numbers) else stacked
+    return (
+        "\n".join(layout(titles, width, Painter(colour), sections, shown, gutter))
+        + "\n"
+    )
+
+
+def side_by_side(sections, width, line_numbers=False):
+    """Two columns where they take fewer rows than one above the other: from
+    MIN_SIDE_BY_SIDE_WIDTH columns, and where the columns are wide enough that their
+    wrapped lines do not outweigh the rows they save (cnn.py: from 146 columns). Counted
+    over the whole view, so that every --step of it has the same layout."""
+    if width < MIN_SIDE_BY_SIDE_WIDTH:
+        return False
+    shown = shown_sections(sections, imports=True)
+    gutter = gutter_width(sections, shown, line_numbers)
+    titles = dict.fromkeys((*NAMES, *shown), "")
+    rows = (
+        len(layout(titles, width, Painter(False), sections, shown, gutter))
+        for layout in (in_columns, stacked)
+    )
+    return next(rows) < next(rows)
+
+
+def in_columns(titles, width, paint, sections, shown, gutter):
+    """Keras on the left, raw TensorFlow on the right, each section's blocks aligned."""
+    column = (width - len(SEPARATOR)) // 2
+    widths = (column, width - len(SEPARATOR) - column)
+    out = [
+        paint.bold(titles["keras"])
+        + " " * (column - len(titles["keras"]))
+        + SEPARATOR
+        + paint.bold(titles["raw_tf"])
+    ]
+    blank = Row("", 0)
+    for section in shown:
+        out.append(paint.bold(heading_line(titles[section], width)))
+        left, right = (
+            column_rows(sections[name].get(section, []), room, paint, gutter)
+            for name, room in zip(NAMES, widths)
+        )
+        for index in range(max(len(left), len(right))):
+            left_row = left[index] if index < len(left) else blank
+            right_row = right[index] if index < len(right) else blank
+            out.append(
+                left_row.text
+                + " " * (column - left_row.width)
+                + paint.faint(SEPARATOR)
+                + right_row.text
+            )
+    return out
+
+
+def stacked(titles, width, paint, sections, shown, gutter):
+    """Under each section's heading, the Keras block directly followed by its raw twin."""
+    out = []
+    for index, section in enumerate(shown):
+        if index:
+            out.append("")
+        out.append(paint.bold(heading_line(titles[section], width)))
+        for name in NAMES:
+            blocks = sections[name].get(section, [])
+            out += [
+                row.text
+                for row in column_rows(blocks, width, paint, gutter, titles[name])
+            ]
+    return out
