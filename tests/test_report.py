@@ -13,10 +13,9 @@ import pytest
 
 from compare.loc import STEPS
 from compare.styles import STYLES
-from compare.views.code_view import MIN_SIDE_BY_SIDE_WIDTH, render_code, split_steps
 from compare.views.concepts import CONCEPTS
 from compare.views.html_report import render_html
-from compare.views.i18n import TEXT, step_titles
+from compare.views.i18n import TEXT
 from compare.views.report import render
 
 ROOT = Path(__file__).parents[1]
@@ -73,52 +72,6 @@ def synthetic_report():
         ],
         "raw_over_keras_steady_throughput": 1.0,
     }
-
-
-# The code view ---------------------------------------------------------------------------
-def test_every_step_of_both_files_is_shown_from_the_real_source():
-    """Each line of each step section, in both files, appears in the side-by-side view."""
-    text = render_code(step_titles("en"), width=400)
-    for path in [style.path("cnn") for style in STYLES.values()]:
-        sections = split_steps(path.read_text())
-        for step in STEPS:
-            assert sections[step], f"{path.name} has an empty {step} step"
-            for line in sections[step]:
-                assert line in text
-
-
-def test_wide_terminal_puts_the_steps_side_by_side_in_order():
-    text = render_code(step_titles("en"), width=160)
-    positions = [
-        text.index(f"Step {number}: {step}")
-        for number, step in enumerate(STEPS, start=1)
-    ]
-    assert positions == sorted(positions)
-    build_line = next(line for line in text.splitlines() if "def build_model" in line)
-    assert "│" in build_line  # Keras' build_model sits beside raw's first define line
-
-
-@pytest.mark.parametrize("width", [60, MIN_SIDE_BY_SIDE_WIDTH, 120])
-def test_no_line_is_wider_than_the_terminal(width):
-    assert (
-        max(len(line) for line in render_code(step_titles("en"), width).splitlines())
-        <= width
-    )
-
-
-def test_narrow_terminal_stacks_keras_above_raw():
-    text = render_code(step_titles("en"), width=80)
-    assert "│" not in text
-    assert (
-        text.index("[Keras]")
-        < text.index("[Pure TensorFlow]")
-        < text.index("Step 2: compile")
-    )
-
-
-def test_colour_only_when_asked():
-    assert "\x1b[" not in render_code(step_titles("en"), 120, colour=False)
-    assert "\x1b[" in render_code(step_titles("en"), 120, colour=True)
 
 
 # The concept map -------------------------------------------------------------------------
@@ -273,69 +226,6 @@ def test_report_opens_in_chromium_without_console_errors(tmp_path):
         dom.count('<td class="keras">')
         == dom.count('<td class="raw_tf">')
         == len(STEPS) + 1  # and the extras
-    )
-
-
-@pytest.mark.slow
-def test_code_command_fits_120_columns_without_colour_in_a_pipe():
-    """`python -m compare code` reads no TensorFlow, fits the width asked for, and does not colour
-    a pipe (stdout is not a terminal)."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "compare", "code", "--width", "120", "--lang", "pt"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert completed.returncode == 0, completed.stderr
-    lines = completed.stdout.splitlines()
-    assert max(len(line) for line in lines) <= 120 and "\x1b[" not in completed.stdout
-    assert "Passo 4: avaliar" in completed.stdout and "TensorFlow puro" in lines[0]
-
-
-def test_code_view_of_the_batch_norm_dropout_model():
-    """--model cnn_bn_dropout shows that model's step 1 beside its twin, and the shared steps."""
-    from compare.views.code_view import implementation_steps
-
-    text = render_code(
-        step_titles("en"), 200, steps=implementation_steps("cnn_bn_dropout")
-    )
-    assert (
-        "layers.BatchNormalization()" in text and "class BatchNorm(tf.Module):" in text
-    )
-    assert (
-        "def dropout(x, rate, seed):" in text and "def train(model, optimizer" in text
-    )
-
-
-def test_code_view_of_the_distributed_model():
-    """--model distributed: strategy.scope() in Keras beside strategy.run and reduce in raw TF."""
-    from compare.views.code_view import implementation_steps
-
-    text = render_code(
-        step_titles("en"), 200, steps=implementation_steps("distributed")
-    )
-    assert "with strategy.scope():" in text and "strategy.run(replica_step" in text
-    assert "train = cnn.train" in text and "tf.nn.compute_average_loss" in text
-
-
-def test_code_view_of_checkpointed_training():
-    """--model checkpoints: step 3 is BackupAndRestore beside tf.train.Checkpoint; the other steps stay cnn.py's."""
-    from compare.views.code_view import implementation_steps
-
-    text = render_code(
-        step_titles("en"), 200, steps=implementation_steps("checkpoints")
-    )
-    assert (
-        "keras.callbacks.BackupAndRestore(" in text and "tf.train.Checkpoint(" in text
-    )
-    assert (
-        "class SeededBatches(keras.utils.PyDataset):" in text
-        and "tf.train.CheckpointManager(" in text
-    )
-    assert (
-        "layers.Conv2D(32, (3, 3)" in text
-        and "def evaluate(model, x_test, y_test, batch_size):" in text
     )
 
 
