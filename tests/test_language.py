@@ -236,8 +236,9 @@ ENGLISH_WORDS = re.compile(
 
 
 def english_words(text):
-    """Common English words (none of them Portuguese) left in `text`, flags aside."""
-    return ENGLISH_WORDS.findall(re.sub(r"--[\w-]+", "", text))
+    """Common English words (none of them Portuguese) left in `text`, flags, paths and
+    file names aside."""
+    return ENGLISH_WORDS.findall(re.sub(r"\S*[-/_]\S*", "", text))
 
 
 @pytest.mark.parametrize(
