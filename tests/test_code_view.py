@@ -89,11 +89,27 @@ def shown(model):
 @cache
 def file_tokens(path):
     """{line number: [(start, end, token), ...]} for every token of the file, a token that
-    spans lines cut into its part on each, and the docstrings' positions (from ast)."""
+    spans lines cut into its part on each; an f-string is one token, as before Python 3.12
+    (which tokenizes its parts)."""
     text = path.read_text()
     lines = text.splitlines()
-    spans = {}
+    spans, depth, opened = {}, 0, None
     for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        kind = tokenize.tok_name[token.type]
+        if kind in ("FSTRING_START", "TSTRING_START"):
+            depth, opened = depth + 1, opened if depth else token
+            continue
+        if depth:
+            if kind in ("FSTRING_END", "TSTRING_END"):
+                depth -= 1
+                if not depth:
+                    row = lines[opened.start[0] - 1]
+                    string = row[opened.start[1] : token.end[1]]
+                    token = tokenize.TokenInfo(
+                        tokenize.STRING, string, opened.start, token.end, opened.line
+                    )
+            if depth:
+                continue
         if token.type in QUIET - {tokenize.COMMENT}:
             continue
         for row in range(token.start[0], token.end[0] + 1):

@@ -193,8 +193,7 @@ def block_rows(block, width, paint, gutter, label=None):
     rows = label_rows(label, block.label, width, paint)
     for line in block.lines:
         for index, piece in enumerate(wrap(line, width - gutter)):
-            number = f"{line.number} ".rjust(gutter) if index == 0 and gutter else ""
-            number = number or " " * gutter
+            number = (f"{line.number} " if gutter and index == 0 else "").rjust(gutter)
             shown = len(piece.prefix) + piece.end - piece.start
             rows.append(
                 Row(
@@ -220,6 +219,7 @@ def label_rows(title, path, width, paint):
 
 
 def column_rows(blocks, width, paint, gutter, title=None):
+    """A style's part of a section: its blocks' rows, or a dash where it has none."""
     if not blocks:
         label = [] if title is None else [f"[{title}]"]
         text = " ".join([*label, NOTHING])
@@ -250,9 +250,10 @@ def render_code(
 
 def side_by_side(sections, width, line_numbers=False):
     """Two columns where they take fewer rows than one above the other: from
-    MIN_SIDE_BY_SIDE_WIDTH columns, and where the columns are wide enough that their
-    wrapped lines do not outweigh the rows they save (cnn.py: from 146 columns). Counted
-    over the whole view, so that every --step of it has the same layout."""
+    MIN_SIDE_BY_SIDE_WIDTH columns on, where the columns are wide enough that the lines
+    they wrap cost fewer rows than the pairing saves (cnn.py's view: from 148 columns, 126
+    without comments). Counted over the whole view, so every --step of it has the same
+    layout."""
     if width < MIN_SIDE_BY_SIDE_WIDTH:
         return False
     shown = shown_sections(sections, imports=True)
