@@ -8,12 +8,12 @@ command is a module in compare/commands/ with its parser (`add_parser`) and its 
 import argparse
 import sys
 
-from compare.commands import bench, code, comparison, convert, predict, transfer
+from compare.commands import bench, code, comparison, convert, predict, step, transfer
 from compare.commands.options import check_writable
 from compare.errors import CompareError
 from compare.language import LANGUAGES, N_, _, speaking
 
-COMMANDS = (bench, code, transfer, predict, convert)
+COMMANDS = (bench, code, transfer, predict, convert, step)
 
 
 # argparse's own messages (it passes them through gettext's `_`, which main replaces).

@@ -1,5 +1,6 @@
-"""What several test files share: running the CLI, equal weights in both styles, and
-small dataset files written on the spot."""
+"""What several test files share: running the CLI, equal weights in both styles
+(keras_and_raw_pair, from compare.saved.convert), and small dataset files written on the
+spot."""
 
 import gzip
 import io
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from compare.data import IDX_NAMES
+from compare.saved.convert import keras_and_raw_pair  # noqa: F401  (tests import it from here)
 
 ROOT = Path(__file__).resolve().parents[1]
 FASHION_MNIST_DEBIAN = Path("/usr/share/datasets/fashion-mnist")
@@ -39,30 +41,6 @@ def succeeded(process):
     assert process.returncode == 0, process.stderr
     assert "Traceback" not in process.stderr
     return process
-
-
-# Both styles from equal weights -----------------------------------------------
-def copy_keras_weights(keras_model, raw_model):
-    """Give the raw model the Keras model's weights, by an explicit layer -> variable mapping."""
-    conv, dense = keras_model.layers[0], keras_model.layers[3]
-    for raw_variable, keras_variable in [
-        (raw_model.conv_kernel, conv.kernel),
-        (raw_model.conv_bias, conv.bias),
-        (raw_model.dense_kernel, dense.kernel),
-        (raw_model.dense_bias, dense.bias),
-    ]:
-        raw_variable.assign(keras_variable.numpy())
-
-
-def keras_and_raw_pair(seed=0, learning_rate=1e-3):
-    """A compiled Keras model and a raw model + Adam starting from the same weights."""
-    import keras_impl
-    import raw_tf_impl
-
-    keras_model = keras_impl.compile_model(keras_impl.build_model(seed), learning_rate)
-    raw_model = raw_tf_impl.build_model(seed + 1)  # a different draw, then overwritten
-    copy_keras_weights(keras_model, raw_model)
-    return keras_model, raw_model, raw_tf_impl.compile_model(raw_model, learning_rate)
 
 
 # Dataset files ------------------------------------------------------------------

@@ -14,6 +14,7 @@ import keras_impl
 import keras_impl.cnn_bn_dropout
 import raw_tf_impl
 import raw_tf_impl.cnn_bn_dropout
+from compare.saved.convert import copy_weights, weight_pairs
 from raw_tf_impl.cnn import (
     loss_and_correct,
     sparse_categorical_crossentropy,
@@ -49,26 +50,17 @@ def pair(dropout_rate, seed=0):
 
 
 def keras_and_raw_variables(keras_model, raw_model):
-    conv, batch_norm, dense = (
-        keras_model.layers[0],
-        keras_model.layers[1],
-        keras_model.layers[6],
-    )
-    norm = raw_model.batch_norm
+    """(Keras weight, raw variable) in Keras' order, by compare's one weight mapping."""
     return [
-        (conv.kernel, raw_model.conv_kernel),
-        (batch_norm.gamma, norm.gamma),
-        (batch_norm.beta, norm.beta),
-        (batch_norm.moving_mean, norm.moving_mean),
-        (batch_norm.moving_variance, norm.moving_variance),
-        (dense.kernel, raw_model.dense_kernel),
-        (dense.bias, raw_model.dense_bias),
+        (keras_variable, raw_variable)
+        for _, keras_variable, _, raw_variable in weight_pairs(
+            "cnn_bn_dropout", keras_model, raw_model
+        )
     ]
 
 
 def copy(keras_model, raw_model):
-    for keras_variable, raw_variable in keras_and_raw_variables(keras_model, raw_model):
-        raw_variable.assign(keras_variable.numpy())
+    copy_weights("cnn_bn_dropout", keras_model, raw_model, "raw_tf", "the test's pair")
 
 
 def test_inference_mode_same_outputs(batch):
