@@ -50,8 +50,9 @@ def add_parser(commands):
         help="print the two implementations side by side, step by step",
         description="Print keras_impl/cnn.py and raw_tf_impl/cnn.py side by side, each step (define, compile, "
         "train, evaluate) of one next to the same step of the other, read from the files "
-        "themselves, after their imports. Below "
-        f"{MIN_SIDE_BY_SIDE_WIDTH} columns each step's Keras block stands directly above its "
+        "themselves, after their imports. Side by side where two columns take fewer rows "
+        "than one above the other (cnn.py's view: from 148 columns; never below "
+        f"{MIN_SIDE_BY_SIDE_WIDTH}); else each step's Keras block stands directly above its "
         "raw twin. Long lines wrap between tokens, indented deeper than the line they "
         "continue (marked ↪); a comment goes on as a comment.",
     )
