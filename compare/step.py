@@ -249,18 +249,16 @@ def compare_weights(pairs, gradient_tolerance, learning_rate):
     return rows, differences
 
 
-def step(request, say):
-    """The step's report; `request` is a compare.study.Request (its data flags,
-    batch_size, lr, seed and model)."""
+def step(dataset, request, say):
+    """The step's report on `dataset` (compare.data.Dataset); `request` is a
+    compare.study.Request (its batch_size, lr, seed and model)."""
     import tensorflow as tf
 
     from compare.language import _
     from compare.saved.convert import keras_and_raw_pair, weight_pairs
-    from compare.study import load_and_describe
 
     check_keras_on_tensorflow()
     tf.config.experimental.enable_op_determinism()  # same flags, same numbers
-    dataset = load_and_describe(request, say)
     indices, images, labels = first_batch(dataset, request.batch_size, request.seed)
     model_name = request.model
     options = (
@@ -336,6 +334,7 @@ def step(request, say):
             layer["keras_shape"] == layer["raw_shape"] for layer in layers
         ),
         "within_float32_rounding": all(compared["within"] for compared in differences),
+        "unit_roundoff": UNIT_ROUNDOFF,
     }
     if options:
         report["dropout_rate"] = STEP_DROPOUT_RATE

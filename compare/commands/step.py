@@ -76,7 +76,7 @@ def add_parser(commands):
 def run(args, say):
     """The step, in the language main set from --lang; returns the rendered report."""
     from compare.step import step
-    from compare.study import Request
+    from compare.study import Request, load_and_describe
     from compare.views.step_view import render_step
 
     request = Request(
@@ -88,7 +88,8 @@ def run(args, say):
         seed=args.seed,
         model=args.model,
     )
-    load_tensorflow_quietly()  # after parsing: --help and bad flags answer at once
+    dataset = load_and_describe(request, say)  # checks --batch-size against it
+    load_tensorflow_quietly()  # after parsing and the data: bad input answers at once
     with contextlib.redirect_stdout(sys.stderr):  # Keras' prints never mix with it
-        report = step(request, say)
+        report = step(dataset, request, say)
     return render_step(report, args.format)

@@ -13,7 +13,6 @@ import textwrap
 from tabulate import tabulate
 
 from compare.language import _, exact, number, scientific, speaking
-from compare.step import UNIT_ROUNDOFF
 
 WIDTH = 80
 DECIMALS = 6  # float32 holds about 7 significant digits
@@ -176,7 +175,7 @@ def verdict(report):
         ).format(
             difference=scientific(largest["max_abs_difference"]),
             where=where(largest),
-            roundoff=scientific(UNIT_ROUNDOFF),
+            roundoff=scientific(report["unit_roundoff"]),
             tolerance=scientific(largest["tolerance"]),
         )
     beyond = next(
