@@ -139,7 +139,10 @@ def train(model, optimizer, x_train, y_train, epochs, batch_size, seed=0, verbos
         history["loss"].append(loss)  # the epoch's mean, as fit's running mean ends
         history["accuracy"].append(accuracy)
         if verbose:
-            print(f"Epoch {epoch + 1}/{epochs} loss {loss:.4f} accuracy {accuracy:.4f}")
+            print(
+                f"Epoch {epoch + 1}/{epochs} loss {loss:.4f}",
+                f"accuracy {accuracy:.4f}",
+            )
     return history
 
 

@@ -95,7 +95,10 @@ def train(
         history["loss"].append(loss)
         history["accuracy"].append(accuracy)
         if verbose:
-            print(f"Epoch {epoch + 1}/{epochs} loss {loss:.4f} accuracy {accuracy:.4f}")
+            print(
+                f"Epoch {epoch + 1}/{epochs} loss {loss:.4f}",
+                f"accuracy {accuracy:.4f}",
+            )
         for callback in callbacks:
             callback.on_epoch_end(epoch, {"loss": loss, "accuracy": accuracy})
     return history
