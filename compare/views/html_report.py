@@ -33,6 +33,8 @@ from compare.views.report import summary, table_headers, table_rows
 
 # A wrapped code line goes on this many columns further in than the line it continues.
 HANGING_INDENT = 4
+# A run of code this long with no other place to break may break after an underscore.
+LONG_RUN = 24
 # At this width (px) and below, each step's Keras block stands above its raw twin.
 NARROW = 900
 
@@ -165,9 +167,14 @@ def embedded_png(figure, description):
 
 
 def quoted(code):
-    """Code in a table cell, breakable after a dot, a bracket or a comma (a name
-    is split only where it alone is wider than its cell)."""
-    return re.sub(r"([.(\[,])", r"\1<wbr>", html.escape(code))
+    """Code in a table cell, breakable (<wbr>) after a dot, a bracket or a comma, and a run
+    of more than LONG_RUN characters with none of those also after its underscores
+    (`"sparse_categorical_crossentropy"`): a name is split only where it has to be."""
+    marked = re.sub(r"(?<=[.(\[,])", "\0", code)
+    marked = re.sub(
+        rf"[^\s\0]{{{LONG_RUN + 1},}}", lambda run: run[0].replace("_", "_\0"), marked
+    )
+    return html.escape(marked).replace("\0", "<wbr>")
 
 
 def quote(text, where):
