@@ -226,9 +226,8 @@ def check_projection(found):
     assert found["wrapped"], (
         "no code line wraps at 1280 px: the indent check saw nothing"
     )
-    for line in found[
-        "wrapped"
-    ]:  # each row after the first starts 4 columns further in
+    # each row after a line's first starts HANGING_INDENT columns in from the line's text
+    for line in found["wrapped"]:
         for offset in line["offsets"]:
             assert offset == pytest.approx(line["leading"] + HANGING_INDENT, abs=0.1), (
                 line
@@ -413,7 +412,7 @@ def test_contents_link_every_section_and_every_step(lang):
     shown = shown_sections(implementation_steps(), imports=True)
     assert steps == [STEP_ANCHORS.get(step, f"step-{step}") for step in shown]
     assert sections == ["measured", "curves", "lines-of-code", "concept-map", "code"]
-    assert links == [*sections[:-1], "code", *steps]
+    assert links == [*sections, *steps]  # the steps nested under the code
 
 
 def test_each_code_line_is_its_own_block_with_a_hanging_indent():
