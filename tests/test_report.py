@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 
 from compare.loc import STEPS
-from compare.styles import STYLES
-from compare.views.concepts import CONCEPTS
 from compare.views.html_report import render_html
 from compare.views.i18n import TEXT, step_titles
 from compare.views.report import render
@@ -71,16 +69,7 @@ def synthetic_report():
     }
 
 
-# The concept map -------------------------------------------------------------------------
-@pytest.mark.parametrize("concept", CONCEPTS, ids=lambda concept: concept["keras"])
-def test_concept_map_quotes_the_real_code(concept):
-    """Each Keras call and each raw line of the map is in the implementation files: no drift."""
-    assert concept["keras"] in STYLES["keras"].path("cnn").read_text()
-    for line in concept["raw"]:
-        assert line in STYLES["raw_tf"].path("cnn").read_text()
-    assert set(concept["hides"]) == set(TEXT)
-
-
+# The concept map (its snippets: tests/test_concepts.py) -----------------------------------
 def test_readme_concept_map_matches_the_code():
     """The README's concept map is the one the report shows (regenerate it if this fails)."""
     from compare.views.concepts import concept_map_markdown

@@ -22,7 +22,7 @@ from compare.bench.flops import training_flops_per_sample
 from compare.errors import CompareError
 from compare.harness.backends import missing as missing_backend
 from compare.language import N_, _, language, number, set_language
-from compare.stats import spread, throughput_ratio
+from compare.stats import spread, throughput_ratio, trace_over_runs
 
 VARIANTS = {  # name: (implementation, changes from the style's defaults, description)
     "keras": (
@@ -180,6 +180,7 @@ def train_tensorflow_variant(variant, dataset, batch_size, epochs, seed, model="
         )
     return {
         "trace_seconds": timer.trace_seconds,
+        "trace_noise_seconds": timer.trace_noise_seconds,
         "steady_samples_per_second": timer.steady_samples_per_second,
         "inference_samples_per_second": timed_inference(trainee.evaluate, dataset),
     }
@@ -431,7 +432,7 @@ def summarise(variant, batch_size, runs, limits, rss_mb, flops_per_sample):
         "variant": variant,
         "description": description,
         "batch_size": batch_size,
-        "trace_seconds": statistics.median(run["trace_seconds"] for run in runs),
+        **trace_over_runs(runs),  # the median, and its noise level
         "steady_samples_per_second": {
             **steady,
             "runs": [run["steady_samples_per_second"] for run in runs],

@@ -7,11 +7,17 @@ into calls). TensorFlow runs a graph call synchronously on the CPU, so a timesta
 when a call begins marks the end of the one before, without forcing an extra host sync.
 Work the harness does between epochs that is not training (scoring the test set for the
 curves) is excluded through `exclude`.
+
+Tracing is an estimate, the difference of two timings, so it comes with its noise level
+(`trace_noise_seconds`); the views show an estimate that does not stand above its noise
+as "< noise (±X s)", never as a negative time.
 """
 
 import time
 
 import keras
+
+from compare.stats import trace_noise_level
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -68,10 +74,19 @@ class EpochTimer(keras.callbacks.Callback):
         return (last_batch - first_batch) * self.batch_size / (last_time - first_time)
 
     @property
+    def first_call_samples(self):
+        """The samples the first graph call trained: one batch for Keras' default, a
+        whole epoch where one call ran the whole first epoch (the raw loop's default)."""
+        if self.first_call_end is None:
+            return self.samples_per_epoch
+        return self.first_call_end[0] * self.batch_size
+
+    @property
     def trace_seconds(self):
         """What the first graph call costs beyond the same work at steady speed: tracing
-        the Python code into a graph, optimising it, first-time allocations. The first
-        call is one batch for Keras' default, a whole epoch for the raw loop's."""
+        the Python code into a graph, optimising it, first-time allocations. A difference
+        of two timings: noise can make it small or even negative (see trace_noise_seconds).
+        None when there is no steady speed to subtract."""
         steady = self.steady_samples_per_second
         if steady is None:
             return None
@@ -79,3 +94,18 @@ class EpochTimer(keras.callbacks.Callback):
             return self.first_epoch_seconds - self.samples_per_epoch / steady
         first_batches, end = self.first_call_end
         return end - self.start - first_batches * self.batch_size / steady
+
+    @property
+    def trace_noise_seconds(self):
+        """How far trace_seconds can be off by chance: the range of the steady epochs'
+        durations (slowest minus fastest), scaled to the first call's work, and at least
+        the estimate's own size where it is negative. None when it is not known: fewer
+        than two steady epochs and an estimate that is not negative."""
+        durations = [
+            end - begin for begin, end in zip(self.epoch_ends, self.epoch_ends[1:])
+        ]
+        measured = None
+        if len(durations) > 1:
+            share = self.first_call_samples / self.samples_per_epoch
+            measured = (max(durations) - min(durations)) * share
+        return trace_noise_level(self.trace_seconds, measured)

@@ -29,6 +29,7 @@ from compare.harness.raw_loop import train_raw
 from compare.harness.timing import EpochTimer
 from compare.language import _, number
 from compare.loc import lesson_lines
+from compare.stats import trace_over_runs
 from compare.styles import STYLES
 
 
@@ -266,6 +267,7 @@ def run(
         "loc": loc,
         "params": parameter_count(trainee.variables),
         "trace_seconds": timer.trace_seconds,
+        "trace_noise_seconds": timer.trace_noise_seconds,
         "first_epoch_seconds": timer.first_epoch_seconds,
         "steady_samples_per_second": timer.steady_samples_per_second,
         "train_seconds": train_seconds,
@@ -278,6 +280,7 @@ def run(
 
 TIMED_FIELDS = (
     "trace_seconds",
+    "trace_noise_seconds",
     "first_epoch_seconds",
     "steady_samples_per_second",
     "train_seconds",
@@ -285,15 +288,19 @@ TIMED_FIELDS = (
 
 
 def median_of_runs(runs):
-    """One result from repeated runs of an implementation: the medians of the timings,
+    """One result from repeated runs of an implementation: the medians of the timings
+    (tracing with a noise level that also counts how far the runs' estimates spread),
     each run's timings under "runs", and the scores of the first run (op determinism
     makes them all equal)."""
     result = dict(runs[0])
     if "unavailable" in result:
         return result
     for field in TIMED_FIELDS:
-        values = [run[field] for run in runs]
+        values = [run.get(field) for run in runs]
         result[field] = None if None in values else statistics.median(values)
+    result.update(trace_over_runs(runs))
     if len(runs) > 1:
-        result["runs"] = [{field: run[field] for field in TIMED_FIELDS} for run in runs]
+        result["runs"] = [
+            {field: run.get(field) for field in TIMED_FIELDS} for run in runs
+        ]
     return result

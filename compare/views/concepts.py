@@ -1,85 +1,193 @@
 """The concept map: each Keras call, what it hides, and the raw TensorFlow lines that do it.
 
-Every `keras` and `raw` snippet must appear verbatim in keras_impl/cnn.py and raw_tf_impl/cnn.py
-(a test checks it), so the map cannot drift from the code it describes.
+Every quoted snippet is a whole line of code of keras_impl/cnn.py or raw_tf_impl/cnn.py,
+never a piece of one, and is looked up in the file each time the map is shown, which
+gives its line number; a snippet the file no longer holds stops the map (a test runs it),
+so the map cannot drift from the code it describes. A whole line is one of:
+- a statement, whole: one written over several lines is quoted as its one logical line
+  (the lines joined, the formatter's trailing comma left out), never by its first line;
+- the header of a compound statement, up to its colon (`for epoch in range(epochs):`),
+  or a decorator (`@tf.function`);
+- one element of a list or call written one element per line, whole, as
+  `layers.Conv2D(32, (3, 3), activation="relu")` in `Sequential([...])`.
+A snippet the file holds more than once is written (snippet, the def or class it is in).
 """
 
-CONCEPTS = [
+import ast
+import dataclasses
+import io
+import tokenize
+from functools import cache
+from typing import NamedTuple
+
+from compare.language import language
+from compare.styles import STYLES
+
+CONCEPTS = [  # in the order of keras_impl/cnn.py
+    {
+        "keras": "keras.utils.set_random_seed(seed)",
+        "hides": {
+            "en": "seeding the initial weights and the shuffling",
+            "pt": "a semente dos pesos iniciais e do embaralhamento",
+        },
+        "raw": [
+            "rng = tf.random.Generator.from_seed(seed)",
+            "shuffler = np.random.default_rng(seed)",
+        ],
+    },
+    {
+        "keras": "return keras.Sequential([layers.Input(shape=input_shape), "
+        'layers.Conv2D(32, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)), '
+        'layers.Flatten(), layers.Dense(num_classes, activation="softmax")])',
+        "hides": {
+            "en": "a model object that holds every layer's variables and, called on a "
+            "batch, runs the layers in order, each on the output of the one before",
+            "pt": "o objeto do modelo, que guarda as variáveis de todas as camadas e, "
+            "quando recebe um lote, aplica as camadas em ordem, cada uma sobre a saída "
+            "da anterior",
+        },
+        "raw": [
+            "class CNN(tf.Module):",
+            "def __call__(self, images, training=False):",
+            "return CNN(seed, input_shape, num_classes)",
+        ],
+    },
+    {
+        "keras": "layers.Input(shape=input_shape)",
+        "hides": {
+            "en": "the shape of the input, known before any data arrives: it fixes the "
+            "size of every layer, so all the variables are created at once",
+            "pt": "o formato da entrada, conhecido antes de chegar qualquer dado: com "
+            "ele, o tamanho de cada camada fica definido e todas as variáveis são "
+            "criadas de uma vez",
+        },
+        "raw": [
+            "height, width, channels = input_shape",
+            "self.flat_size = (height - 2) // 2 * ((width - 2) // 2) * 32",
+        ],
+    },
     {
         "keras": 'layers.Conv2D(32, (3, 3), activation="relu")',
         "hides": {
-            "en": "a 3x3x1x32 kernel and a bias as variables, Glorot-uniform and zero initialisation, "
-            "the convolution, the bias add and the ReLU",
-            "pt": "um kernel 3x3x1x32 e um bias como variáveis, inicialização Glorot uniforme e zeros, "
-            "a convolução, a soma do bias e a ReLU",
+            "en": "a 3x3x1x32 kernel and a bias as variables, Glorot-uniform and zero "
+            "initialisation, the convolution, the bias add and the ReLU",
+            "pt": "um kernel 3x3x1x32 e um bias como variáveis, inicializados com "
+            "Glorot uniforme e com zeros, a convolução, a soma do bias e a ReLU",
         },
         "raw": [
-            "glorot_uniform(rng, (3, 3, channels, 32)",
-            "tf.nn.conv2d(images, self.conv_kernel",
-            "tf.nn.relu(x + self.conv_bias)",
+            "conv_init = glorot_uniform(rng, (3, 3, channels, 32), 9 * channels, 9 * 32)",
+            'self.conv_kernel = tf.Variable(conv_init, name="conv_kernel")',
+            'self.conv_bias = tf.Variable(tf.zeros([32]), name="conv_bias")',
+            'x = tf.nn.conv2d(images, self.conv_kernel, 1, "VALID")',
+            "x = tf.nn.relu(x + self.conv_bias)",
         ],
     },
     {
         "keras": "layers.MaxPooling2D((2, 2))",
-        "hides": {"en": "2x2 max-pooling", "pt": "max-pooling 2x2"},
-        "raw": ['tf.nn.max_pool2d(x, ksize=2, strides=2, padding="VALID")'],
+        "hides": {
+            "en": "2x2 max-pooling",
+            "pt": "o max-pooling 2x2",
+        },
+        "raw": ['x = tf.nn.max_pool2d(x, ksize=2, strides=2, padding="VALID")'],
     },
     {
         "keras": "layers.Flatten()",
         "hides": {
             "en": "a reshape to (batch, 5408), with the size worked out for you",
-            "pt": "um reshape para (lote, 5408), com o tamanho calculado para você",
+            "pt": "um reshape para (lote, 5408), com o tamanho já calculado para você",
         },
-        "raw": ["tf.reshape(x, [-1, self.flat_size])"],
+        "raw": ["x = tf.reshape(x, [-1, self.flat_size])"],
     },
     {
         "keras": 'layers.Dense(num_classes, activation="softmax")',
         "hides": {
-            "en": "a 5408x10 kernel and a bias, a matrix product; the softmax is folded into the loss",
-            "pt": "um kernel 5408x10 e um bias, um produto de matrizes; o softmax vai para a perda",
+            "en": "a 5408x10 kernel and a bias, Glorot-uniform and zero initialisation, "
+            "a matrix product; the softmax is folded into the loss",
+            "pt": "um kernel 5408x10 e um bias, inicializados com Glorot uniforme e com "
+            "zeros, um produto de matrizes; o softmax fica dentro da perda",
         },
-        "raw": ["x @ self.dense_kernel + self.dense_bias"],
+        "raw": [
+            "dense_shape = (self.flat_size, num_classes)",
+            "dense_init = glorot_uniform(rng, dense_shape, *dense_shape)",
+            'self.dense_kernel = tf.Variable(dense_init, name="dense_kernel")',
+            'self.dense_bias = tf.Variable(tf.zeros([num_classes]), name="dense_bias")',
+            "return x @ self.dense_kernel + self.dense_bias",
+        ],
+    },
+    {
+        "keras": "model.compile(optimizer=keras.optimizers.Adam(learning_rate), "
+        'loss="sparse_categorical_crossentropy", metrics=["accuracy"])',
+        "hides": {
+            "en": "attaching the loss, the optimizer and the metric to the model, for "
+            "fit and evaluate to use; raw TensorFlow passes them along by hand",
+            "pt": "associar a perda, o otimizador e a métrica ao modelo, para que o fit "
+            "e o evaluate os usem; em TensorFlow puro, eles são passados à mão",
+        },
+        "raw": [
+            "def compile_model(model, learning_rate=1e-3):",
+            "return Adam(model.trainable_variables, learning_rate)",
+            "def train(model, optimizer, x_train, y_train, epochs, batch_size, seed=0, "
+            "verbose=1):",
+            "return sparse_categorical_crossentropy(labels, logits), correct",
+        ],
+    },
+    {
+        "keras": "optimizer=keras.optimizers.Adam(learning_rate)",
+        "hides": {
+            "en": "two moment variables per weight, bias correction, the update rule",
+            "pt": "duas variáveis de momento por peso, a correção de viés e a regra de "
+            "atualização",
+        },
+        "raw": [
+            "class Adam(tf.Module):",
+            "self.momentums = [tf.Variable(tf.zeros_like(v)) for v in variables]",
+            "self.velocities = [tf.Variable(tf.zeros_like(v)) for v in variables]",
+            "correction = tf.sqrt(1 - self.beta_2**step) / (1 - self.beta_1**step)",
+            "m.assign_add((gradient - m) * (1 - self.beta_1))",
+            "v.assign_add((tf.square(gradient) - v) * (1 - self.beta_2))",
+            "variable.assign_sub(m * alpha / (tf.sqrt(v) + self.epsilon))",
+        ],
     },
     {
         "keras": 'loss="sparse_categorical_crossentropy"',
         "hides": {
-            "en": "cross-entropy computed from the logits behind the softmax (stable), averaged over the batch",
-            "pt": "entropia cruzada calculada dos logits antes do softmax (estável), média no lote",
-        },
-        "raw": ["tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)"],
-    },
-    {
-        "keras": "keras.optimizers.Adam(learning_rate)",
-        "hides": {
-            "en": "two moment variables per weight, bias correction, the update rule",
-            "pt": "duas variáveis de momento por peso, correção de viés, a regra de atualização",
+            "en": "cross-entropy computed from the logits behind the softmax (stable), "
+            "averaged over the batch",
+            "pt": "a entropia cruzada calculada direto dos logits, sem passar pelo "
+            "softmax (numericamente estável), com média no lote",
         },
         "raw": [
-            "class Adam(tf.Module):",
-            "variable.assign_sub(m * alpha / (tf.sqrt(v) + self.epsilon))",
+            "per_example = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)",
+            "return tf.reduce_mean(per_example)",
         ],
     },
     {
         "keras": 'metrics=["accuracy"]',
         "hides": {
             "en": "counting right answers and keeping running sums over the epoch",
-            "pt": "contar acertos e manter somas acumuladas na época",
+            "pt": "a contagem dos acertos e as somas acumuladas ao longo da época",
         },
         "raw": [
-            "tf.argmax(logits, axis=1, output_type=labels.dtype)",
-            "correct += batch_correct",
+            "predictions = tf.argmax(logits, axis=1, output_type=labels.dtype)",
+            "correct = tf.reduce_sum(tf.cast(predictions == labels, tf.float32))",
+            ("correct += batch_correct", "train_batches"),
+            "loss, accuracy = float(loss_sum) / len(order), float(correct) / len(order)",
         ],
     },
     {
-        "keras": "model.fit(",
+        "keras": "history = model.fit(x_train, y_train, batch_size=batch_size, "
+        "epochs=epochs, shuffle=True, verbose=verbose, callbacks=list(callbacks))",
         "hides": {
-            "en": "epochs x shuffled mini-batches, the GradientTape, the optimizer step, tracing into a graph",
-            "pt": "épocas x mini-lotes embaralhados, o GradientTape, o passo do otimizador, o grafo",
+            "en": "epochs of shuffled mini-batches, tracing the training step into a "
+            "graph, the GradientTape, the gradients and the optimizer's update",
+            "pt": "épocas de mini-lotes embaralhados, a conversão do passo de treino em "
+            "grafo (tracing), o GradientTape, os gradientes e a atualização feita pelo "
+            "otimizador",
         },
         "raw": [
             "for epoch in range(epochs):",
             "order = shuffler.permutation(len(labels))",
-            "@tf.function",
+            ("@tf.function", "train_batches"),
             "for start in tf.range(0, tf.size(indices), batch_size):",
             "with tf.GradientTape() as tape:",
             "gradients = tape.gradient(loss, model.trainable_variables)",
@@ -87,36 +195,259 @@ CONCEPTS = [
         ],
     },
     {
-        "keras": "model.evaluate(",
+        "keras": "return model.evaluate(x_test, y_test, batch_size=batch_size, "
+        "verbose=0, return_dict=True)",
         "hides": {
-            "en": "a loop over the test batches with no gradients, mean loss and accuracy",
-            "pt": "um laço sobre os lotes de teste sem gradientes, perda média e acurácia",
+            "en": "a loop over the test batches, forward pass only (no gradients), "
+            "the mean loss and the accuracy",
+            "pt": "um laço pelos lotes de teste, só com a passagem para frente (sem "
+            "gradientes), a perda média e a acurácia",
         },
         "raw": [
-            "def evaluate_step(model, images, labels):",
-            "def evaluate(model, x_test, y_test, batch_size):",
+            ("@tf.function", "evaluate_step"),
+            "loss, correct = loss_and_correct(model, images, labels, training=False)",
+            "for start in range(0, len(x_test), batch_size):",
+            'return {"loss": float(loss_sum) / len(x_test), '
+            '"accuracy": float(correct) / len(x_test)}',
         ],
-    },
-    {
-        "keras": "keras.utils.set_random_seed(seed)",
-        "hides": {
-            "en": "seeding the initial weights and the shuffling",
-            "pt": "a semente dos pesos iniciais e do embaralhamento",
-        },
-        "raw": ["tf.random.Generator.from_seed(seed)", "np.random.default_rng(seed)"],
     },
 ]
 
+OPENING, CLOSING = "([{", ")]}"
+NOT_CODE = {
+    tokenize.COMMENT,
+    tokenize.NL,
+    tokenize.NEWLINE,
+    tokenize.INDENT,
+    tokenize.DEDENT,
+    tokenize.ENDMARKER,
+}
 
-def concept_map_rows(lang):
-    """(Keras call, what it hides, raw lines) as text, one tuple per concept."""
+
+class ConceptMapError(ValueError):
+    """A quoted snippet that is not one whole line of its file."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Unit:
+    """A whole line of code of a file, as the map may quote it."""
+
+    text: str  # its one logical line
+    first: int  # its first and last physical lines
+    last: int
+    scope: str  # the def or class it is in (dotted: "Adam.apply"), "" at module level
+
+
+@dataclasses.dataclass(frozen=True)
+class Quote:
+    """A snippet found in its file."""
+
+    text: str
+    path: str  # from the repository root: "raw_tf_impl/cnn.py"
+    first: int
+    last: int
+
+    @property
+    def where(self):
+        """file:line, or file:first-last for a statement over several lines."""
+        lines = (
+            str(self.first) if self.first == self.last else f"{self.first}-{self.last}"
+        )
+        return f"{self.path}:{lines}"
+
+
+class MapRow(NamedTuple):
+    """One concept, its snippets found in their files."""
+
+    keras: str  # the Keras snippet
+    keras_at: str  # its file:line
+    hides: str  # what it hides, in one language
+    raw: list  # [(raw snippet, its file:line), ...]
+
+
+# Whole lines, from tokenize and ast ------------------------------------------------------
+def joined(tokens):
+    """Tokens as one logical line: the spacing of each physical line kept, the lines
+    joined (nothing after an opening or before a closing bracket, one space elsewhere),
+    the trailing comma of a bracket closed on a later line left out."""
+    text, previous = "", None
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        if (
+            token.string == ","
+            and following is not None
+            and following.string in CLOSING
+            and following.start[0] > token.end[0]
+        ):
+            continue
+        if previous is None:
+            text = token.string
+        elif token.start[0] == previous.end[0]:
+            text += " " * (token.start[1] - previous.end[1]) + token.string
+        else:
+            gap = previous.string in OPENING or token.string in CLOSING
+            text += ("" if gap else " ") + token.string
+        previous = token
+    return text
+
+
+@cache
+def units_in(source):
+    """Every whole line of code of `source` (see the module's docstring)."""
+    tokens = [
+        token
+        for token in tokenize.generate_tokens(io.StringIO(source).readline)
+        if token.type not in NOT_CODE
+    ]
+    lines = source.splitlines()
+
+    def between(start, end):
+        return [token for token in tokens if start <= token.start and token.end <= end]
+
+    def unit(span, scope):
+        return Unit(joined(span), span[0].start[0], span[-1].end[0], scope)
+
+    def header(node):
+        """A compound statement's tokens up to the colon that ends its header."""
+        start, depth = (node.lineno, node.col_offset), 0
+        span = []
+        for token in tokens:
+            if token.start < start:
+                continue
+            span.append(token)
+            if token.string in OPENING:
+                depth += 1
+            elif token.string in CLOSING:
+                depth -= 1
+            elif token.string == ":" and depth == 0:
+                return span
+        raise AssertionError(f"no colon after line {node.lineno}")  # not Python
+
+    def stands_alone(node):
+        """Whether `node` fills its physical lines, bar indentation, a comma, a comment."""
+        before = lines[node.lineno - 1][: node.col_offset]
+        after = lines[node.end_lineno - 1][node.end_col_offset :].strip()
+        after = after.removeprefix(",").strip()
+        return not before.strip() and (not after or after.startswith("#"))
+
+    def elements(statement, scope):
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Call):
+                parts = [*node.args, *node.keywords]
+            elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+                parts = node.elts
+            else:
+                continue
+            for part in parts:
+                if part.lineno > statement.lineno and stands_alone(part):
+                    span = between(
+                        (part.lineno, part.col_offset),
+                        (part.end_lineno, part.end_col_offset),
+                    )
+                    yield unit(span, scope)
+
+    def walk(body, scope):
+        for statement in body:
+            inner = scope
+            if isinstance(
+                statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+            ):
+                inner = f"{scope}.{statement.name}" if scope else statement.name
+                for decorator in statement.decorator_list:
+                    end = (decorator.end_lineno, decorator.end_col_offset)
+                    yield unit(between((decorator.lineno, 0), end), inner)
+            children = [
+                getattr(statement, field, None)
+                for field in ("body", "orelse", "finalbody")
+            ]
+            handlers = getattr(statement, "handlers", [])
+            if any(children) or handlers:  # a compound statement
+                yield unit(header(statement), inner)
+                for child in children:
+                    yield from walk(child or [], inner)
+                for handler in handlers:
+                    yield unit(header(handler), inner)
+                    yield from walk(handler.body, inner)
+            else:
+                end = (statement.end_lineno, statement.end_col_offset)
+                yield unit(
+                    between((statement.lineno, statement.col_offset), end), scope
+                )
+                yield from elements(statement, scope)
+
+    return tuple(walk(ast.parse(source).body, ""))
+
+
+def snippet_and_scope(quoted):
+    """A CONCEPTS snippet as (text, scope): a plain string has no scope."""
+    return quoted if isinstance(quoted, tuple) else (quoted, None)
+
+
+def locate(style, quoted, lesson="cnn"):
+    """The Quote of `quoted` in `style`'s lesson file; ConceptMapError unless it is
+    exactly one whole line of it (in its scope, when one is given)."""
+    text, scope = snippet_and_scope(quoted)
+    path = STYLES[style].path(lesson)
+    name = f"{path.parent.name}/{path.name}"
+    units = [
+        unit
+        for unit in units_in(path.read_text())
+        if scope is None or unit.scope == scope
+    ]
+    matches = [unit for unit in units if unit.text == text]
+    where = f"{name}" + (f", in {scope}" if scope else "")
+    if len(matches) > 1:
+        lines = ", ".join(str(unit.first) for unit in matches)
+        raise ConceptMapError(
+            f"{text!r} is {len(matches)} lines of {where} (lines {lines}): write it as "
+            f"(snippet, the def or class it is in)"
+        )
+    if not matches:
+        partial = any(text in unit.text for unit in units)
+        raise ConceptMapError(
+            f"{text!r} is only part of a line of {where}: quote the whole statement"
+            if partial
+            else f"{text!r} is not in {where}"
+        )
+    (unit,) = matches
+    return Quote(text, name, unit.first, unit.last)
+
+
+# The map, as rows, Markdown and the README's copy ----------------------------------------
+def concept_map_entries(lang=None):
+    """The map with every snippet found in its file: one MapRow per concept, (keras
+    snippet, its file:line, what it hides in `lang` (None: the current language),
+    [(raw snippet, file:line), ...])."""
+    lang = lang or language()
+    rows = []
+    for concept in CONCEPTS:
+        keras = locate("keras", concept["keras"])
+        raw = [locate("raw_tf", quoted) for quoted in concept["raw"]]
+        rows.append(
+            MapRow(
+                keras.text,
+                keras.where,
+                concept["hides"][lang],
+                [(quote.text, quote.where) for quote in raw],
+            )
+        )
+    return rows
+
+
+def markdown_code(text, where):
+    return "`{}` ({})".format(text.replace("|", "\\|"), where)
+
+
+def concept_map_rows(lang=None):
+    """(Keras call, what it hides, raw lines) as Markdown cells, one tuple per concept,
+    each snippet followed by its file:line."""
     return [
         (
-            f"`{concept['keras']}`",
-            concept["hides"][lang],
-            "<br>".join(f"`{line}`" for line in concept["raw"]),
+            markdown_code(row.keras, row.keras_at),
+            row.hides,
+            "<br>".join(markdown_code(text, where) for text, where in row.raw),
         )
-        for concept in CONCEPTS
+        for row in concept_map_entries(lang)
     ]
 
 
@@ -131,4 +462,26 @@ def concept_map_markdown(lang="en"):
         concept_map_rows(lang),
         [words["keras_call"], words["hides"], words["raw_lines"]],
         tablefmt="github",
+        disable_numparse=True,
     )
+
+
+README_MARKERS = (
+    "<!-- concept map: python -m compare.views.concepts writes this table -->",
+    "<!-- end of the concept map -->",
+)
+
+
+def with_concept_map(readme):
+    """The README's text with the table between README_MARKERS written anew."""
+    begin, end = README_MARKERS
+    head, rest = readme.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n\n{concept_map_markdown('en')}\n\n{end}{tail}"
+
+
+if __name__ == "__main__":  # rewrite the README's copy of the map
+    from compare.styles import ROOT
+
+    readme = ROOT / "README.md"
+    readme.write_text(with_concept_map(readme.read_text()))

@@ -9,6 +9,7 @@ from tabulate import tabulate
 from compare.language import N_, _, exact, language, number, percent, speaking
 from compare.loc import STEPS
 from compare.views.i18n import TEXT
+from compare.views.tracing import tracing_cell
 
 
 def optional(fmt):
@@ -30,7 +31,11 @@ MEASURED_ROWS = [  # (words key, how to read it from a result, how to print it)
     ("loc_total", lambda r: r["loc"]["total"], decimals(0)),
     ("params", lambda r: r["params"], decimals(0)),
     ("first_epoch", lambda r: r["first_epoch_seconds"], decimals(2)),
-    ("trace", lambda r: r["trace_seconds"], optional("{:.2f}")),
+    (
+        "trace",
+        lambda r: (r["trace_seconds"], r.get("trace_noise_seconds")),
+        lambda estimate: tracing_cell(*estimate),  # "< noise (±X s)", never negative
+    ),
     ("steady", lambda r: r["steady_samples_per_second"], decimals(0)),
     ("train_time", lambda r: r["train_seconds"], decimals(2)),
     ("test_loss", lambda r: r["test_loss"], decimals(4)),
@@ -100,7 +105,7 @@ def summary(report):
             name=dataset["name"],
             train=number(dataset["train_size"]),
             test=number(dataset["test_size"]),
-            source=dataset["source"],
+            source=_(dataset["source"]),
             epochs=config["epochs"],
             batch_size=config["batch_size"],
             lr=exact(config["lr"]),
@@ -241,11 +246,10 @@ def bench_row(result):
             *[""] * 5,
         ]
     steady = result["steady_samples_per_second"]
-    trace = result["trace_seconds"]
     return [
         result["variant"],
         result["batch_size"],
-        _("n/a") if trace is None else number(trace, 2),
+        tracing_cell(result["trace_seconds"], result.get("trace_noise_seconds")),
         "{median} ({low}-{high})".format(
             median=number(steady["median"]),
             low=number(steady["min"]),
