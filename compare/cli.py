@@ -5,54 +5,18 @@ With no command it runs the comparison (compare/commands/comparison.py); each ot
 command is a module in compare/commands/ with its parser (`add_parser`) and its `run`.
 """
 
-import argparse
 import sys
 
 from compare.commands import bench, code, comparison, convert, predict, step, transfer
-from compare.commands.options import check_writable
-from compare.errors import CompareError
-from compare.language import LANGUAGES, N_, _, speaking
+from compare.commands.options import (
+    add_language_option,
+    check_writable,
+    choose_language,
+)
+from compare.errors import CompareError, explained
+from compare.language import _, speaking
 
 COMMANDS = (bench, code, transfer, predict, convert, step)
-
-
-# argparse's own messages (it passes them through gettext's `_`, which main replaces).
-ARGPARSE_MESSAGES = (
-    N_("usage: "),
-    N_("unrecognized arguments: %s"),
-    N_("the following arguments are required: %s"),
-    N_("argument %(argument_name)s: %(message)s"),
-    N_("invalid choice: %(value)r (choose from %(choices)s)"),
-    N_("invalid %(type)s value: %(value)r"),
-    N_("expected one argument"),
-    N_("expected at least one argument"),
-    N_("expected at most one argument"),
-    N_("ambiguous option: %(option)s could match %(matches)s"),
-    N_("not allowed with argument %s"),
-    N_("ignored explicit argument %r"),
-    N_("one of the arguments %s is required"),
-    N_("show this help message and exit"),
-    N_("options"),
-    N_("positional arguments"),
-)
-# The system's words for the errors a run may meet (Python gives them in English).
-SYSTEM_ERRORS = (
-    N_("No such file or directory"),
-    N_("Permission denied"),
-    N_("No space left on device"),
-    N_("Is a directory"),
-    N_("Not a directory"),
-    N_("File exists"),
-    N_("Read-only file system"),
-    N_("Disk quota exceeded"),
-)
-
-
-def explained(error):
-    """The one line that says what went wrong, in the user's language."""
-    if isinstance(error, OSError) and error.strerror:
-        return _(error.strerror) + (f": {error.filename}" if error.filename else "")
-    return str(error)
 
 
 def build_parser():
@@ -66,32 +30,6 @@ def build_parser():
         command.add_parser(commands)
         add_language_option(commands.choices[command.NAME])
     return parser
-
-
-def add_language_option(parser):
-    """--lang on every command (those that word tables already have their own)."""
-    try:
-        parser.add_argument(
-            "--lang",
-            choices=LANGUAGES,
-            default="en",
-            help="language of the output: en (default) or pt (Brazilian Portuguese)",
-        )
-    except argparse.ArgumentError:  # the command has its own --lang
-        pass
-
-
-def choose_language(argv):
-    """--lang from the command line, read before parsing so that argparse's own errors
-    speak it too; a bad value is left for the parser to refuse."""
-    reader = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
-    reader.add_argument("--lang")
-    lang = reader.parse_known_args(argv)[0].lang
-    argparse._ = _  # argparse looks its messages up at call time
-    argparse.ngettext = lambda singular, plural, count: _(
-        singular if count == 1 else plural
-    )
-    return lang if lang in LANGUAGES else "en"
 
 
 def check_no_root_flags(argv, command):

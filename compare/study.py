@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from compare.errors import CompareError
-from compare.language import N_, _, number
+from compare.language import N_, _, language, number
 from compare.styles import MODEL_NAMES, STYLES
 
 
@@ -181,7 +181,8 @@ def compare(request, say, weights=None):
     tf.config.experimental.enable_op_determinism()  # same seed, same numbers
     dataset = load_and_describe(request, say)
     configs = configs_for(request)
-    keras_progress = 1 if sys.stderr.isatty() else 2  # a bar, else a line per epoch
+    # Keras' bar on a terminal (its words are English), else the harness's line per epoch.
+    keras_progress = 1 if sys.stderr.isatty() and language() == "en" else 2
     verbose = {
         "keras": 0 if request.quiet else keras_progress,
         "raw_tf": int(not request.quiet),

@@ -13,11 +13,13 @@ LAYERS = [
     ["compare.__main__"],
     ["compare.cli"],
     ["compare.commands"],  # one module per command: its parser and its run
-    ["compare.study", "compare.bench", "compare.transfer"],  # what the commands do
+    # what the commands do
+    ["compare.study", "compare.step", "compare.bench", "compare.transfer"],
     ["compare.harness"],  # training, timing, checkpoints, distribute, backends
     ["compare.saved", "compare.views"],  # exported models; tables, pages, plots
     ["compare.data", "compare.loc"],
     ["compare.styles", "compare.errors", "compare.quiet", "compare.stats"],
+    ["compare.language"],  # the user's language: every layer speaks it
 ]
 
 

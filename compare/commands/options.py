@@ -6,7 +6,7 @@ import math
 import os
 from pathlib import Path
 
-from compare.language import _, number
+from compare.language import LANGUAGES, N_, _, number
 from compare.styles import FLAGS
 
 FORMATS = ("table", "markdown", "json", "csv")
@@ -161,3 +161,50 @@ def check_writable(path, flag):
         raise OSError(message.format(flag=flag, path=path, folder=folder))
     if not os.access(path if path.exists() else folder, os.W_OK):
         raise OSError(_("{flag} {path}: not writable").format(flag=flag, path=path))
+
+
+# argparse's own messages (it passes them through gettext's `_`, which main replaces).
+ARGPARSE_MESSAGES = (
+    N_("usage: "),
+    N_("unrecognized arguments: %s"),
+    N_("the following arguments are required: %s"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("expected one argument"),
+    N_("expected at least one argument"),
+    N_("expected at most one argument"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("not allowed with argument %s"),
+    N_("ignored explicit argument %r"),
+    N_("one of the arguments %s is required"),
+    N_("show this help message and exit"),
+    N_("options"),
+    N_("positional arguments"),
+)
+
+
+def add_language_option(parser):
+    """--lang on every command (those that word tables already have their own)."""
+    try:
+        parser.add_argument(
+            "--lang",
+            choices=LANGUAGES,
+            default="en",
+            help="language of the output: en (default) or pt (Brazilian Portuguese)",
+        )
+    except argparse.ArgumentError:  # the command has its own --lang
+        pass
+
+
+def choose_language(argv):
+    """--lang from the command line, read before parsing so that argparse's own errors
+    speak it too; a bad value is left for the parser to refuse."""
+    reader = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    reader.add_argument("--lang")
+    lang = reader.parse_known_args(argv)[0].lang
+    argparse._ = _  # argparse looks its messages up at call time
+    argparse.ngettext = lambda singular, plural, count: _(
+        singular if count == 1 else plural
+    )
+    return lang if lang in LANGUAGES else "en"

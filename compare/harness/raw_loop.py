@@ -4,8 +4,7 @@ harness's callbacks between epochs, as fit runs its callbacks."""
 import numpy as np
 import tensorflow as tf
 
-from compare.harness.callbacks import SaveFiniteEpochs
-from compare.language import _, number
+from compare.harness.callbacks import EpochLine, SaveFiniteEpochs
 from compare.styles import STYLES
 
 
@@ -48,6 +47,8 @@ def train_raw(model, optimizer, x, y, epochs, batch_size, seed, options):
         callbacks.insert(
             0, SaveFiniteEpochs(checkpoint)
         )  # saved before the Ctrl-C stop
+    if options.get("verbose"):
+        callbacks.append(EpochLine(epochs))
     steps = options.get("steps_per_execution")
     history = {}
     for epoch in range(first_epoch, epochs):
@@ -61,12 +62,6 @@ def train_raw(model, optimizer, x, y, epochs, batch_size, seed, options):
                 model, optimizer, images, labels, 1, batch_size, shuffler, verbose=0
             )
             logs = {name: values[0] for name, values in one_epoch.items()}
-        if options.get("verbose"):
-            print(
-                _("Epoch {epoch}/{epochs}").format(epoch=epoch + 1, epochs=epochs)
-                + " "
-                + " ".join(f"{name} {number(value, 4)}" for name, value in logs.items())
-            )
         for name, value in logs.items():
             history.setdefault(name, []).append(value)
         for callback in callbacks:

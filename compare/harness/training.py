@@ -22,6 +22,7 @@ from compare.harness.callbacks import (
     StopOnNonFiniteLoss,
     TestScores,
     diverged,
+    keras_progress,
     loss_became,
 )
 from compare.harness.checkpointing import implementation_folder
@@ -196,6 +197,9 @@ def timed_training(
         if curves
         else None
     )
+    if implementation == "keras":  # the raw loop prints its own line (EpochLine)
+        verbose, progress = keras_progress(verbose, config.epochs)
+        harness += progress
     history = trainee.train(
         dataset.x_train,
         dataset.y_train,

@@ -18,6 +18,7 @@ import keras_impl
 import raw_tf_impl
 from compare.data import NUM_CLASSES, DataError
 from compare.errors import CompareError
+from compare.harness.callbacks import keras_progress
 from compare.harness.raw_loop import train_raw
 from compare.harness.timing import EpochTimer
 from compare.harness.training import check_finite, parameter_count
@@ -130,8 +131,9 @@ class KerasStyle:
         keras_impl.compile_model(
             model, lr
         )  # after any change to `trainable`, as Keras requires
+        verbose, progress = keras_progress(verbose, epochs)
         return keras_impl.train(
-            model, x, y, epochs, config.batch_size, verbose=verbose, callbacks=[timer]
+            model, x, y, epochs, config.batch_size, verbose, [timer, *progress]
         )
 
     def evaluate(self, model, x, y, config):
@@ -201,6 +203,7 @@ def train_and_score(
         "epochs": epochs,
         "trainable_params": trainable_params,
         "trace_seconds": timer.trace_seconds,
+        "trace_noise_seconds": timer.trace_noise_seconds,
         "train_seconds": train_seconds,
         "loss": loss,
         "test_loss": float(scores["loss"]),

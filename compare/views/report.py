@@ -370,6 +370,10 @@ def seconds(value):
     return _("n/a") if value is None else number(value, 1)
 
 
+def phase_tracing(phase):
+    return tracing_cell(phase["trace_seconds"], phase.get("trace_noise_seconds"))
+
+
 TRANSFER_ROWS = [  # (label, how to read it from a result); None: the row does not apply
     (
         N_("Lines of code: define (the seed's model, preprocessing)"),
@@ -391,7 +395,7 @@ TRANSFER_ROWS = [  # (label, how to read it from a result); None: the row does n
     ),
     (
         N_("Transfer, head only: tracing (s)"),
-        lambda r: seconds(r["transfer"]["head"]["trace_seconds"]),
+        lambda r: phase_tracing(r["transfer"]["head"]),
     ),
     (
         N_("Transfer, head only: training time (s)"),
@@ -417,7 +421,7 @@ TRANSFER_ROWS = [  # (label, how to read it from a result); None: the row does n
             else None
         ),
     ),
-    (N_("From scratch: tracing (s)"), lambda r: seconds(r["scratch"]["trace_seconds"])),
+    (N_("From scratch: tracing (s)"), lambda r: phase_tracing(r["scratch"])),
     (
         N_("From scratch: training time (s)"),
         lambda r: seconds(r["scratch"]["train_seconds"]),
