@@ -83,15 +83,17 @@ def test_both_languages_have_the_same_words():
 
 
 def test_portuguese_table_uses_the_seed_lectures_words():
+    """The seed's Portuguese, in sentence case; its English says what "high" means."""
     text = render(synthetic_report(), "table", lang="pt")
+    assert "High: focused on fast development" in render(synthetic_report(), "table")
     for words in (
         "Característica",
-        "Nível de Abstração",
-        "Alto (focado em rapidez)",
-        "Baixo (controle detalhado)",
-        "Uso Típico",
+        "Nível de abstração",
+        "Alto: focado em rapidez de desenvolvimento",  # fast development, not speed
+        "Baixo: controle detalhado",
+        "Uso típico",
         "Prototipagem rápida",
-        "Pesquisa/personalização avançada",
+        "Pesquisa / personalização avançada",
         "Acurácia no teste",
     ):
         assert words in text

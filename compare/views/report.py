@@ -347,6 +347,8 @@ def report_text(report, fmt, title, headers, rows, summary_text, flat_rows):
         tablefmt="github" if fmt == "markdown" else "rounded_outline",
         disable_numparse=True,  # the numbers are already written in the user's language
     )
+    if fmt == "markdown":  # one paragraph per line: Markdown joins single newlines
+        summary_text = summary_text.replace("\n", "\n\n")
     heading = f"## {title}" if fmt == "markdown" else title
     return f"{heading}\n\n{table}\n\n{summary_text}\n"
 
