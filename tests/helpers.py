@@ -1,17 +1,22 @@
 """What several test files share: running the CLI, equal weights in both styles
-(keras_and_raw_pair, from compare.saved.convert), and small dataset files written on the
-spot."""
+(keras_and_raw_pair, from compare.saved.convert), small dataset files written on the spot,
+the bad flags every language must answer, reports shaped like the commands' JSON, and
+headless Chromium."""
 
 import gzip
 import io
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from compare.bench.bench import summarise
 from compare.data import IDX_NAMES
+from compare.loc import STEPS
 from compare.saved.convert import keras_and_raw_pair  # noqa: F401  (tests import it from here)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,3 +109,215 @@ def npz_bytes(**arrays):
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     return buffer.getvalue()
+
+
+# Bad input the command line must answer in one line --------------------------
+ONE_EPOCH = [*SMALL, "--epochs", "1"]
+
+
+def corrupt_idx_folder(tmp_path):
+    """A folder with the four MNIST idx file names, each holding a gzip magic number and then junk."""
+    for name in (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ):
+        (tmp_path / (name + ".gz")).write_bytes(b"\x1f\x8b\x08\x00 not really gzip")
+    return tmp_path
+
+
+BAD_FLAGS = {  # id: (arguments, given tmp_path; exit code; part of the error line)
+    "epochs -1": (
+        lambda tmp: ["--epochs", "-1"],
+        2,
+        "argument --epochs: must be a positive integer",
+    ),
+    "epochs 0": (
+        lambda tmp: ["--epochs", "0"],
+        2,
+        "argument --epochs: must be a positive integer, got '0'",
+    ),
+    "batch-size 0": (
+        lambda tmp: ["--batch-size", "0"],
+        2,
+        "argument --batch-size: must be a positive integer",
+    ),
+    "repeats 0": (
+        lambda tmp: ["--repeats", "0"],
+        2,
+        "argument --repeats: must be a positive integer",
+    ),
+    "lr nan": (
+        lambda tmp: ["--lr", "nan"],
+        2,
+        "argument --lr: must be a positive number, got 'nan'",
+    ),
+    "lr -1": (
+        lambda tmp: ["--lr", "-1"],
+        2,
+        "argument --lr: must be a positive number",
+    ),
+    "dataset unknown": (
+        lambda tmp: ["--dataset", "unknown"],
+        2,
+        "invalid choice: 'unknown'",
+    ),
+    "format xml": (lambda tmp: ["--format", "xml"], 2, "invalid choice: 'xml'"),
+    "data-dir missing": (
+        lambda tmp: ["--dataset", "mnist", "--data-dir", "/nonexistent"],
+        1,
+        "mnist not found (looked in /nonexistent/mnist.npz",
+    ),
+    "output in missing folder": (
+        lambda tmp: [*ONE_EPOCH, "--output", tmp / "missing" / "report.txt"],
+        1,
+        "does not exist",
+    ),
+    "output is a folder": (
+        lambda tmp: [*ONE_EPOCH, "--output", tmp],
+        1,
+        "is a folder, not a file",
+    ),
+    "train-samples too many": (
+        lambda tmp: ["--dataset", "digits", "--train-samples", "5000"],
+        1,
+        "--train-samples 5000 is out of range: digits has 1347",
+    ),
+    "corrupt idx": (
+        lambda tmp: ["--dataset", "mnist", "--data-dir", corrupt_idx_folder(tmp)],
+        1,
+        "corrupt gzip file",
+    ),
+}
+
+
+# Reports shaped like the commands' JSON, without training ---------------------
+def synthetic_report():
+    """A report shaped like `python -m compare --format json` (with curves), without training."""
+
+    def result(name, loc, accuracy):
+        return {
+            "implementation": name,
+            "loc": dict(zip((*STEPS, "total"), loc)),
+            "params": 54410,
+            "trace_seconds": 1.0,
+            "first_epoch_seconds": 4.0,
+            "steady_samples_per_second": 20000.0,
+            "train_seconds": 12.0,
+            "test_loss": 0.34,
+            "test_accuracy": accuracy,
+            "history": {
+                "loss": [0.5, 0.35],
+                "accuracy": [0.82, 0.88],
+                "val_loss": [0.4, 0.36],
+                "val_accuracy": [0.85, 0.87],
+            },
+        }
+
+    return {
+        "dataset": {
+            "name": "fashion_mnist",
+            "source": "test",
+            "train_size": 60000,
+            "test_size": 10000,
+        },
+        "config": {
+            "epochs": 2,
+            "batch_size": 128,
+            "lr": 0.001,
+            "seed": 0,
+            "steps_per_execution": None,
+        },
+        "results": [
+            result("keras", (3, 3, 3, 2, 13), 0.881),
+            result("raw_tf", (21, 19, 42, 11, 96), 0.878),
+        ],
+        "raw_over_keras_steady_throughput": 1.0,
+    }
+
+
+def bench_report():
+    """A report shaped like `python -m compare bench --format json`, without training."""
+    row = summarise(
+        "keras",
+        32,
+        [
+            {
+                "trace_seconds": 1.0,
+                "steady_samples_per_second": 100.0,
+                "inference_samples_per_second": 300.0,
+            }
+        ],
+        [200.0],
+        500.0,
+        1e6,
+    )
+    return {
+        "machine": {
+            "cpu": "test cpu",
+            "logical_cores": 2,
+            "python": "3.11",
+            "tensorflow": "2.x",
+            "keras": "3.x",
+            "matmul_peak_gflops_per_second": 100.0,
+            "graph_ops_per_training_step": {"raw_tf": 1, "keras": 2},
+        },
+        "config": {"dataset": "digits", "epochs": 2, "repeats": 1},
+        "flops_per_training_sample": 1e6,
+        "compute_limits": [
+            {
+                "batch_size": 32,
+                "samples_per_second": 200.0,
+                "keras_train_step_samples_per_second": 150.0,
+                "gflops_per_second": 0.2,
+            }
+        ],
+        "results": [
+            row,
+            {
+                "implementation": "torch",
+                "variant": "torch",
+                "batch_size": 32,
+                "unavailable": "PyTorch is not installed",
+            },
+        ],
+        "ratios": [{"batch_size": 32, "raw_over_keras": 1.5}],
+    }
+
+
+# Headless Chromium -----------------------------------------------------------
+CHROMIUM = (
+    shutil.which("chromium")
+    or shutil.which("chromium-browser")
+    or shutil.which("google-chrome")
+)
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="Chromium is not installed (apt-get install chromium chromium-driver)",
+)
+
+
+def chromium(*args, tmp_path):
+    """Run headless Chromium on a file; returns (stdout, stderr)."""
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+        *args,
+    ]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    return completed.stdout, completed.stderr
+
+
+def console_messages(stderr):
+    return [line for line in stderr.splitlines() if ":CONSOLE" in line]

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import run_cli
+from helpers import bench_report, run_cli
 
 from compare.bench.bench import VARIANTS, summarise
 from compare.bench.flops import conv_multiply_adds, training_flops_per_sample
@@ -94,57 +94,9 @@ def test_summarise_computes_medians_efficiency_and_gflops():
     assert row["inference_samples_per_second"] == 6000.0
 
 
-def synthetic_report():
-    row = summarise(
-        "keras",
-        32,
-        [
-            {
-                "trace_seconds": 1.0,
-                "steady_samples_per_second": 100.0,
-                "inference_samples_per_second": 300.0,
-            }
-        ],
-        [200.0],
-        500.0,
-        1e6,
-    )
-    return {
-        "machine": {
-            "cpu": "test cpu",
-            "logical_cores": 2,
-            "python": "3.11",
-            "tensorflow": "2.x",
-            "keras": "3.x",
-            "matmul_peak_gflops_per_second": 100.0,
-            "graph_ops_per_training_step": {"raw_tf": 1, "keras": 2},
-        },
-        "config": {"dataset": "digits", "epochs": 2, "repeats": 1},
-        "flops_per_training_sample": 1e6,
-        "compute_limits": [
-            {
-                "batch_size": 32,
-                "samples_per_second": 200.0,
-                "keras_train_step_samples_per_second": 150.0,
-                "gflops_per_second": 0.2,
-            }
-        ],
-        "results": [
-            row,
-            {
-                "implementation": "torch",
-                "variant": "torch",
-                "batch_size": 32,
-                "unavailable": "PyTorch is not installed",
-            },
-        ],
-        "ratios": [{"batch_size": 32, "raw_over_keras": 1.5}],
-    }
-
-
 @pytest.mark.parametrize("fmt", ["table", "markdown"])
 def test_bench_table_shows_rows_limits_and_ratio(fmt):
-    text = render_bench(synthetic_report(), fmt)
+    text = render_bench(bench_report(), fmt)
     assert (
         "keras" in text
         and "50%" in text
@@ -154,7 +106,7 @@ def test_bench_table_shows_rows_limits_and_ratio(fmt):
 
 
 def test_bench_json_and_csv_round_trip():
-    report = synthetic_report()
+    report = bench_report()
     assert json.loads(render_bench(report, "json")) == report
     rows = list(csv.DictReader(io.StringIO(render_bench(report, "csv"))))
     assert [row["variant"] for row in rows] == ["keras", "torch"]

@@ -12,13 +12,12 @@ import math
 from pathlib import Path
 
 import pytest
-from helpers import SMALL, run_cli, succeeded
+from helpers import BAD_FLAGS, ONE_EPOCH, SMALL, run_cli, succeeded
 
 from compare.cli import build_parser
 from compare.loc import STEPS, lines_per_step
 
 ROOT = Path(__file__).resolve().parent.parent
-ONE_EPOCH = [*SMALL, "--epochs", "1"]
 JSON_FLAGS = [
     *SMALL,
     "--epochs",
@@ -65,83 +64,6 @@ def test_help_documents_every_flag():
     for flag in flags:
         assert flag in process.stdout, f"{flag} missing from --help"
     assert "Keras" in process.stdout and process.stderr == ""
-
-
-def corrupt_idx_folder(tmp_path):
-    """A folder with the four MNIST idx file names, each holding a gzip magic number and then junk."""
-    for name in (
-        "train-images-idx3-ubyte",
-        "train-labels-idx1-ubyte",
-        "t10k-images-idx3-ubyte",
-        "t10k-labels-idx1-ubyte",
-    ):
-        (tmp_path / (name + ".gz")).write_bytes(b"\x1f\x8b\x08\x00 not really gzip")
-    return tmp_path
-
-
-BAD_FLAGS = {  # id: (arguments, given tmp_path; exit code; part of the error line)
-    "epochs -1": (
-        lambda tmp: ["--epochs", "-1"],
-        2,
-        "argument --epochs: must be a positive integer",
-    ),
-    "epochs 0": (
-        lambda tmp: ["--epochs", "0"],
-        2,
-        "argument --epochs: must be a positive integer, got '0'",
-    ),
-    "batch-size 0": (
-        lambda tmp: ["--batch-size", "0"],
-        2,
-        "argument --batch-size: must be a positive integer",
-    ),
-    "repeats 0": (
-        lambda tmp: ["--repeats", "0"],
-        2,
-        "argument --repeats: must be a positive integer",
-    ),
-    "lr nan": (
-        lambda tmp: ["--lr", "nan"],
-        2,
-        "argument --lr: must be a positive number, got 'nan'",
-    ),
-    "lr -1": (
-        lambda tmp: ["--lr", "-1"],
-        2,
-        "argument --lr: must be a positive number",
-    ),
-    "dataset unknown": (
-        lambda tmp: ["--dataset", "unknown"],
-        2,
-        "invalid choice: 'unknown'",
-    ),
-    "format xml": (lambda tmp: ["--format", "xml"], 2, "invalid choice: 'xml'"),
-    "data-dir missing": (
-        lambda tmp: ["--dataset", "mnist", "--data-dir", "/nonexistent"],
-        1,
-        "mnist not found (looked in /nonexistent/mnist.npz",
-    ),
-    "output in missing folder": (
-        lambda tmp: [*ONE_EPOCH, "--output", tmp / "missing" / "report.txt"],
-        1,
-        "does not exist",
-    ),
-    "output is a folder": (
-        lambda tmp: [*ONE_EPOCH, "--output", tmp],
-        1,
-        "is a folder, not a file",
-    ),
-    "train-samples too many": (
-        lambda tmp: ["--dataset", "digits", "--train-samples", "5000"],
-        1,
-        "--train-samples 5000 is out of range: digits has 1347",
-    ),
-    "corrupt idx": (
-        lambda tmp: ["--dataset", "mnist", "--data-dir", corrupt_idx_folder(tmp)],
-        1,
-        "corrupt gzip file",
-    ),
-}
 
 
 @pytest.mark.slow

@@ -670,7 +670,7 @@ def test_code_view_of_checkpointed_training():
 def test_code_command_fits_120_columns_without_colour_in_a_pipe():
     """`python -m compare code` reads no TensorFlow, fits the width asked for, and does not colour
     a pipe (stdout is not a terminal)."""
-    from tests.helpers import run_cli
+    from helpers import run_cli
 
     completed = run_cli("code", "--width", "120", "--lang", "pt", timeout=120)
     assert completed.returncode == 0, completed.stderr

@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import BAD_FLAGS, bench_report, synthetic_report
 
 from compare.language import _, catalog, exact, number, percent, speaking
-from tests.test_cli import BAD_FLAGS
 
 ROOT = Path(__file__).parents[1]
 
@@ -99,7 +99,6 @@ def english_in(text):
 def test_the_scan_finds_english():
     """The negative control: an English table is caught by the same scan."""
     from compare.views.report import render
-    from tests.test_report import synthetic_report
 
     assert len(english_phrases()) > 50
     assert english_in(render(synthetic_report(), "table", "en"))
@@ -157,8 +156,6 @@ def transfer_report():
 
 def comparison_reports():
     """The synthetic comparison report, and the same with every optional summary line."""
-    from tests.test_report import synthetic_report
-
     plain = synthetic_report()
     full = synthetic_report()
     full["config"].update(
@@ -188,7 +185,6 @@ def comparison_reports():
 
 def test_every_table_and_summary_is_portuguese_with_brazilian_numbers():
     from compare.views.report import render, render_bench, render_transfer
-    from tests.test_bench import synthetic_report as bench_report
 
     texts = [render(report, "table", "pt") for report in comparison_reports()]
     texts += [render_bench(bench_report(), "table", "pt")]
@@ -206,7 +202,6 @@ def test_the_report_page_and_the_plots_are_portuguese():
     from compare.language import HTML_LANG
     from compare.views.html_report import render_html
     from compare.views.plots import lines_of_code_chart, training_curves
-    from tests.test_report import synthetic_report
 
     page = render_html(synthetic_report(), "pt")
     assert f'lang="{HTML_LANG["pt"]}"' in page and english_in(page) == []

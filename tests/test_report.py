@@ -2,11 +2,10 @@
 the last opened in a real headless Chromium."""
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from helpers import chromium, console_messages, needs_chromium, synthetic_report
 
 from compare.loc import STEPS
 from compare.views.html_report import render_html
@@ -14,59 +13,6 @@ from compare.views.i18n import TEXT, step_titles
 from compare.views.report import render
 
 ROOT = Path(__file__).parents[1]
-CHROMIUM = (
-    shutil.which("chromium")
-    or shutil.which("chromium-browser")
-    or shutil.which("google-chrome")
-)
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="Chromium is not installed (apt-get install chromium chromium-driver)",
-)
-
-
-def synthetic_report():
-    """A report shaped like `python -m compare --format json` (with curves), without training."""
-
-    def result(name, loc, accuracy):
-        return {
-            "implementation": name,
-            "loc": dict(zip((*STEPS, "total"), loc)),
-            "params": 54410,
-            "trace_seconds": 1.0,
-            "first_epoch_seconds": 4.0,
-            "steady_samples_per_second": 20000.0,
-            "train_seconds": 12.0,
-            "test_loss": 0.34,
-            "test_accuracy": accuracy,
-            "history": {
-                "loss": [0.5, 0.35],
-                "accuracy": [0.82, 0.88],
-                "val_loss": [0.4, 0.36],
-                "val_accuracy": [0.85, 0.87],
-            },
-        }
-
-    return {
-        "dataset": {
-            "name": "fashion_mnist",
-            "source": "test",
-            "train_size": 60000,
-            "test_size": 10000,
-        },
-        "config": {
-            "epochs": 2,
-            "batch_size": 128,
-            "lr": 0.001,
-            "seed": 0,
-            "steps_per_execution": None,
-        },
-        "results": [
-            result("keras", (3, 3, 3, 2, 13), 0.881),
-            result("raw_tf", (21, 19, 42, 11, 96), 0.878),
-        ],
-        "raw_over_keras_steady_throughput": 1.0,
-    }
 
 
 # The concept map (its snippets: tests/test_concepts.py) -----------------------------------
@@ -121,31 +67,6 @@ def test_portuguese_report():
         and "Mapa de conceitos" in page
         and step_titles("pt")["train"] in page
     )
-
-
-def chromium(*args, tmp_path):
-    """Run headless Chromium on a file; returns (stdout, stderr)."""
-    command = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--enable-logging=stderr",
-        "--v=0",
-        *args,
-    ]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    return completed.stdout, completed.stderr
-
-
-def console_messages(stderr):
-    return [line for line in stderr.splitlines() if ":CONSOLE" in line]
 
 
 @pytest.mark.slow

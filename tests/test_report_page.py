@@ -11,8 +11,14 @@ from html.parser import HTMLParser
 
 import pypdf
 import pytest
-from helpers import run_cli, succeeded
-from test_report import chromium, console_messages, needs_chromium, synthetic_report
+from helpers import (
+    chromium,
+    console_messages,
+    needs_chromium,
+    run_cli,
+    succeeded,
+    synthetic_report,
+)
 
 from compare.language import _ as translated
 from compare.language import speaking
