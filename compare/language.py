@@ -43,7 +43,8 @@ def speaking(lang):
 
 @cache
 def catalog(lang):
-    """{English message: translation} for `lang`; empty for English."""
+    """{English message: translation} for `lang`, and {(singular, plural): forms} for
+    the messages that depend on a count; empty for English."""
     if lang == "en":
         return {}
     from babel.messages.pofile import read_po
@@ -54,13 +55,34 @@ def catalog(lang):
     return {
         message.id: message.string
         for message in messages
-        if message.id and message.string and not message.fuzzy
+        if message.id and all(forms_of(message.string)) and not message.fuzzy
     }
+
+
+def forms_of(string):
+    return string if isinstance(string, tuple) else (string,)
 
 
 def _(message):
     """`message` in the current language (itself where the catalog has no translation)."""
     return catalog(_language).get(message, message)
+
+
+def _n(singular, plural, count):
+    """The form of a message for `count` things in the current language: English has
+    one and other (1 epoch, 2 epochs), Brazilian Portuguese says 0 and 1 the same way
+    (0 época, 1 época, 2 épocas): Babel knows each language's rule."""
+    from babel import Locale
+
+    forms = catalog(_language).get((singular, plural), (singular, plural))
+    one = Locale.parse(LOCALES[_language]).plural_form(abs(count)) == "one"
+    return forms[0] if one else forms[1]
+
+
+def quantity(count, singular, plural):
+    """ "1 image", "60,000 images": `count` written as the language writes numbers, in
+    the form the language uses for it; `singular`/`plural` hold "{count}"."""
+    return _n(singular, plural, count).format(count=number(count))
 
 
 def N_(message):

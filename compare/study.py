@@ -13,6 +13,7 @@ from pathlib import Path
 from compare.errors import CompareError
 from compare.language import N_, _, language, number
 from compare.styles import MODEL_NAMES, STYLES
+from compare.views.i18n import TEXT
 
 
 @dataclasses.dataclass(frozen=True)
@@ -212,7 +213,7 @@ def compare(request, say, weights=None):
             for model, implementation, backend in runs:
                 say(
                     _(TRAINING[bool(backend), request.repeats > 1]).format(
-                        implementation=implementation,
+                        implementation=TEXT[language()][implementation],
                         backend=backend,
                         model=model,
                         run=number(repeat + 1),

@@ -182,7 +182,7 @@ BAD_FLAGS = {  # id: (arguments, given tmp_path; exit code; part of the error li
     "train-samples too many": (
         lambda tmp: ["--dataset", "digits", "--train-samples", "5000"],
         1,
-        "--train-samples 5000 is out of range: digits has 1347",
+        "--train-samples 5000 is out of range: digits has 1,347",
     ),
     "corrupt idx": (
         lambda tmp: ["--dataset", "mnist", "--data-dir", corrupt_idx_folder(tmp)],

@@ -158,7 +158,10 @@ def test_json_stdout_is_pure_json_with_progress_on_stderr():
     report = json.loads(process.stdout)
     assert [result["implementation"] for result in report["results"]] == ["raw_tf"]
     assert "raw_over_keras_steady_throughput" not in report  # nothing to compare with
-    assert "Dataset: digits" in process.stderr and "Training raw_tf" in process.stderr
+    assert (
+        "Dataset: digits" in process.stderr
+        and "Training Pure TensorFlow, cnn" in process.stderr
+    )
     assert "Epoch 1/1" in process.stderr and "Epoch" not in process.stdout
 
 

@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 from helpers import BAD_FLAGS, bench_report, synthetic_report
 
-from compare.language import _, catalog, exact, number, percent, speaking
+from compare.language import (
+    _,
+    catalog,
+    exact,
+    forms_of,
+    number,
+    percent,
+    quantity,
+    speaking,
+)
 
 ROOT = Path(__file__).parents[1]
 
@@ -23,23 +32,54 @@ def messages_in_code():
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)
-                and node.func.id in ("_", "N_")
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
-                and isinstance(node.args[0].value, str)
+                and node.func.id in ("_", "N_", "_n", "quantity")
             ):
+                literals = [
+                    argument.value
+                    for argument in node.args
+                    if isinstance(argument, ast.Constant)
+                    and isinstance(argument.value, str)
+                ]
+                if not literals:
+                    continue
+                message = (
+                    tuple(literals)
+                    if node.func.id in ("_n", "quantity")
+                    else literals[0]
+                )
                 relative = path.relative_to(ROOT)
-                found.setdefault(node.args[0].value, f"{relative}:{node.lineno}")
+                found.setdefault(message, f"{relative}:{node.lineno}")
     return found
 
 
+def words_messages():
+    """The words of the tables and headings (compare/views/i18n.py's WORDS)."""
+    from compare.views.i18n import WORDS
+
+    def strings(words):
+        if isinstance(words, str):
+            yield words
+        else:
+            for word in words.values() if isinstance(words, dict) else words:
+                yield from strings(word)
+
+    return set(strings(WORDS))
+
+
 def test_every_message_in_the_code_has_its_portuguese():
+    wanted = {**messages_in_code(), **dict.fromkeys(words_messages(), "i18n.WORDS")}
     missing = {
         message: where
-        for message, where in messages_in_code().items()
+        for message, where in wanted.items()
         if message not in catalog("pt")
     }
     assert missing == {}
+
+
+def test_the_catalog_holds_only_what_the_code_says():
+    """No stale translation: every message in the catalog is one the code still says."""
+    said = set(messages_in_code()) | words_messages()
+    assert sorted(map(str, set(catalog("pt")) - said)) == []
 
 
 def test_the_catalog_keeps_the_placeholders():
@@ -52,7 +92,9 @@ def test_the_catalog_keeps_the_placeholders():
     wrong = {
         message: translation
         for message, translation in catalog("pt").items()
-        if fields(message) != fields(translation)
+        for english in forms_of(message)
+        for form in forms_of(translation)
+        if fields(english) != fields(form)
     }
     assert wrong == {}
 
@@ -72,6 +114,23 @@ def test_numbers_are_written_as_brazil_writes_them():
     )
 
 
+def test_counts_take_the_form_each_language_gives_them():
+    forms = ("{count} epoch", "{count} epochs")
+    assert [quantity(n, *forms) for n in (0, 1, 2, 1000)] == [
+        "0 epochs",
+        "1 epoch",
+        "2 epochs",
+        "1,000 epochs",
+    ]
+    with speaking("pt"):  # Brazil counts 0 like 1
+        assert [quantity(n, *forms) for n in (0, 1, 2, 1000)] == [
+            "0 época",
+            "1 época",
+            "2 épocas",
+            "1.000 épocas",
+        ]
+
+
 def test_an_unknown_language_is_refused():
     with pytest.raises(ValueError), speaking("xx"):
         pass
@@ -83,12 +142,12 @@ def english_phrases():
     least three words, from each message whose translation differs."""
     phrases = set()
     for message, translation in catalog("pt").items():
-        if message == translation:
-            continue
-        for piece in re.split(r"\{[^}]*\}|%\([^)]*\)[sr]|%[sr]", message):
-            words = re.findall(r"[A-Za-z][A-Za-z'-]*", piece)
-            if len(words) >= 3 and piece.strip() not in translation:
-                phrases.add(piece.strip(" ;:,.()"))
+        translated = " | ".join(forms_of(translation))
+        for english in forms_of(message):
+            for piece in re.split(r"\{[^}]*\}|%\([^)]*\)[sr]|%[sr]", english):
+                words = re.findall(r"[A-Za-z][A-Za-z'-]*", piece)
+                if len(words) >= 3 and piece.strip() not in translated:
+                    phrases.add(piece.strip(" ;:,.()"))
     return phrases
 
 
@@ -204,7 +263,8 @@ def test_the_report_page_and_the_plots_are_portuguese():
     from compare.views.plots import lines_of_code_chart, training_curves
 
     page = render_html(synthetic_report(), "pt")
-    assert f'lang="{HTML_LANG["pt"]}"' in page and english_in(page) == []
+    prose = re.sub(r"<code>.*?</code>", "", page.split('<section id="code"')[0])
+    assert f'lang="{HTML_LANG["pt"]}"' in page and english_in(prose) == []
     for figure in (
         training_curves(synthetic_report()["results"], "pt"),
         lines_of_code_chart(synthetic_report()["results"], "pt"),

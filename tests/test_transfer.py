@@ -131,7 +131,7 @@ def test_the_saved_base_is_a_weights_file_both_styles_load(tiny_run, tmp_path):
         (lambda tmp: ["--image-size", "16"], "at least 32x32"),
         (
             lambda tmp: ["--labels", "100000"],
-            "--labels: 100000 images of classes 5,6,7,8,9 wanted",
+            "--labels: 100000 images of classes 5, 6, 7, 8, 9 wanted",
         ),
     ],
 )

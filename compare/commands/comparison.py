@@ -194,7 +194,7 @@ def root_parser():
         metavar="FILE.png",
         help="save the training curves (loss and accuracy per epoch, train and test, both "
         "implementations) as a PNG; the test set is then scored after every epoch, "
-        "which the epoch timings include",
+        "outside the timings (its time is measured and left out)",
     )
     parser.add_argument(
         "--report",

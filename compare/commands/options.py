@@ -198,13 +198,17 @@ def add_language_option(parser):
 
 
 def choose_language(argv):
-    """--lang from the command line, read before parsing so that argparse's own errors
-    speak it too; a bad value is left for the parser to refuse."""
-    reader = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
-    reader.add_argument("--lang")
-    lang = reader.parse_known_args(argv)[0].lang
+    """--lang from the command line (the last valid one), read before parsing so that
+    argparse's own errors speak it too; a bad or missing value is left for the parser
+    to refuse."""
+    given = [
+        argument.partition("=")[2] if argument.startswith("--lang=") else following
+        for argument, following in zip(argv, [*argv[1:], None])
+        if argument == "--lang" or argument.startswith("--lang=")
+    ]
+    lang = next((value for value in reversed(given) if value in LANGUAGES), "en")
     argparse._ = _  # argparse looks its messages up at call time
     argparse.ngettext = lambda singular, plural, count: _(
         singular if count == 1 else plural
     )
-    return lang if lang in LANGUAGES else "en"
+    return lang

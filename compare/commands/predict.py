@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from compare.commands.options import output_options
-from compare.language import _, language, number
+from compare.language import _, language, number, quantity
 from compare.quiet import load_tensorflow_quietly
 
 NAME = "predict"
@@ -63,8 +63,8 @@ def prediction_text(args, say):
     check_reads_digits(classifier)
     images, labels, names = read_images(args.images)
     say(
-        _("Classifying {count} images with {path} ({implementation})").format(
-            count=number(len(images)),
+        _("Classifying {images} with {path} ({implementation})").format(
+            images=quantity(len(images), "{count} image", "{count} images"),
             path=classifier.path,
             implementation=classifier.implementation,
         )
@@ -133,11 +133,12 @@ def prediction_summary(report):
         "model": report["model"],
         "implementation": TEXT[language()][report["implementation"]],
         "count": number(count),
+        "images": quantity(count, "{count} image", "{count} images"),
     }
     if "accuracy" not in report:
-        return _("{model} ({implementation}), {count} images").format(**described)
+        return _("{model} ({implementation}), {images}").format(**described)
     right = sum(row["predicted"] == row["label"] for row in report["predictions"])
     return _(
-        "{model} ({implementation}), {count} images; accuracy {accuracy} "
+        "{model} ({implementation}), {images}; accuracy {accuracy} "
         "({right} of {count} right)"
     ).format(**described, accuracy=number(report["accuracy"], 4), right=number(right))

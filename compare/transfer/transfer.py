@@ -22,7 +22,7 @@ from compare.harness.callbacks import keras_progress
 from compare.harness.raw_loop import train_raw
 from compare.harness.timing import EpochTimer
 from compare.harness.training import check_finite, parameter_count
-from compare.language import _, number
+from compare.language import _, number, quantity
 from compare.loc import STEPS, count_lines, lines_per_step
 from compare.styles import STYLES
 from compare.transfer.config import DEFAULT_SAMPLES
@@ -68,7 +68,7 @@ def task(images, labels, classes, count, flag):
             ).format(
                 flag="--" + flag.replace("_", "-"),
                 wanted=wanted,  # the flag's value, as given
-                classes=",".join(map(str, classes)),
+                classes=", ".join(map(str, classes)),
                 available=number(len(keep)),
             )
         )
@@ -314,12 +314,16 @@ def transfer(dataset, config, implementations, say, verbose=0, save_pretrained=N
             path = save_pretrained or Path(folder) / "pretrained_base.weights.h5"
             say(
                 _(
-                    "Pretraining ResNet50 on classes {classes} ({images} images, {epochs} "
-                    "epochs), the Keras way ..."
+                    "Pretraining ResNet50 on classes {classes} ({images}, {epochs}), "
+                    "the Keras way ..."
                 ).format(
-                    classes=",".join(map(str, config.source_classes)),
-                    images=number(len(data["source_train"][1])),
-                    epochs=number(config.pretrain_epochs),
+                    classes=", ".join(map(str, config.source_classes)),
+                    images=quantity(
+                        len(data["source_train"][1]), "{count} image", "{count} images"
+                    ),
+                    epochs=quantity(
+                        config.pretrain_epochs, "{count} epoch", "{count} epochs"
+                    ),
                 )
             )
             pretraining = pretrain(data, config, path, verbose)

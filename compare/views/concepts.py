@@ -180,7 +180,7 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
         "hides": {
             "en": "epochs of shuffled mini-batches, tracing the training step into a "
             "graph, the GradientTape, the gradients and the optimizer's update",
-            "pt": "épocas de mini-lotes embaralhados, a conversão do passo de treino em "
+            "pt": "épocas de minilotes embaralhados, a conversão do passo de treino em "
             "grafo (tracing), o GradientTape, os gradientes e a atualização feita pelo "
             "otimizador",
         },
@@ -200,7 +200,7 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
         "hides": {
             "en": "a loop over the test batches, forward pass only (no gradients), "
             "the mean loss and the accuracy",
-            "pt": "um laço pelos lotes de teste, só com a passagem para frente (sem "
+            "pt": "um laço pelos lotes de teste, só com a propagação direta (sem "
             "gradientes), a perda média e a acurácia",
         },
         "raw": [

@@ -30,6 +30,10 @@ def numbers_in_language(axis):
     axis.xaxis.set_major_formatter(FuncFormatter(write))
 
 
+def sentence_case(word):
+    return word[:1].upper() + word[1:]
+
+
 def label(result, words):
     details = [
         detail
@@ -68,8 +72,8 @@ def training_curves(results, lang=None):
                     color=colour,
                     label=f"{label(result, words)}, {words['test']}",
                 )
-        axis.set_title(words[metric])
-        axis.set_xlabel(words["epoch"])
+        axis.set_title(sentence_case(words[metric]))
+        axis.set_xlabel(sentence_case(words["epoch"]))
         axis.xaxis.get_major_locator().set_params(integer=True)
         axis.grid(alpha=0.3)
         with speaking(lang):

@@ -6,14 +6,10 @@ import json
 
 from tabulate import tabulate
 
-from compare.language import N_, _, exact, language, number, percent, speaking
+from compare.language import N_, _, exact, language, number, percent, quantity, speaking
 from compare.loc import STEPS
 from compare.views.i18n import TEXT
 from compare.views.tracing import tracing_cell
-
-
-def optional(fmt):
-    return lambda value: _("n/a") if value is None else fmt.format(value)
 
 
 def decimals(places):
@@ -155,13 +151,27 @@ def summary(report):
     if ratio:
         runs = len(report["results"][0].get("runs", [None]))
         how = (
-            _("median of {runs} pairwise ratios").format(runs=runs)
+            quantity(
+                runs,
+                "median of {count} pairwise ratio",
+                "median of {count} pairwise ratios",
+            )
             if runs > 1
             else _("one run each")
         )
         lines.append(
             _("Steady throughput, pure TensorFlow / Keras: {ratio}x ({how})").format(
                 ratio=number(ratio, 2), how=how
+            )
+        )
+    if any(
+        "unavailable" not in result and result.get("steady_samples_per_second") is None
+        for result in report["results"]
+    ):
+        lines.append(
+            _(
+                "n/a: no steady time to measure: with one epoch, the raw loop's only "
+                "graph call is the whole epoch (train 2 epochs or more)"
             )
         )
     if any("val_loss" in result.get("history", {}) for result in report["results"]):
@@ -279,12 +289,16 @@ def bench_summary(report):
         ),
         _(
             "Data: {dataset}, {epochs} epochs per run (the first is warm-up), "
-            "{repeats} interleaved repeats; {mflop} MFLOP per training sample "
+            "{repeats}; {mflop} MFLOP per training sample "
             "(conv + dense, multiply-add = 2)"
         ).format(
             dataset=config["dataset"],
             epochs=config["epochs"],
-            repeats=config["repeats"],
+            repeats=quantity(
+                config["repeats"],
+                "{count} interleaved repeat",
+                "{count} interleaved repeats",
+            ),
             mflop=number(report["flops_per_training_sample"] / 1e6, 2),
         ),
     ]
@@ -310,12 +324,15 @@ def bench_summary(report):
     )
     lines += [
         _(
-            "Raw TF / Keras, defaults, at batch {batch_size}: {ratio}x (median of "
-            "{repeats} pairwise ratios)"
+            "Raw TF / Keras, defaults, at batch {batch_size}: {ratio}x ({median})"
         ).format(
             batch_size=ratio["batch_size"],
             ratio=number(ratio["raw_over_keras"], 2),
-            repeats=config["repeats"],
+            median=quantity(
+                config["repeats"],
+                "median of {count} pairwise ratio",
+                "median of {count} pairwise ratios",
+            ),
         )
         for ratio in report["ratios"]
     ]
@@ -450,6 +467,10 @@ def signed(value, places):
     return ("+" if value >= 0 else "-") + number(abs(value), places)
 
 
+def epochs(count):
+    return quantity(count, "{count} epoch", "{count} epochs")
+
+
 def transfer_summary(report):
     config, sizes, pretraining = (
         report["config"],
@@ -460,21 +481,21 @@ def transfer_summary(report):
         _(
             "{name} from {source}, grey 28x28 resized to {size}x{size}x3. Target "
             "task: classes {classes}, {train} labelled images, {test} test images; "
-            "batch size {batch_size}, lr {lr}, head {epochs} epochs, from scratch "
-            "{scratch_epochs} epochs, fine-tuning {fine_tune_epochs} epochs (lr "
-            "{fine_tune_lr}, stages {stages}), seed {seed}"
+            "batch size {batch_size}, lr {lr}, head {epochs}, from scratch "
+            "{scratch_epochs}, fine-tuning {fine_tune_epochs} (lr {fine_tune_lr}, "
+            "stages {stages}), seed {seed}"
         ).format(
             name=report["dataset"]["name"],
-            source=report["dataset"]["source"],
+            source=_(report["dataset"]["source"]),
             size=config["image_size"],
-            classes=",".join(map(str, config["target_classes"])),
+            classes=", ".join(map(str, config["target_classes"])),
             train=number(sizes["target_train"]),
             test=number(sizes["target_test"]),
             batch_size=config["batch_size"],
             lr=exact(config["lr"]),
-            epochs=config["epochs"],
-            scratch_epochs=config["scratch_epochs"],
-            fine_tune_epochs=config["fine_tune_epochs"],
+            epochs=epochs(config["epochs"]),
+            scratch_epochs=epochs(config["scratch_epochs"]),
+            fine_tune_epochs=epochs(config["fine_tune_epochs"]),
             fine_tune_lr=exact(config["fine_tune_lr"]),
             stages=",".join(config["fine_tune_stages"]),
             seed=config["seed"],
@@ -484,13 +505,14 @@ def transfer_summary(report):
         lines.append(
             _(
                 "Pretrained base: trained here the Keras way on classes {classes} "
-                "({samples} images, {epochs} epochs, {seconds} s, source-task test "
-                "accuracy {accuracy}), saved as a Keras weights file that both styles "
-                "load"
+                "({samples}, {epochs}, {seconds} s, source-task test accuracy "
+                "{accuracy}), saved as a Keras weights file that both styles load"
             ).format(
-                classes=",".join(map(str, pretraining["classes"])),
-                samples=number(pretraining["samples"]),
-                epochs=pretraining["epochs"],
+                classes=", ".join(map(str, pretraining["classes"])),
+                samples=quantity(
+                    pretraining["samples"], "{count} image", "{count} images"
+                ),
+                epochs=epochs(pretraining["epochs"]),
                 seconds=number(pretraining["train_seconds"]),
                 accuracy=number(pretraining["test_accuracy"], 4),
             )
