@@ -51,7 +51,7 @@ if "google.colab" in sys.modules:  # «colab_only»
     "settings": """
 import os
 
-from compare.language import number, set_language
+from compare.language import number, scientific, set_language
 from compare.quiet import load_tensorflow_quietly
 
 os.environ["KERAS_BACKEND"] = "tensorflow"  # «backend»
@@ -150,8 +150,8 @@ raw_loss = raw_tf_impl.evaluate(raw_twin, images, labels, BATCH_SIZE)["loss"]
 logits_gap = np.abs(raw_logits.numpy() - keras_logits).max()
 softmax_gap = np.abs(tf.nn.softmax(raw_logits).numpy() - probabilities.numpy()).max()
 loss_gap = abs(raw_loss - keras_loss)
-print(f"«logits_gap»: {logits_gap:.1e}")
-print(f"«softmax_gap»: {softmax_gap:.1e}")
+print(f"«logits_gap»: {scientific(logits_gap)}")
+print(f"«softmax_gap»: {scientific(softmax_gap)}")
 print(f"«loss»: Keras {number(keras_loss, 6)}, «raw_tf» {number(raw_loss, 6)}")
 PER_OP = 1e-6  # «per_op»
 assert logits_gap <= PER_OP * np.abs(keras_logits).max()
@@ -225,7 +225,7 @@ keras_base = keras.Model(resnet.input, resnet.get_layer("conv5_block3_out").outp
 keras_features = keras_base(few).numpy()  # (8, 1, 1, 2048)
 raw_features = raw_resnet_model.base(tf.constant(few)).numpy()
 features_gap = np.abs(raw_features - keras_features).max()
-print(f"«features_gap»: {features_gap:.1e}")
+print(f"«features_gap»: {scientific(features_gap)}")
 DRIFT = 50 * 1e-6  # «drift»
 assert features_gap <= DRIFT * np.abs(keras_features).max()
 """,
