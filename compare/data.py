@@ -184,10 +184,6 @@ NPZ_READ_ERRORS = (
 def read_npz_arrays(path, choose_keys):
     """The arrays of an .npz that `choose_keys(names in the archive)` picks (it raises DataError when
     the ones it needs are missing). Pickles are refused; anything unreadable is a DataError."""
-    if not zipfile.is_zipfile(path):  # numpy would call junk "pickled data"
-        raise DataError(
-            _("{path}: not an .npz file (not a zip archive)").format(path=path)
-        )
     try:
         archive = np.load(path, allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):  # a lone .npy array
@@ -197,6 +193,8 @@ def read_npz_arrays(path, choose_keys):
         with archive:
             arrays = {key: archive[key] for key in choose_keys(archive.files)}
     except NPZ_READ_ERRORS as error:
+        if not zipfile.is_zipfile(path):  # numpy would call junk "pickled data"
+            error = _("not a zip archive")
         raise DataError(
             _("{path}: not a readable .npz file ({error})").format(
                 path=path, error=error
