@@ -193,11 +193,11 @@ def read_npz_arrays(path, choose_keys):
         with archive:
             arrays = {key: archive[key] for key in choose_keys(archive.files)}
     except NPZ_READ_ERRORS as error:
-        if not zipfile.is_zipfile(path):  # numpy would call junk "pickled data"
-            error = _("not a zip archive")
+        # numpy would call junk "pickled data"
+        detail = error if zipfile.is_zipfile(path) else _("not a zip archive")
         raise DataError(
             _("{path}: not a readable .npz file ({error})").format(
-                path=path, error=error
+                path=path, error=detail
             )
         ) from None
     for key, array in arrays.items():
