@@ -8,11 +8,8 @@ command is a module in compare/commands/ with its parser (`add_parser`) and its 
 import sys
 
 from compare.commands import bench, code, comparison, convert, predict, step, transfer
-from compare.commands.options import (
-    add_language_option,
-    check_writable,
-    choose_language,
-)
+from compare.commands.options import add_language_option, choose_language
+from compare.commands.paths import check_paths
 from compare.errors import CompareError, explained
 from compare.language import _, speaking
 
@@ -26,10 +23,23 @@ def build_parser():
         title="commands",
         metavar="{" + ",".join(command.NAME for command in COMMANDS) + "}",
     )
+    parser.set_defaults(flags=flags_of(parser))
     for command in COMMANDS:
         command.add_parser(commands)
         add_language_option(commands.choices[command.NAME])
+        commands.choices[command.NAME].set_defaults(
+            flags=flags_of(commands.choices[command.NAME])
+        )
     return parser
+
+
+def flags_of(parser):
+    """Each argument's flag, by the argument's name (convert's --output is `destination`)."""
+    return {
+        action.dest: action.option_strings[-1]
+        for action in parser._actions  # argparse keeps them there, and says so nowhere else
+        if action.option_strings
+    }
 
 
 def check_no_root_flags(argv, command):
@@ -48,18 +58,14 @@ def check_no_root_flags(argv, command):
         )
 
 
-def outputs_of(args):
-    """The files this command will write, as (flag, path)."""
-    module = next((c for c in COMMANDS if c.NAME == args.command), comparison)
-    return [
-        (f"--{name.replace('_', '-')}", getattr(args, name))
-        for name in module.OUTPUTS
-        if getattr(args, name, None)
-    ]
-
-
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
+    for stream in (
+        sys.stdout,
+        sys.stderr,
+    ):  # a terminal in ASCII or Latin-1: \xe7, not a crash
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     with speaking(choose_language(argv)):
         return run_command(argv)
 
@@ -79,13 +85,13 @@ def run_command(argv):
         except CompareError as error:  # a usage error, as argparse's (exit 2)
             parser.exit(2, f"{parser.prog}: {_('error')}: {error}\n")
     try:
-        for flag, path in outputs_of(args):
-            check_writable(path, flag)
+        module = next((c for c in COMMANDS if c.NAME == args.command), comparison)
+        check_paths(args, module, args.flags)
         text = (args.run if args.command else comparison.run)(args, say)
         if text is None:  # nothing to print (a --workers worker reports to its parent)
             return 0
         if getattr(args, "output", None):
-            args.output.write_text(text)
+            args.output.write_text(text, encoding="utf-8")
             say(_("Wrote {path}").format(path=args.output))
         else:
             sys.stdout.write(text)

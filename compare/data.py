@@ -10,6 +10,7 @@ import gzip
 import math
 import os
 import socket
+import stat
 import threading
 import tokenize
 import zipfile
@@ -87,18 +88,71 @@ class Dataset:
 
 
 # Reading files ------------------------------------------------------------------
+# The most bytes one array may take as read: a million 28x28 uint8 images are 784 MB (EMNIST's
+# largest split has 698,000); beyond it a header is lying, or --train-samples reads fewer.
+MAX_ARRAY_BYTES = 2**30
+FEWER = N_("; --train-samples and --test-samples read fewer images")
+
+
+def open_regular(path):
+    """`path` opened for reading if it is a regular file: a FIFO would block, /dev/zero never
+    end. O_NONBLOCK lets a FIFO open at once, so that fstat can refuse it."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise DataError(
+            _(
+                "{path}: not a regular file (a folder, FIFO, device or socket); "
+                "data is read from regular files only"
+            ).format(path=path)
+        )
+    return os.fdopen(descriptor, "rb")
+
+
+def check_size(where, size, hint):
+    """Refuse, before allocating, an array of more than MAX_ARRAY_BYTES; with `hint`, say
+    that --train-samples and --test-samples read fewer."""
+    if size > MAX_ARRAY_BYTES:
+        raise DataError(
+            _(
+                "{where} holds {size} bytes, more than the {limit} one array may take"
+            ).format(where=where, size=number(size), limit=number(MAX_ARRAY_BYTES))
+            + (_(FEWER) if hint else "")
+        )
+
+
 def read_idx(path):
-    """One idx file (gzipped or not) as a uint8 array, checking its header against its size."""
-    raw = Path(path).read_bytes()
-    if raw[:2] == b"\x1f\x8b":
+    """One idx file (gzipped or not) as a uint8 array, its header checked against its size."""
+    return read_idx_rows(path)[0]
+
+
+def read_idx_rows(path, rows=None):
+    """One idx file (gzipped or not): (a uint8 array of its first `rows` items, None: all;
+    the count its header declares), the header checked against the file's size, and the
+    size against MAX_ARRAY_BYTES, before anything is allocated."""
+    with open_regular(path) as file:
+        gzipped = file.read(2) == b"\x1f\x8b"
+        file.seek(0)
         try:
-            raw = gzip.decompress(raw)
+            if gzipped:
+                with gzip.GzipFile(fileobj=file) as stream:
+                    return read_idx_stream(path, stream, None, rows)
+            return read_idx_stream(path, file, os.fstat(file.fileno()).st_size, rows)
         except (OSError, EOFError, zlib.error) as error:
+            if not gzipped:
+                raise
             raise DataError(
                 _("{path}: corrupt gzip file ({error})").format(path=path, error=error)
             ) from None
-    if len(raw) < 4 or raw[:3] != b"\x00\x00\x08":
-        if not raw:
+
+
+def read_idx_stream(path, stream, file_size, rows):
+    """read_idx on an open stream; `file_size` is None for a gzip stream, whose size is
+    known only by reading it: then never more than the header declares (and one byte) is
+    read."""
+    magic = stream.read(4)
+    if len(magic) < 4 or magic[:3] != b"\x00\x00\x08":
+        if not magic:
             raise DataError(
                 _(
                     "{path}: not an idx file of unsigned bytes (magic number missing)"
@@ -107,31 +161,42 @@ def read_idx(path):
         raise DataError(
             _(
                 "{path}: not an idx file of unsigned bytes (magic number {magic})"
-            ).format(path=path, magic=raw[:4].hex())
+            ).format(path=path, magic=magic.hex())
         )
-    ndim = raw[3]
-    header_size = 4 + 4 * ndim
-    if len(raw) < header_size:
+    ndim = magic[3]
+    dims = stream.read(4 * ndim)
+    if len(dims) < 4 * ndim:
         raise DataError(_("{path}: truncated idx header").format(path=path))
     shape = tuple(
-        int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)
+        int.from_bytes(dims[i : i + 4], "big") for i in range(0, len(dims), 4)
     )
-    body = raw[header_size:]
-    if len(body) != math.prod(
-        shape
-    ):  # exact: np.prod wraps around int64 for huge headers
+    expected = math.prod(shape)  # exact: np.prod wraps around int64 for huge headers
+    kept_shape = shape
+    if shape and rows is not None:
+        kept_shape = (min(rows, shape[0]), *shape[1:])
+    if file_size is not None and file_size - len(magic) - len(dims) != expected:
+        found = file_size - len(magic) - len(dims)
+        raise DataError(lying_header(path, shape, expected, found))
+    check_size(path, math.prod(kept_shape), hint=True)
+    body = stream.read(math.prod(kept_shape))
+    if len(body) < math.prod(kept_shape):
+        raise DataError(lying_header(path, shape, expected, len(body)))
+    if file_size is None and math.prod(kept_shape) == expected and stream.read(1):
         raise DataError(
             _(
-                "{path}: header says shape {shape} ({expected} bytes) "
-                "but the file holds {found} bytes (truncated or corrupt)"
-            ).format(
-                path=path,
-                shape=shape,
-                expected=number(math.prod(shape)),
-                found=number(len(body)),
-            )
+                "{path}: header says shape {shape} ({expected} bytes) but the file "
+                "holds more (corrupt)"
+            ).format(path=path, shape=shape, expected=number(expected))
         )
-    return np.frombuffer(body, dtype=np.uint8).reshape(shape)
+    array = np.frombuffer(body, dtype=np.uint8).reshape(kept_shape)
+    return array, shape[0] if shape else None
+
+
+def lying_header(path, shape, expected, found):
+    return _(
+        "{path}: header says shape {shape} ({expected} bytes) "
+        "but the file holds {found} bytes (truncated or corrupt)"
+    ).format(path=path, shape=shape, expected=number(expected), found=number(found))
 
 
 def find_idx_files(folder):
@@ -139,17 +204,20 @@ def find_idx_files(folder):
     paths = {}
     for split, name in IDX_NAMES.items():
         candidates = [folder / (name + ".gz"), folder / name]
-        found = [path for path in candidates if path.is_file()]
+        # a FIFO or a device counts, to be refused by name when read
+        found = [path for path in candidates if path.exists() and not path.is_dir()]
         if not found:
             return None
         paths[split] = found[0]
     return paths
 
 
-def load_idx_folder(folder):
-    arrays = {}
+def load_idx_folder(folder, rows=None):
+    """The four idx files in `folder`: (arrays, declared rows), each array its first
+    `rows[split]` rows where `rows` says so."""
+    arrays, counts = {}, {}
     for split, path in find_idx_files(folder).items():
-        arrays[split] = read_idx(path)
+        arrays[split], counts[split] = read_idx_rows(path, (rows or {}).get(split))
         if arrays[split].ndim != IDX_DIMENSIONS[split]:
             raise DataError(
                 _(
@@ -160,12 +228,12 @@ def load_idx_folder(folder):
                     shape=arrays[split].shape,
                 )
             )
-    return arrays
+    return arrays, counts
 
 
-# What np.load raises on hostile archives, besides the OSError/ValueError family: NotImplementedError
-# (an unknown compression method), RuntimeError (an encrypted member), MemoryError and OverflowError
-# (an .npy header declaring an absurd shape), SyntaxError and tokenize.TokenError (a mangled header).
+# What reading a hostile archive raises, besides the OSError/ValueError family: NotImplementedError
+# (an unknown compression method), RuntimeError (an encrypted member), SyntaxError and
+# tokenize.TokenError (a mangled .npy header).
 NPZ_READ_ERRORS = (
     OSError,
     ValueError,
@@ -174,46 +242,130 @@ NPZ_READ_ERRORS = (
     zipfile.BadZipFile,
     NotImplementedError,
     RuntimeError,
-    MemoryError,
-    OverflowError,
     SyntaxError,
     tokenize.TokenError,
 )
+NPY_HEADERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
 
 
 def read_npz_arrays(path, choose_keys):
-    """The arrays of an .npz that `choose_keys(names in the archive)` picks (it raises DataError when
-    the ones it needs are missing). Pickles are refused; anything unreadable is a DataError."""
-    try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):  # a lone .npy array
+    """The arrays of an .npz that `choose_keys(names in the archive)` picks (it raises DataError
+    when the ones it needs are missing); see read_npz_members."""
+    members = read_npz_members(path, choose_keys)
+    return {key: array for key, (array, _count) in members.items()}
+
+
+def read_npz_members(path, choose_keys, rows=None):
+    """The arrays `choose_keys` picks, each as (its first `rows[key]` rows where `rows` says
+    so, the rows it declares). Each member's .npy header is checked against the member's size
+    before anything is allocated; pickles are refused; anything unreadable is a DataError."""
+    with open_regular(path) as file:
+        start = file.read(6)
+        file.seek(0)
+        if start == np.lib.format.MAGIC_PREFIX:  # a lone .npy array
             raise DataError(
                 _("{path}: holds a single array, not an .npz archive").format(path=path)
             )
-        with archive:
-            arrays = {key: archive[key] for key in choose_keys(archive.files)}
-    except NPZ_READ_ERRORS as error:
-        # numpy would call junk "pickled data"
-        detail = error if zipfile.is_zipfile(path) else _("not a zip archive")
-        raise DataError(
-            _("{path}: not a readable .npz file ({error})").format(
-                path=path, error=detail
-            )
-        ) from None
-    for key, array in arrays.items():
-        if not isinstance(
-            array, np.ndarray
-        ):  # a zip member without the .npy header comes back as bytes
+        if start[:4] not in (
+            b"PK\x03\x04",
+            b"PK\x05\x06",
+        ):  # what np.load takes for a zip
+            raise DataError(not_npz(path, _("not a zip archive")))
+        try:
+            with zipfile.ZipFile(file) as archive:
+                members = {info.filename: info for info in archive.infolist()}
+                for name, info in list(
+                    members.items()
+                ):  # numpy finds x_train as x_train.npy
+                    members.setdefault(name.removesuffix(".npy"), info)
+                names = list(
+                    dict.fromkeys(name.removesuffix(".npy") for name in members)
+                )
+                return {
+                    key: read_npy_member(
+                        path,
+                        key,
+                        archive.open(members[key]),
+                        members[key].file_size,
+                        rows,
+                    )
+                    for key in choose_keys(names)
+                }
+        except NPZ_READ_ERRORS as error:
+            file.seek(0)
+            # numpy would call junk "pickled data"
+            detail = error if zipfile.is_zipfile(file) else _("not a zip archive")
+            raise DataError(not_npz(path, detail)) from None
+
+
+def not_npz(path, detail):
+    return _("{path}: not a readable .npz file ({error})").format(
+        path=path, error=detail
+    )
+
+
+def read_npy_member(path, key, member, member_size, rows):
+    """One .npy member of an archive, open as `member`: (its first `rows[key]` rows where
+    `rows` says so, the rows it declares)."""
+    wanted = (rows or {}).get(key)
+    with member:
+        if member.read(6) != np.lib.format.MAGIC_PREFIX:
             raise DataError(
                 _("{path}: {key} is not a NumPy array (no .npy header)").format(
                     path=path, key=key
                 )
             )
-    return arrays
+        version = tuple(member.read(2))
+        if version not in NPY_HEADERS:
+            raise ValueError(f"unsupported .npy format version {version}")
+        shape, fortran_order, dtype = NPY_HEADERS[version](member)
+        if dtype.hasobject:  # np.load's words, for a pickle
+            raise ValueError("Object arrays cannot be loaded when allow_pickle=False")
+        if any(size < 0 for size in shape):
+            raise ValueError(f"negative dimensions in shape {shape}")
+        expected = math.prod(shape) * dtype.itemsize  # exact, however large
+        found = member_size - member.tell()
+        if found != expected:
+            raise DataError(
+                _(
+                    "{path}: {key} declares shape {shape} ({expected} bytes) but holds "
+                    "{found} bytes (truncated or corrupt)"
+                ).format(
+                    path=path,
+                    key=key,
+                    shape=shape,
+                    expected=number(expected),
+                    found=number(found),
+                )
+            )
+        kept = shape
+        if shape and wanted is not None and not fortran_order:  # the first rows lead
+            kept = (min(wanted, shape[0]), *shape[1:])
+        size = math.prod(kept) * dtype.itemsize
+        check_size(f"{path}: {key}", size, hint=rows is not None)
+        body = member.read(size)
+        if len(body) < size:
+            raise EOFError(f"{key} ends after {len(body)} of {size} bytes")
+        if kept == shape:
+            member.read()  # to the end, where zipfile checks the CRC
+    order = "F" if fortran_order else "C"
+    array = np.frombuffer(body, dtype=dtype).reshape(kept, order=order)
+    if not shape:
+        return array, None
+    return array[:wanted], shape[0]
 
 
 def load_npz(path):
     """A Keras-style .npz with x_train, y_train, x_test and y_test."""
+    return load_npz_rows(path)[0]
+
+
+def load_npz_rows(path, rows=None):
+    """load_npz as (arrays, the rows each declares), each array its first `rows[key]` rows
+    where `rows` says so."""
 
     def splits(names):
         missing = [key for key in SPLITS if key not in names]
@@ -225,7 +377,11 @@ def load_npz(path):
             )
         return SPLITS
 
-    return read_npz_arrays(path, splits)
+    members = read_npz_members(path, splits, rows)
+    return (
+        {key: array for key, (array, _count) in members.items()},
+        {key: count for key, (_array, count) in members.items()},
+    )
 
 
 # Checking and normalising --------------------------------------------------------
@@ -239,19 +395,24 @@ SPLIT_EMPTY = {
 }
 
 
-def to_dataset(name, source, arrays):
-    """Check shapes, counts, labels and pixels, then scale images to float32 in [0, 1]."""
+def to_dataset(name, source, arrays, counts=None):
+    """Check shapes, counts, labels and pixels, then scale images to float32 in [0, 1].
+    `counts` are the rows each array declares, where only its first rows were read."""
     checked = {}
     for part in ("train", "test"):
         images, labels = arrays[f"x_{part}"], arrays[f"y_{part}"]
         checked[f"x_{part}"] = normalise_images(images, f"{source}: x_{part}")
         checked[f"y_{part}"] = check_labels(labels, f"{source}: y_{part}")
-        if len(images) != len(labels):
+        declared = {
+            **{f"x_{part}": len(images), f"y_{part}": len(labels)},
+            **(counts or {}),
+        }
+        if declared[f"x_{part}"] != declared[f"y_{part}"]:
             raise DataError(
                 _(COUNTS_DIFFER[part]).format(
                     source=source,
-                    images=number(len(images)),
-                    labels=number(len(labels)),
+                    images=number(declared[f"x_{part}"]),
+                    labels=number(declared[f"y_{part}"]),
                 )
             )
         if len(images) == 0:
@@ -328,14 +489,30 @@ def local_candidates(name, data_dir=None, explicit=True):
     ]
 
 
-def load_local(name, place):
-    """The dataset at `place` (an .npz file or a folder of idx files), or None if nothing is there."""
+def files_read(name, data_dir=None):
+    """The existing files that loading `name` may read (for auto: mnist's and fashion_mnist's),
+    so that no output overwrites one."""
+    names = {"auto": ("mnist", "fashion_mnist"), "digits": ()}.get(name, (name,))
+    files = []
+    for candidate in names:
+        for place in local_candidates(candidate, data_dir, explicit=name != "auto"):
+            if place.suffix == ".npz" and place.exists() and not place.is_dir():
+                files.append(place)
+            elif place.suffix != ".npz" and place.is_dir():
+                files += (find_idx_files(place) or {}).values()
+    return files
+
+
+def load_local(name, place, rows=None):
+    """The dataset at `place` (an .npz file or a folder of idx files), or None if nothing is
+    there; each array its first `rows[split]` rows where `rows` says so. A FIFO or a device
+    is something there, refused by name."""
     if place.suffix == ".npz":
-        return (
-            to_dataset(name, str(place), load_npz(place)) if place.is_file() else None
-        )
+        if not place.exists() or place.is_dir():
+            return None
+        return to_dataset(name, str(place), *load_npz_rows(place, rows or {}))
     if place.is_dir() and find_idx_files(place):
-        return to_dataset(name, str(place), load_idx_folder(place))
+        return to_dataset(name, str(place), *load_idx_folder(place, rows))
     return None
 
 
@@ -394,13 +571,13 @@ def how_to_get(name):
     ).format(package=DEBIAN_PACKAGES[name], name=name)
 
 
-def load_named(name, data_dir=None, allow_download=True):
+def load_named(name, data_dir=None, allow_download=True, rows=None):
     """Load `name` from the first place that has it; raise DataError saying where we looked."""
     if name == "digits":
         return load_digits_28x28()
     places = local_candidates(name, data_dir)
     for place in places:
-        dataset = load_local(name, place)
+        dataset = load_local(name, place, rows)
         if dataset is not None:
             return dataset
     if data_dir is None and allow_download and online():
@@ -416,13 +593,21 @@ def load_named(name, data_dir=None, allow_download=True):
     raise DataError(message.format(name=name, looked=looked, how=how_to_get(name)))
 
 
-def load_dataset(name="auto", data_dir=None):
-    """`auto` takes the first available of mnist, fashion_mnist, digits; others never fall back."""
+def load_dataset(name="auto", data_dir=None, train_samples=None, test_samples=None):
+    """The first `train_samples` / `test_samples` images (None: all) of `name`, read before
+    any is converted: a file declaring millions costs only what is asked. `auto` takes the
+    first available of mnist, fashion_mnist, digits; others never fall back."""
+    rows = {"x_train": train_samples, "y_train": train_samples}
+    rows.update(x_test=test_samples, y_test=test_samples)
+    return find_dataset(name, data_dir, rows).subset(train_samples, test_samples)
+
+
+def find_dataset(name, data_dir, rows):
     if name != "auto":
-        return load_named(name, data_dir)
+        return load_named(name, data_dir, rows=rows)
     for candidate in ("mnist", "fashion_mnist"):
         for place in local_candidates(candidate, data_dir, explicit=False):
-            dataset = load_local(candidate, place)
+            dataset = load_local(candidate, place, rows)
             if dataset is not None:
                 return dataset
         if candidate == "mnist" and data_dir is None and online():

@@ -108,8 +108,8 @@ def load_and_describe(request, say, batch_sizes=None):
     """The dataset, checked against the batch sizes, and one line saying what it is."""
     from compare.data import load_dataset
 
-    dataset = load_dataset(request.dataset, request.data_dir).subset(
-        request.train_samples, request.test_samples
+    dataset = load_dataset(
+        request.dataset, request.data_dir, request.train_samples, request.test_samples
     )
     flag = "--batch-sizes" if batch_sizes else "--batch-size"
     for batch_size in batch_sizes or [request.batch_size]:
@@ -206,7 +206,12 @@ def compare(request, say, weights=None):
             "model": request.model,
             "epochs": request.epochs,
         }
-        prepare_folder(request.checkpoint_dir, request.resume, settings)
+        trainees = [
+            (implementation, model)
+            for model, implementation, backend in runs
+            if not backend
+        ]
+        prepare_folder(request.checkpoint_dir, request.resume, settings, trainees)
     with stopper if request.checkpoint_dir else contextlib.nullcontext():
         for repeat in range(request.repeats):
             # Interleaved, so that drift of a shared machine hits all alike.

@@ -327,8 +327,8 @@ def serve(connection, role, config, batch_size, lang="en"):
                 "jit_compile"
             ):  # Keras refuses XLA under it
                 tf.config.experimental.enable_op_determinism()
-        dataset = load_dataset(config.dataset, config.data_dir).subset(
-            config.train_samples, config.test_samples
+        dataset = load_dataset(
+            config.dataset, config.data_dir, config.train_samples, config.test_samples
         )
         limits = Limits(dataset, batch_size) if role == LIMITS else None
         connection.send(("ready", None))

@@ -18,6 +18,7 @@ from compare.language import _
 from compare.styles import MODEL_NAMES
 
 NAME = "bench"
+INPUTS = ("data_dir",)
 OUTPUTS = ("output",)
 
 

@@ -13,7 +13,7 @@ from compare.views.code_view import MIN_SIDE_BY_SIDE_WIDTH
 from compare.views.i18n import LANGUAGES
 
 NAME = "code"
-OUTPUTS = ()
+INPUTS = OUTPUTS = ()
 MIN_WIDTH = 40  # narrower, the headings and the shortest statements no longer fit
 
 

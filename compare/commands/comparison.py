@@ -29,7 +29,11 @@ from compare.study import Request, check_request
 from compare.styles import MODEL_NAMES, chosen
 from compare.views.i18n import LANGUAGES
 
+INPUTS = (
+    "data_dir",
+)  # the paths this command reads, writes, creates (commands/paths.py)
 OUTPUTS = ("output", "plot", "report")
+CREATES = ("export", "checkpoint_dir")
 
 
 def backend_list(text):

@@ -10,7 +10,9 @@ from compare.quiet import load_tensorflow_quietly
 from compare.styles import FLAGS
 
 NAME = "convert"
-OUTPUTS = ()  # --output DEST is a model, checked by convert itself
+INPUTS = ("model",)
+OUTPUTS = ()
+CREATES = ("destination",)  # --output DEST: convert refuses an existing one
 
 
 def add_parser(commands):

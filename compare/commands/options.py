@@ -1,9 +1,8 @@
 """What every command's parser shares: one-line errors, capped numbers, the data and
-output options, and the check that an output can be written before any work starts."""
+output options, --lang (compare/commands/paths.py checks the paths)."""
 
 import argparse
 import math
-import os
 from pathlib import Path
 
 from compare.language import LANGUAGES, N_, _, number
@@ -143,24 +142,6 @@ def output_options(json_help, formats=FORMATS):
         "--quiet", action="store_true", help="no progress while loading and training"
     )
     return options
-
-
-def check_writable(path, flag):
-    """Fail before training, not after, if an output file cannot be written."""
-    if path.is_dir():
-        raise OSError(
-            _("{flag} {path} is a folder, not a file").format(flag=flag, path=path)
-        )
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        message = (
-            _("{flag} {path}: {folder} is a file, not a folder")
-            if folder.exists()
-            else _("{flag} {path}: folder {folder} does not exist")
-        )
-        raise OSError(message.format(flag=flag, path=path, folder=folder))
-    if not os.access(path if path.exists() else folder, os.W_OK):
-        raise OSError(_("{flag} {path}: not writable").format(flag=flag, path=path))
 
 
 # argparse's own messages (it passes them through gettext's `_`, which main replaces).

@@ -12,6 +12,7 @@ from compare.language import _, language, number, quantity
 from compare.quiet import load_tensorflow_quietly
 
 NAME = "predict"
+INPUTS = ("model", "images")
 OUTPUTS = ("output",)
 
 

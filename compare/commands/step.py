@@ -16,6 +16,7 @@ from compare.quiet import load_tensorflow_quietly
 from compare.styles import MODEL_NAMES
 
 NAME = "step"
+INPUTS = ("data_dir",)
 OUTPUTS = ("output",)
 MAX_BATCH = (
     1024  # a batch to look at; larger ones only cost memory (~88 MB per conv map)

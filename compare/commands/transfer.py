@@ -25,7 +25,8 @@ from compare.quiet import load_tensorflow_quietly
 from compare.styles import chosen
 
 NAME = "transfer"
-OUTPUTS = ("output", "save_pretrained")  # the paths this command writes
+INPUTS = ("data_dir", "weights")  # the paths this command reads and writes
+OUTPUTS = ("output", "save_pretrained")
 
 
 def class_list(text):

@@ -24,8 +24,11 @@ def main():
     set_language(request.get("language", "en"))
 
     try:
-        dataset = load_dataset(request["dataset"], request["data_dir"]).subset(
-            request["train_samples"], request["test_samples"]
+        dataset = load_dataset(
+            request["dataset"],
+            request["data_dir"],
+            request["train_samples"],
+            request["test_samples"],
         )
         result = run(
             "keras",
