@@ -245,3 +245,15 @@ def test_a_root_flag_before_a_command_is_an_error(capsys, command, root_flag):
     assert error.count("\n") == 0 and "Traceback" not in error
     assert f"{root_flag[0]} before `{command}` has no effect" in error
     assert f"python -m compare {command} --help" in error
+
+
+@pytest.mark.slow
+def test_an_ascii_terminal_gets_escapes_not_a_traceback(monkeypatch):
+    """Portuguese errors and the code view's box drawing on an ASCII terminal: what it
+    cannot show comes as a backslash escape, never a UnicodeEncodeError."""
+    monkeypatch.setenv("PYTHONIOENCODING", "ascii")
+    error = run_cli("step", "--lang", "pt", "--dataset", "mnist", "--data-dir", "/no")
+    assert error.returncode == 1 and error.stderr.count("\n") == 1, error.stderr
+    assert "mnist n\\xe3o encontrado" in error.stderr
+    code = succeeded(run_cli("code", "--lang", "pt", "--step", "1", "--width", "100"))
+    assert code.stdout.startswith("\\u2500\\u2500 Passo 1: defini\\xe7\\xe3o")
