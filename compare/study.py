@@ -206,7 +206,12 @@ def compare(request, say, weights=None):
             "model": request.model,
             "epochs": request.epochs,
         }
-        prepare_folder(request.checkpoint_dir, request.resume, settings)
+        trainees = [
+            (implementation, model)
+            for model, implementation, backend in runs
+            if not backend
+        ]
+        prepare_folder(request.checkpoint_dir, request.resume, settings, trainees)
     with stopper if request.checkpoint_dir else contextlib.nullcontext():
         for repeat in range(request.repeats):
             # Interleaved, so that drift of a shared machine hits all alike.

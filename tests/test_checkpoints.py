@@ -200,6 +200,7 @@ def test_checkpoint_and_export_mistakes_are_one_line_errors_before_training(
         "lr": 0.5,
         "seed": 0,
         "model": "cnn",
+        "epochs": 1,
     }
     (tmp_path / "full" / "run.json").write_text(json.dumps(settings))
     (tmp_path / "full" / "keras_cnn.keras").write_text("a file the user did not name")

@@ -23,19 +23,27 @@ from compare.language import _
 from compare.quiet import load_tensorflow_quietly
 
 IMPLEMENTATIONS = ("keras", "raw_tf")
-FIRST_SAVE = {
-    "keras": "training_metadata.json",
-    "raw_tf": "checkpoint",
-}  # the file each style's first save writes
+# Flags of python -m compare that resume_check sets, or that would leave it no report.
+OWN_FLAGS = ("--format", "--checkpoint-dir", "--resume", "--output", "--only")
+
+
+def has_save(folder):
+    """Whether an implementation's folder holds a complete save (harness/keras_saves.py:
+    an epoch-N folder; raw: the state file)."""
+    from compare.harness.keras_saves import latest_save
+
+    return latest_save(folder) is not None or (folder / "checkpoint").exists()
 
 
 def saved_arrays(folder):
     """Every array of an implementation's last checkpoint, by name."""
-    if (folder / "latest.weights.h5").exists():  # Keras' BackupAndRestore
+    from compare.harness.keras_saves import LESSON_FILES, latest_save
+
+    if latest_save(folder):  # Keras' BackupAndRestore, committed by the harness
         import h5py
 
         arrays = {}
-        with h5py.File(folder / "latest.weights.h5") as file:
+        with h5py.File(latest_save(folder) / LESSON_FILES[0]) as file:
             file.visititems(
                 lambda name, item: (
                     arrays.update({name: item[()]})
@@ -68,9 +76,13 @@ def max_difference(first, second):
     return max(difference(first[name], second[name]) for name in first)
 
 
+def last_line(text):
+    return (text.strip().splitlines() or [""])[-1]
+
+
 def run_compare(arguments, interrupt=None, timeout=1800):
-    """`python -m compare ARGUMENTS --format json`; with interrupt=(signal, path), sends the signal once
-    `path` exists. Returns (exit code, stderr, report or None)."""
+    """`python -m compare ARGUMENTS --format json`; with interrupt=(signal, folder), sends the signal
+    once `folder` holds a save. Returns (exit code, stderr, report or None)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "compare", *arguments, "--format", "json"],
         stdout=subprocess.PIPE,
@@ -78,8 +90,8 @@ def run_compare(arguments, interrupt=None, timeout=1800):
         text=True,
     )
     if interrupt:
-        signal_number, path = interrupt
-        while process.poll() is None and not path.exists():
+        signal_number, folder = interrupt
+        while process.poll() is None and not has_save(folder):
             time.sleep(0.02)
         process.send_signal(signal_number)
     output, errors = process.communicate(timeout=timeout)
@@ -104,7 +116,7 @@ def resume_check(arguments, folder):
     if code:
         raise SystemExit(
             _("the uninterrupted run failed: {line}").format(
-                line=errors.strip().splitlines()[-1]
+                line=last_line(errors)
             )
         )
     interruptions = {}
@@ -117,14 +129,8 @@ def resume_check(arguments, folder):
             str(broken),
             *(["--resume"] if resume else []),
         ]
-        first_save = (
-            implementation
-            and implementation_folder(broken, implementation, model)
-            / FIRST_SAVE[implementation]
-        )
-        code, errors, report = run_compare(
-            flags, implementation and (signal_number, first_save)
-        )
+        saves = implementation and implementation_folder(broken, implementation, model)
+        code, errors, report = run_compare(flags, saves and (signal_number, saves))
         if implementation:
             # the line of checkpointing.StopOnSignal, in English or Portuguese (--lang pt)
             said = re.search(r"(?:saved epoch|salvou a época) (\d+) (?:of|de)", errors)
@@ -135,7 +141,7 @@ def resume_check(arguments, folder):
     if code:
         raise SystemExit(
             _("the resumed run failed: {line}").format(
-                line=errors.strip().splitlines()[-1]
+                line=last_line(errors)
             )
         )
     rows = []
@@ -162,12 +168,22 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m compare.bench.resume_check",
         description=__doc__.split("\n\n")[1],
-        epilog="Any other flags go to python -m compare (not --format, --checkpoint-dir).",
+        epilog="Any other flags go to python -m compare (not "
+        + ", ".join(OWN_FLAGS)
+        + ").",
     )
     parser.add_argument(
         "--keep", type=Path, metavar="DIR", help="run in DIR and keep the checkpoints"
     )
     options, arguments = parser.parse_known_args(argv)
+    for flag in OWN_FLAGS:
+        if any(argument.split("=")[0] == flag for argument in arguments):
+            parser.exit(
+                2,
+                f"{parser.prog}: {_('error')}: "
+                + _("{flag} is set by resume_check itself").format(flag=flag)
+                + "\n",
+            )
     load_tensorflow_quietly()
     with tempfile.TemporaryDirectory() as scratch:
         folder = options.keep or Path(scratch)

@@ -8,6 +8,7 @@ import time
 import keras
 
 from compare.errors import CompareError
+from compare.harness.raw_saves import save_epoch
 from compare.language import _, number
 
 
@@ -102,11 +103,13 @@ class TestScores(keras.callbacks.Callback):
 class SaveFiniteEpochs:
     """The raw checkpoint (raw_tf_impl.checkpoints.EpochCheckpoint) saved after each epoch
     whose loss is finite: a diverged epoch is never kept (Keras never reaches its epoch
-    end: the divergence stop raises at the batch)."""
+    end: the divergence stop raises at the batch). Each save is flushed to the disk, and
+    one that fails (a full disk) is one line (compare/harness/raw_saves.py)."""
 
-    def __init__(self, checkpoint):
-        self.checkpoint = checkpoint
+    def __init__(self, checkpoint, last_saved=0):
+        self.checkpoint, self.last_saved = checkpoint, last_saved
 
     def on_epoch_end(self, epoch, logs):
         if math.isfinite(logs["loss"]):
-            self.checkpoint.save(epoch + 1)
+            save_epoch(self.checkpoint, epoch + 1, self.last_saved)
+            self.last_saved = epoch + 1

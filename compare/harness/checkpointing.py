@@ -11,6 +11,7 @@ import signal
 import keras
 
 from compare.errors import CompareError
+from compare.harness.durable import write_atomically
 from compare.language import _, number
 
 RUN_FILE = "run.json"
@@ -38,9 +39,12 @@ def implementation_folder(checkpoint_dir, implementation, model):
     return checkpoint_dir / f"{implementation}-{model}"
 
 
-def prepare_folder(checkpoint_dir, resume, settings):
-    """Before any training: a new run needs a folder with nothing in it (so no file is overwritten),
-    a resumed one the run.json of a run with the same settings."""
+def prepare_folder(checkpoint_dir, resume, settings, trainees=()):
+    """Before any training: a new run needs a folder with nothing in it (so no file is
+    overwritten), a resumed one the run.json of a run with the same settings and, for
+    each (implementation, model) in `trainees`, a last save that reads whole and is one
+    of that model (keras_saves.py, raw_saves.py). Nothing is written before all of it
+    has been checked, and run.json is replaced atomically."""
     run_file = checkpoint_dir / RUN_FILE
     if not resume:
         if checkpoint_dir.exists() and (
@@ -53,47 +57,82 @@ def prepare_folder(checkpoint_dir, resume, settings):
                 ).format(folder=checkpoint_dir)
             )
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        run_file.write_text(json.dumps(settings, indent=1) + "\n")
+        write_atomically(run_file, run_text(settings))
         return
-    try:
-        saved = json.loads(run_file.read_text())
-        differences = [
-            _("{flag} {saved} (not {wanted})").format(
-                flag="--" + name.replace("_", "-"),
-                saved=saved[name],
-                wanted=settings[name],
+    saved = read_run_file(checkpoint_dir)
+    differences = [
+        _("{flag} {saved} (not {wanted})").format(
+            flag="--" + name.replace("_", "-"),
+            saved=saved[name],
+            wanted=settings[name],
+        )
+        for name in RESUMABLE_SETTINGS
+        if saved[name] != settings[name]
+    ]
+    if differences:
+        raise CompareError(
+            _("--resume: the run in {folder} was made with {differences}").format(
+                folder=run_file, differences=", ".join(differences)
             )
-            for name in RESUMABLE_SETTINGS
-            if saved[name] != settings[name]
-        ]
+        )
+    if settings["epochs"] < saved["epochs"]:
+        raise CompareError(
+            _(
+                "--resume: the run in {folder} was made with --epochs {epochs}; "
+                "--epochs may grow, not shrink"
+            ).format(folder=run_file, epochs=saved["epochs"])
+        )
+    for implementation, model in trainees:
+        check_saves(checkpoint_dir, implementation, model)
+    if settings["epochs"] != saved["epochs"]:
+        write_atomically(run_file, run_text({**saved, "epochs": settings["epochs"]}))
+
+
+def run_text(settings):
+    return (json.dumps(settings, indent=1) + "\n").encode()
+
+
+def read_run_file(checkpoint_dir):
+    """The settings in run.json, each of the type a run writes."""
+    run_file = checkpoint_dir / RUN_FILE
+    try:
+        saved = json.loads(run_file.read_bytes())
+        kinds = {name: type(value) for name, value in saved.items()}
+        wanted = {
+            "dataset": str,
+            "train_samples": int,
+            "batch_size": int,
+            "lr": float,
+            "seed": int,
+            "model": str,
+            "epochs": int,
+        }
+        for name, kind in wanted.items():
+            if not (kinds[name] is kind or (kind is float and kinds[name] is int)):
+                raise TypeError(name)
     except FileNotFoundError:
         raise CompareError(
             _("--resume: {folder} holds no run to resume (no {run_file})").format(
                 folder=checkpoint_dir, run_file=RUN_FILE
             )
         ) from None
-    except (ValueError, TypeError, KeyError) as error:
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
         raise CompareError(
             _("--resume: {run_file} is damaged ({kind}: {error})").format(
                 run_file=run_file, kind=type(error).__name__, error=error
             )
         ) from None
-    if differences:
-        raise CompareError(
-            _("--resume: the run in {folder} was made with {differences}").format(
-                folder=checkpoint_dir, differences=", ".join(differences)
-            )
-        )
-    if settings["epochs"] < saved.get("epochs", 0):
-        raise CompareError(
-            _(
-                "--resume: the run in {folder} was made with --epochs {epochs}; "
-                "--epochs may grow, not shrink"
-            ).format(folder=checkpoint_dir, epochs=saved["epochs"])
-        )
-    run_file.write_text(
-        json.dumps({**saved, "epochs": settings["epochs"]}, indent=1) + "\n"
-    )
+    return saved
+
+
+def check_saves(checkpoint_dir, implementation, model):
+    """Raises CheckpointDamaged unless the last save of `implementation` and `model` in
+    `checkpoint_dir` (if any) reads whole and is one of that model."""
+    from compare.harness import keras_saves, raw_saves
+
+    folder = implementation_folder(checkpoint_dir, implementation, model)
+    checker = {"keras": keras_saves, "raw_tf": raw_saves}[implementation]
+    return checker.check_folder(folder, model)
 
 
 class StopOnSignal(keras.callbacks.Callback):

@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from compare.harness.callbacks import EpochLine, SaveFiniteEpochs
+from compare.harness.raw_saves import open_checkpoint
 from compare.styles import STYLES
 
 
@@ -39,13 +40,11 @@ def train_raw(model, optimizer, x, y, epochs, batch_size, seed, options):
     shuffler = np.random.default_rng(seed)
     callbacks, first_epoch = list(options.get("callbacks", ())), 0
     if options.get("checkpoint_dir"):
-        saving = STYLES["raw_tf"].module("checkpoints")
-        checkpoint = saving.EpochCheckpoint(
+        checkpoint, first_epoch = open_checkpoint(  # checked before it is trusted
             model, optimizer, shuffler, options["checkpoint_dir"]
         )
-        first_epoch = checkpoint.restore()
         callbacks.insert(
-            0, SaveFiniteEpochs(checkpoint)
+            0, SaveFiniteEpochs(checkpoint, first_epoch)
         )  # saved before the Ctrl-C stop
     if options.get("verbose"):
         callbacks.append(EpochLine(epochs))

@@ -26,6 +26,7 @@ from compare.harness.callbacks import (
     loss_became,
 )
 from compare.harness.checkpointing import implementation_folder
+from compare.harness.keras_saves import train_with_atomic_saves
 from compare.harness.raw_loop import train_raw
 from compare.harness.timing import EpochTimer
 from compare.language import _, number
@@ -95,12 +96,19 @@ def build(implementation, config):
         model.steps_per_execution = config.steps_per_execution or 1
         if config.jit_compile != "auto":
             model.jit_compile = config.jit_compile
-        saving = style.module("checkpoints")
 
         def train(x, y, epochs, batch_size, **options):
-            if folder:
-                return saving.train(
-                    model, x, y, epochs, batch_size, folder, seed=config.seed, **options
+            if folder:  # keras_impl/checkpoints.py's train, its saves made atomic
+                return train_with_atomic_saves(
+                    model,
+                    x,
+                    y,
+                    epochs,
+                    batch_size,
+                    folder,
+                    config.model,
+                    config.seed,
+                    **options,
                 )
             return cnn.train_in_seeded_order(
                 model, x, y, epochs, batch_size, config.seed, **options
