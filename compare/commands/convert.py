@@ -30,7 +30,8 @@ def add_parser(commands):
         type=Path,
         required=True,
         metavar="SRC",
-        help="a .keras file or a SavedModel folder (holding saved_model.pb)",
+        help="a .keras file or a SavedModel folder (holding saved_model.pb) that this "
+        "project exported; any other is refused before it runs",
     )
     convert_command.add_argument(
         "--to", choices=tuple(FLAGS), required=True, help="the style to convert to"

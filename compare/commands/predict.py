@@ -31,7 +31,8 @@ def add_parser(commands):
         type=Path,
         required=True,
         metavar="PATH",
-        help="a .keras file or a SavedModel folder (holding saved_model.pb)",
+        help="a .keras file or a SavedModel folder (holding saved_model.pb) that this "
+        "project exported; any other is refused before it runs",
     )
     predict_command.add_argument(
         "--images",

@@ -5,100 +5,25 @@ one raw variable of exactly the same shape. Nothing is transposed: Keras' Flatte
 (height, width, channels) as tf.reshape does. A model that does not map is refused in one line.
 """
 
-import functools
 from pathlib import Path
 
 from compare.errors import CompareError
 from compare.language import _
+from compare.saved.architectures import (
+    WEIGHT_MAPS,
+    WeightMappingError,
+    keras_model_name,
+    raw_model_name,
+    raw_variable,
+)
 from compare.saved.export import refuse_to_overwrite
 from compare.saved.predict import export_module, load_classifier
 from compare.styles import STYLES
-
-KERAS_LAYERS = {  # each model's Keras layers, with what the weights' shapes do not pin down
-    "cnn": ("Conv2D(relu)", "MaxPooling2D", "Flatten", "Dense(softmax)"),
-    "cnn_bn_dropout": (
-        "Conv2D(linear)",
-        "BatchNormalization(epsilon=0.001)",
-        "ReLU",
-        "MaxPooling2D",
-        "Flatten",
-        "Dropout",
-        "Dense(softmax)",
-    ),  # epsilon: the raw BatchNorm's
-}
-WEIGHT_MAPS = {  # (Keras layer index, its weight) <-> the raw model's variable
-    "cnn": [
-        ((0, "kernel"), "conv_kernel"),
-        ((0, "bias"), "conv_bias"),
-        ((3, "kernel"), "dense_kernel"),
-        ((3, "bias"), "dense_bias"),
-    ],
-    "cnn_bn_dropout": [
-        ((0, "kernel"), "conv_kernel"),
-        ((1, "gamma"), "batch_norm.gamma"),
-        ((1, "beta"), "batch_norm.beta"),
-        ((1, "moving_mean"), "batch_norm.moving_mean"),
-        ((1, "moving_variance"), "batch_norm.moving_variance"),
-        ((6, "kernel"), "dense_kernel"),
-        ((6, "bias"), "dense_bias"),
-    ],
-}
 
 
 def build_model(implementation, model_name, **options):
     """A fresh model of one style; dropout keeps its default rate (used in training only)."""
     return STYLES[implementation].module(model_name).build_model(**options)
-
-
-class WeightMappingError(CompareError):
-    """Weights that do not map one to one onto the other style's model."""
-
-
-def layer_signature(layer):
-    """The class, with the activation and batch norm's epsilon: 'Conv2D(relu)'."""
-    config = layer.get_config()
-    details = [str(config["activation"])] if "activation" in config else []
-    details += [f"epsilon={config['epsilon']}"] if "epsilon" in config else []
-    return type(layer).__name__ + (f"({', '.join(details)})" if details else "")
-
-
-def keras_model_name(keras_model, where):
-    """'cnn' or 'cnn_bn_dropout', from the layers."""
-    found = tuple(layer_signature(layer) for layer in keras_model.layers)
-    for name, layers in KERAS_LAYERS.items():
-        if found == layers:
-            return name
-    raise WeightMappingError(
-        _(
-            "{where}: layers {layers} are neither the seed's cnn nor cnn_bn_dropout"
-        ).format(where=where, layers=", ".join(found))
-    )
-
-
-def raw_variable(raw_model, path):
-    """`raw_model.batch_norm.gamma` for 'batch_norm.gamma'; None where there is none."""
-    return functools.reduce(
-        lambda module, name: getattr(module, name, None), path.split("."), raw_model
-    )
-
-
-def raw_model_name(raw_model, where):
-    """'cnn' or 'cnn_bn_dropout', from the variables: only cnn has conv_bias, only the other batch_norm."""
-    for name, weight_map in WEIGHT_MAPS.items():
-        if all(
-            raw_variable(raw_model, path) is not None for _index, path in weight_map
-        ):
-            return name
-    expected = _(" or ").join(
-        ", ".join(path for _index, path in weight_map)
-        for weight_map in WEIGHT_MAPS.values()
-    )
-    raise WeightMappingError(
-        _(
-            "{where}: neither the raw cnn nor cnn_bn_dropout (expected the variables "
-            "{expected})"
-        ).format(where=where, expected=expected)
-    )
 
 
 def weight_pairs(model_name, keras_model, raw_model):

@@ -5,7 +5,8 @@ from pathlib import Path
 
 from compare.data import IMAGE_SHAPE
 from compare.language import _
-from compare.saved.predict import ModelError, export_module
+from compare.saved.architectures import ModelError
+from compare.saved.predict import export_module
 
 
 def export_path(folder, implementation, model_name="cnn"):

@@ -6,6 +6,8 @@ inside the functions, so `--help` answers at once.
 """
 
 import dataclasses
+import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -15,10 +17,12 @@ from compare.data import (
     DataError,
     check_labels,
     normalise_images,
+    open_regular,
     read_npz_arrays,
 )
-from compare.errors import CompareError
 from compare.language import _, number
+from compare.saved.architectures import ModelError, keras_model_name
+from compare.saved.provenance import check_keras_archive, check_saved_model
 from compare.styles import STYLES
 
 NPZ_KEYS = (
@@ -29,10 +33,11 @@ NPZ_KEYS = (
 BATCH_SIZE = (
     256  # images per forward pass: 10,000 at once would hold ~0.9 GB of activations
 )
-
-
-class ModelError(CompareError):
-    """A model that is missing, unreadable, or not one this project exports."""
+MAX_PNG_BYTES = 2**20  # a 28x28 PNG holds about 1 KB
+MAX_NPZ_BYTES = (
+    2**28
+)  # inflated: 42,000 float64 images; Fashion-MNIST's test set is 8 MB
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 # Images --------------------------------------------------------------------------------
@@ -47,45 +52,77 @@ def read_images(paths):
                     "--images takes one .npz file or PNG files, not several files with an .npz"
                 )
             )
+        check_npz_size(paths[0])
         return read_npz(paths[0])
     pixels = np.stack([read_png(path) for path in paths])  # (N, 28, 28, 1) uint8
     return normalise_images(pixels, "--images"), None, [str(path) for path in paths]
 
 
+def check_npz_size(path):
+    """At most MAX_NPZ_BYTES in the .npz's members once inflated, from the zip's directory
+    before numpy reads any (zipfile stops a member at its declared size)."""
+    with open_regular(path) as file:
+        try:
+            with zipfile.ZipFile(file) as archive:
+                size = sum(member.file_size for member in archive.infolist())
+        except (zipfile.BadZipFile, ValueError):
+            return  # read_npz says what is wrong with it
+    if size > MAX_NPZ_BYTES:
+        raise too_big(path, size, MAX_NPZ_BYTES)
+
+
+def too_big(path, size, cap):
+    return DataError(
+        _("{path} holds {size} bytes, more than predict reads ({cap})").format(
+            path=path, size=number(size), cap=number(cap)
+        )
+    )
+
+
+def png_size(data):
+    """(height, width) from a PNG's header, before anything is inflated; None if it is
+    not a PNG."""
+    if len(data) < 24 or data[:8] != PNG_SIGNATURE or data[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(data[20:24], "big"), int.from_bytes(data[16:20], "big")
+
+
 def read_png(path):
     import tensorflow as tf
 
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise DataError(
-            _("{path}: cannot read it ({reason})").format(
-                path=path, reason=error.strerror
-            )
-        ) from None
+    with open_regular(path) as file:  # a FIFO or /dev/zero is refused, not read
+        data = file.read(MAX_PNG_BYTES + 1)
+    if len(data) > MAX_PNG_BYTES:
+        raise too_big(path, os.stat(path).st_size, MAX_PNG_BYTES)
+    size = png_size(data)
+    if size is None:
+        raise DataError(_("{path}: not a readable PNG file").format(path=path))
+    if size != IMAGE_SHAPE:
+        raise wrong_size(path, *size)
     try:
         pixels = tf.io.decode_png(
             data, channels=1
         ).numpy()  # (height, width, 1) uint8, grey whatever the colours
     except tf.errors.OpError:
         pixels = None
-    if pixels is None or pixels.ndim != 3:  # an animated GIF would decode to frames
+    if pixels is None or pixels.shape != (*IMAGE_SHAPE, 1):
         raise DataError(_("{path}: not a readable PNG file").format(path=path))
-    height, width = pixels.shape[:2]
-    if (height, width) != IMAGE_SHAPE:
-        raise DataError(
-            _(
-                "model expects {model_width}x{model_height} images, {path} is "
-                "{width}x{height}"
-            ).format(
-                model_width=IMAGE_SHAPE[1],
-                model_height=IMAGE_SHAPE[0],
-                path=path,
-                width=width,
-                height=height,
-            )
-        )
     return pixels
+
+
+def wrong_size(path, height, width):
+    return DataError(
+        _(
+            "model expects {model_width}x{model_height} images, {path} is "
+            "{width}x{height}"
+        ).format(
+            model_width=IMAGE_SHAPE[1],
+            model_height=IMAGE_SHAPE[0],
+            path=path,
+            width=width,
+            height=height,
+        )
+    )
 
 
 def read_npz(path):
@@ -167,14 +204,16 @@ def first_line(error):
 
 
 def load_classifier(path):
-    """A `.keras` file -> the Keras model; a folder holding saved_model.pb -> the raw SavedModel."""
+    """A `.keras` file -> the Keras model; a folder holding saved_model.pb -> the raw
+    SavedModel. Each is checked to be one this project exported (compare/saved/
+    provenance.py) before TensorFlow or Keras reads it."""
     path = Path(path)
     if not path.exists():
         raise ModelError(_("{path}: no such file or folder").format(path=path))
     if path.is_file() and path.suffix == ".keras":
-        implementation = "keras"
-    elif (path / "saved_model.pb").is_file():
-        implementation = "raw_tf"
+        implementation, check = "keras", check_keras_archive
+    elif path.is_dir() and (path / "saved_model.pb").is_file():
+        implementation, check = "raw_tf", check_saved_model
     else:
         raise ModelError(
             _(
@@ -182,6 +221,7 @@ def load_classifier(path):
                 "holding saved_model.pb"
             ).format(path=path)
         )
+    model_name, input_shape, _classes = check(path)
     try:
         model = export_module(implementation).load(path)
     except Exception as error:  # zip, HDF5, protobuf or Keras config: any reader's failure is the file's
@@ -190,25 +230,13 @@ def load_classifier(path):
                 path=path, implementation=implementation, error=first_line(error)
             )
         ) from None
-    return Classifier(
-        path, implementation, model, input_shape(implementation, model, path)
-    )
-
-
-def input_shape(implementation, model, path):
-    """(height, width, channels) the model takes: Keras records it, a SavedModel in its signature."""
-    if implementation == "keras":
-        return tuple(model.input_shape[1:])  # (None, 28, 28, 1) -> (28, 28, 1)
-    serve = model.signatures.get("serving_default")
-    inputs = serve.structured_input_signature[1] if serve is not None else {}
-    if len(inputs) != 1 or "probabilities" not in serve.structured_outputs:
+    if implementation == "keras" and keras_model_name(model, path) != model_name:
         raise ModelError(
-            _(
-                "{path}: no serving signature taking images and returning "
-                "'probabilities' (save it with raw_tf_impl/export.py)"
-            ).format(path=path)
+            _("{path}: Keras built another model than its config says").format(
+                path=path
+            )
         )
-    return tuple(next(iter(inputs.values())).shape[1:])
+    return Classifier(path, implementation, model, input_shape)
 
 
 def check_reads_digits(classifier):

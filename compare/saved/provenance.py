@@ -1,0 +1,743 @@
+"""Is a saved model one this project exported? Read from its files, never run: Keras'
+safe_mode for both styles.
+
+A SavedModel's graph is code: loading one runs its resources' initialisers, serving it
+runs its serving function, and either may hold any TensorFlow op (tf.io.write_file, an
+endless tf.while_loop, tf.py_function). So before TensorFlow loads a folder,
+`check_saved_model` parses saved_model.pb with protobuf alone and refuses, in one line,
+what raw_tf_impl/export.py does not write: other signatures or another serving signature
+(names, dtypes, ranks), other kinds of saved objects (resources, assets, custom savers),
+functions that nothing calls or that call themselves, any op outside ALLOWED_OPS for the
+part of the graph it sits in, constants that fill big shapes, more weights than
+MAX_WEIGHTS. Last, its variables and serving function must equal, op for op, those of a
+fresh export of the seed's network for the same sizes: no loop, no other graph of the
+same ops, so serving takes the seed network's time and memory.
+`check_keras_archive` bounds a .keras file's members and reads its config before Keras
+reads anything; Keras' own safe_mode would refuse configs that carry code.
+"""
+
+import functools
+import json
+import stat
+import zipfile
+from pathlib import Path
+
+from compare.language import N_, _, number
+from compare.saved.architectures import (
+    MAX_WEIGHTS,
+    WEIGHT_MAPS,
+    ModelError,
+    check_sizes,
+    keras_config_model,
+    refused,
+)
+
+# Made by `python -m compare.saved.provenance` (TensorFlow 2.21): the ops each part of a fresh
+# raw_tf_impl/export.py export of cnn and of cnn_bn_dropout uses, joined. A test checks that a
+# fresh export uses exactly these, so the list cannot grow unnoticed.
+ALLOWED_OPS = {
+    "graph": frozenset(
+        {
+            "Const",
+            "NoOp",
+            "Placeholder",
+            "ReadVariableOp",
+            "StatefulPartitionedCall",
+            "VarHandleOp",
+        }
+    ),
+    "serve": frozenset(
+        {
+            "AddV2",
+            "Const",
+            "Conv2D",
+            "Identity",
+            "MatMul",
+            "MaxPool",
+            "Mul",
+            "NoOp",
+            "ReadVariableOp",
+            "Relu",
+            "Reshape",
+            "Rsqrt",
+            "Softmax",
+            "StatefulPartitionedCall",
+            "Sub",
+        }
+    ),
+    "save": frozenset(
+        {
+            "Const",
+            "DisableCopyOnRead",
+            "Identity",
+            "MergeV2Checkpoints",
+            "NoOp",
+            "Pack",
+            "ReadVariableOp",
+            "SaveV2",
+            "Select",
+            "ShardedFilename",
+            "StaticRegexFullMatch",
+            "StringJoin",
+        }
+    ),
+    "restore": frozenset(
+        {"AssignVariableOp", "Const", "Identity", "NoOp", "RestoreV2"}
+    ),
+}
+# The kinds of saved objects such an export holds (made the same way): the module, its
+# variables (float32 weights, cnn_bn_dropout's int64 dropout seed) and the signature.
+ALLOWED_OBJECTS = frozenset(
+    {
+        "bare_concrete_function",
+        "user_object:_generic_user_object",
+        "user_object:signature_map",
+        "variable:float32",
+        "variable:int64",
+    }
+)
+PARTS = {
+    "graph": N_("its meta graph"),
+    "serve": N_("its serving function"),
+    "save": N_("its save function"),
+    "restore": N_("its restore function"),
+}
+SIGNATURES = ("__saved_model_init_op", "serving_default")
+SERVING_METHOD = "tensorflow/serving/predict"
+SERVING_INPUT, SERVING_OUTPUT = "images", "probabilities"
+EXPECTED_SIGNATURE = N_(
+    "images float32 (None, height, width, channels) -> probabilities float32 "
+    "(None, classes)"
+)
+MAX_SAVED_MODEL_BYTES = 2**24  # 16 MiB; a fresh export's saved_model.pb holds 28 KB
+MAX_FILES = 100  # a fresh export holds 6 files and folders
+MAX_FUNCTIONS = 64  # a fresh export holds 4
+MAX_CONSTANT = 2**10  # numbers in one Const: its shape, not its bytes, is what it costs
+# Attributes that say how a call runs, not what it computes (they differ between machines).
+RUN_ATTRIBUTES = frozenset({"config_proto", "executor_type"})
+# A .keras archive holds exactly these, each at most this big once inflated (a fresh cnn:
+# 64 bytes, 5 KB and 240 KB): checked before Keras reads a byte of them.
+KERAS_MEMBERS = {
+    "metadata.json": 2**16,
+    "config.json": 2**20,
+    "model.weights.h5": 2**28,
+}
+
+
+# SavedModel folders ------------------------------------------------------------------
+def check_saved_model(folder):
+    """Raise ModelError unless `folder` is a SavedModel raw_tf_impl/export.py could have
+    written; nothing in it runs. Returns (model name, input shape, classes)."""
+    folder = Path(folder)
+    check_plain_files(folder)
+    saved_model = read_saved_model(folder)
+    profile = export_profile(saved_model, folder)
+    for part, allowed in ALLOWED_OPS.items():
+        extra = profile[part] - allowed
+        if extra:
+            raise refused(
+                folder,
+                _("{part} uses {ops}").format(
+                    part=_(PARTS[part]), ops=", ".join(sorted(extra))
+                ),
+            )
+    extra = profile["objects"] - ALLOWED_OBJECTS
+    if extra:
+        raise refused(
+            folder,
+            _("it saves objects of the kinds {kinds}").format(
+                kinds=", ".join(sorted(extra))
+            ),
+        )
+    check_weights_size(folder, saved_model)
+    return check_against_a_fresh_export(saved_model, folder)
+
+
+def check_plain_files(folder):
+    """Only folders and regular files, at most MAX_FILES: a FIFO would hang the reader,
+    /dev/zero never end."""
+    paths = [folder]
+    for path in folder.rglob("*"):
+        paths.append(path)
+        if len(paths) > MAX_FILES:
+            raise refused(
+                folder,
+                _("it holds more than {count} files").format(count=number(MAX_FILES)),
+            )
+    for path in paths:
+        try:
+            mode = path.stat().st_mode  # follows links: what a reader would open
+        except OSError as error:
+            raise ModelError(
+                _("{path}: cannot read it ({reason})").format(
+                    path=path, reason=error.strerror or type(error).__name__
+                )
+            ) from None
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            raise refused(folder, _("{path} is not a regular file").format(path=path))
+
+
+def read_saved_model(folder):
+    """The SavedModel protobuf of saved_model.pb, parsed, not loaded."""
+    from google.protobuf.message import DecodeError
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    path = folder / "saved_model.pb"
+    size = path.stat().st_size
+    if size > MAX_SAVED_MODEL_BYTES:
+        raise refused(
+            folder,
+            _("saved_model.pb holds {size} bytes (at most {cap})").format(
+                size=number(size), cap=number(MAX_SAVED_MODEL_BYTES)
+            ),
+        )
+    saved_model = saved_model_pb2.SavedModel()
+    try:
+        saved_model.ParseFromString(path.read_bytes())
+    except (DecodeError, RuntimeError) as error:
+        raise ModelError(
+            _("{path}: not a readable SavedModel ({error})").format(
+                path=path, error=error
+            )
+        ) from None
+    return saved_model
+
+
+def export_profile(saved_model, where):
+    """{part: the ops it uses} for the parts of PARTS and {"objects": the kinds of saved
+    objects}; raises ModelError where the structure is not an export's."""
+    if len(saved_model.meta_graphs) != 1 or not saved_model.meta_graphs[0].HasField(
+        "object_graph_def"
+    ):
+        raise refused(
+            where,
+            _("it holds {count} meta graphs, not one with saved objects").format(
+                count=number(len(saved_model.meta_graphs))
+            ),
+        )
+    meta_graph = saved_model.meta_graphs[0]
+    if list(meta_graph.meta_info_def.tags) != ["serve"] or meta_graph.asset_file_def:
+        raise refused(where, _("its tags or assets are not an export's"))
+    graph = meta_graph.graph_def
+    nodes = {node.name: node for node in graph.node}
+    serve_node = check_signatures(meta_graph, nodes, where)
+    starts = {"serve": serve_node}
+    if meta_graph.HasField("saver_def"):
+        starts["save"] = tensor_node(meta_graph.saver_def.save_tensor_name)
+        starts["restore"] = tensor_node(meta_graph.saver_def.restore_op_name)
+    functions = {
+        function.signature.name: function for function in graph.library.function
+    }
+    if len(functions) != len(graph.library.function):
+        raise refused(where, _("it holds two functions of one name"))
+    if len(functions) > MAX_FUNCTIONS:
+        raise refused(
+            where,
+            _("it holds more than {count} functions").format(
+                count=number(MAX_FUNCTIONS)
+            ),
+        )
+    for node in [*graph.node, *(n for f in functions.values() for n in f.node_def)]:
+        if node.op == "Const" and constant_size(node) > MAX_CONSTANT:
+            raise refused(
+                where,
+                _("its constant {node} holds {count} numbers (at most {cap})").format(
+                    node=ascii(node.name),
+                    count=number(constant_size(node)),
+                    cap=number(MAX_CONSTANT),
+                ),
+            )
+    if graph.library.gradient or graph.library.registered_gradients:
+        raise refused(where, _("it registers gradient functions"))
+    clashing = sorted(set(functions) & set().union(*ALLOWED_OPS.values()))
+    if clashing:
+        raise refused(
+            where,
+            _("its functions are named like ops: {names}").format(
+                names=", ".join(clashing)
+            ),
+        )
+    profile = {"graph": {node.op for node in graph.node}}
+    for node in graph.node:
+        if called_functions(node, functions) and node.name not in starts.values():
+            raise refused(
+                where,
+                _("its graph node {node} calls a function").format(
+                    node=ascii(node.name)
+                ),
+            )
+    reached = set()
+    for part, start in starts.items():
+        part_functions = reachable(nodes.get(start), functions, where)
+        reached |= part_functions
+        profile[part] = {
+            node.op for name in part_functions for node in functions[name].node_def
+        }
+    unused = sorted(set(functions) - reached)
+    if unused:
+        raise refused(
+            where,
+            _("it holds functions that nothing calls: {names}").format(
+                names=", ".join(map(ascii, unused))
+            ),
+        )
+    serving = called_functions(nodes[serve_node], functions)
+    profile["objects"] = saved_objects(meta_graph.object_graph_def, serving, where)
+    return profile
+
+
+def constant_size(node):
+    """How many numbers a Const node makes: a single value fills its whole shape."""
+    return size_of(dim.size for dim in node.attr["value"].tensor.tensor_shape.dim)
+
+
+def tensor_node(name):
+    """'StatefulPartitionedCall:0' or '^NoOp' -> 'StatefulPartitionedCall', 'NoOp'."""
+    return name.lstrip("^").split(":")[0]
+
+
+def check_signatures(meta_graph, nodes, where):
+    """The serving signature raw_tf_impl/export.py writes, and the empty init op; returns
+    the node the serving signature's output comes from."""
+    import tensorflow as tf
+
+    def described(tensor, key):
+        dtype = dtype_name(tensor.dtype)
+        shape = (
+            "(?)"
+            if tensor.tensor_shape.unknown_rank
+            else str(
+                tuple(
+                    None if dim.size == -1 else dim.size
+                    for dim in tensor.tensor_shape.dim
+                )
+            ).replace(",)", ")")
+        )
+        return f"{key} {dtype} {shape}"
+
+    def fits(tensors, key, rank):
+        if list(tensors) != [key]:
+            return False
+        tensor = tensors[key]
+        dims = [dim.size for dim in tensor.tensor_shape.dim]
+        return (
+            tensor.dtype == tf.float32.as_datatype_enum
+            and not tensor.tensor_shape.unknown_rank
+            and len(dims) == rank
+            and dims[0] == -1
+            and all(size > 0 for size in dims[1:])
+        )
+
+    signatures = meta_graph.signature_def
+    if sorted(signatures) != sorted(SIGNATURES):
+        raise refused(
+            where,
+            _("it has the signatures {found}, not only serving_default").format(
+                found=", ".join(sorted(map(ascii, signatures))) or _("nothing")
+            ),
+        )
+    serving = signatures["serving_default"]
+    if (
+        serving.method_name != SERVING_METHOD
+        or not fits(serving.inputs, SERVING_INPUT, 4)
+        or not fits(serving.outputs, SERVING_OUTPUT, 2)
+    ):
+        found = " -> ".join(
+            ", ".join(described(tensors[key], ascii(key)) for key in sorted(tensors))
+            for tensors in (serving.inputs, serving.outputs)
+        )
+        raise refused(
+            where,
+            _("its serving signature is {found}, not {expected}").format(
+                found=found, expected=_(EXPECTED_SIGNATURE)
+            ),
+        )
+    init = signatures["__saved_model_init_op"]
+    init_nodes = [tensor_node(tensor.name) for tensor in init.outputs.values()]
+    main_ops = [
+        tensor_node(name)
+        for collection in meta_graph.collection_def.values()
+        for name in collection.node_list.value
+    ]
+    if (
+        init.inputs
+        or set(meta_graph.collection_def) - {"saved_model_main_op"}
+        or not all(
+            name in nodes and nodes[name].op == "NoOp" and not nodes[name].input
+            for name in init_nodes + main_ops
+        )
+    ):
+        raise refused(where, _("its init op does something"))
+    input_node = nodes.get(tensor_node(serving.inputs[SERVING_INPUT].name))
+    serve_node = tensor_node(serving.outputs[SERVING_OUTPUT].name)
+    if (
+        input_node is None
+        or input_node.op != "Placeholder"
+        or nodes.get(serve_node) is None
+    ):
+        raise refused(where, _("its serving signature names tensors it does not hold"))
+    return serve_node
+
+
+def called_functions(node, functions):
+    """The library functions a node calls: through its attributes (a call's f, a loop's
+    body, a condition's branches) or as its op."""
+    names = {node.op} & set(functions)
+    for value in node.attr.values():
+        if value.HasField("func"):
+            names.add(value.func.name)
+        if value.HasField("list"):
+            names.update(function.name for function in value.list.func)
+    return names
+
+
+def reachable(start_node, functions, where):
+    """The functions `start_node` calls, directly or not; a missing one or a function that
+    calls itself (an endless recursion) is refused."""
+    found, open_calls = set(), set()
+
+    def visit(name):
+        if name in open_calls:
+            raise refused(
+                where, _("its function {name} calls itself").format(name=ascii(name))
+            )
+        if name in found:
+            return
+        if name not in functions:
+            raise refused(
+                where,
+                _("it calls a function it does not hold: {name}").format(
+                    name=ascii(name)
+                ),
+            )
+        open_calls.add(name)
+        for node in functions[name].node_def:
+            for called in sorted(called_functions(node, functions)):
+                visit(called)
+        open_calls.discard(name)
+        found.add(name)
+
+    for name in sorted(called_functions(start_node, functions) if start_node else ()):
+        visit(name)
+    return found
+
+
+def saved_objects(object_graph, serving, where):
+    """The kinds of saved objects ('variable:float32', ...); refuses objects with their own
+    save code and concrete functions other than the serving signature's (`serving`)."""
+    kinds, functions = set(), set(object_graph.concrete_functions)
+    for node in object_graph.nodes:
+        kind = node.WhichOneof("kind")
+        if node.saveable_objects or node.registered_saver or node.registered_name:
+            raise refused(where, _("it saves objects with their own save code"))
+        if kind == "user_object":
+            kind += ":" + node.user_object.identifier
+        elif kind == "variable":
+            kind += ":" + dtype_name(node.variable.dtype)
+        elif kind == "bare_concrete_function":
+            functions.add(node.bare_concrete_function.concrete_function_name)
+        kinds.add(str(kind))
+    if functions - serving:
+        raise refused(where, _("it keeps functions besides its serving signature"))
+    return kinds
+
+
+def check_weights_size(folder, saved_model):
+    """At most MAX_WEIGHTS numbers, as the saved objects and the checkpoint's index declare
+    them (read before any is restored)."""
+    import tensorflow as tf
+
+    declared = sum(
+        size_of(dim.size for dim in node.variable.shape.dim)
+        for node in saved_model.meta_graphs[0].object_graph_def.nodes
+        if node.WhichOneof("kind") == "variable"
+    )
+    try:
+        reader = tf.train.load_checkpoint(str(folder / "variables" / "variables"))
+        stored = sum(map(size_of, reader.get_variable_to_shape_map().values()))
+    except (tf.errors.OpError, ValueError) as error:
+        raise ModelError(
+            _("{folder}: its variables are not readable ({error})").format(
+                folder=folder,
+                error=(str(error).strip().splitlines() or [type(error).__name__])[0],
+            )
+        ) from None
+    if max(declared, stored) > MAX_WEIGHTS:
+        raise refused(
+            folder,
+            _("its variables hold {count} numbers (at most {cap})").format(
+                count=number(max(declared, stored)), cap=number(MAX_WEIGHTS)
+            ),
+        )
+
+
+def size_of(shape):
+    size = 1
+    for dim in shape:
+        size *= max(int(dim), 0)
+    return size
+
+
+# Against a fresh export ---------------------------------------------------------------
+def check_against_a_fresh_export(saved_model, where):
+    """The variables and the serving function a fresh raw_tf_impl/export.py export of the
+    same network for the same sizes holds, to the op and the attribute: the time and
+    memory of serving are then the seed network's. Returns (model name, input shape,
+    classes)."""
+    meta_graph = saved_model.meta_graphs[0]
+    serving = meta_graph.signature_def["serving_default"]
+    input_shape = dims(serving.inputs[SERVING_INPUT])[1:]
+    classes = dims(serving.outputs[SERVING_OUTPUT])[1]
+    variables = saved_variables(meta_graph.object_graph_def)
+    names = [
+        name
+        for name, weight_map in WEIGHT_MAPS.items()
+        if {path for _index, path in weight_map} <= set(variables)
+    ]
+    if not names:
+        shown = sorted(map(ascii, variables))
+        raise refused(
+            where,
+            _(
+                "its variables {names} are neither the raw cnn's nor cnn_bn_dropout's"
+            ).format(
+                names=", ".join(shown[:8] + ["..."] * (len(shown) > 8)) or _("nothing")
+            ),
+        )
+    check_sizes(input_shape, classes, where)
+    expected_variables, expected_serving = export_template(
+        names[0], input_shape, classes
+    )
+    described = {"model": names[0], "shape": input_shape, "classes": classes}
+    if variables != expected_variables:
+        raise refused(
+            where,
+            _(
+                "its variables are not those of the raw {model} for inputs {shape} "
+                "and {classes} classes"
+            ).format(**described),
+        )
+    if serving_calls(saved_model) != expected_serving:
+        raise refused(
+            where,
+            _(
+                "its serving function is not the one raw_tf_impl/export.py writes "
+                "for the {model}"
+            ).format(**described),
+        )
+    return names[0], input_shape, classes
+
+
+@functools.lru_cache(maxsize=8)
+def export_template(model_name, input_shape, classes):
+    """(variables, serving calls) of a fresh export of `model_name`, made in a folder
+    that is gone when it returns."""
+    import tempfile
+
+    from compare.styles import STYLES
+
+    raw = STYLES["raw_tf"]
+    model = raw.module(model_name).build_model(
+        input_shape=input_shape, num_classes=classes
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = raw.module("export").save(model, Path(folder) / model_name, input_shape)
+        saved_model = read_saved_model(path)
+    object_graph = saved_model.meta_graphs[0].object_graph_def
+    return saved_variables(object_graph), serving_calls(saved_model)
+
+
+def dims(tensor_info):
+    return tuple(dim.size for dim in tensor_info.tensor_shape.dim)
+
+
+def dtype_name(enum):
+    import tensorflow as tf
+
+    try:
+        return tf.dtypes.as_dtype(enum).name
+    except TypeError:
+        return "?"
+
+
+def object_paths(object_graph):
+    """{'conv_kernel': its node id, 'signatures.serving_default': ...}: each saved object
+    under its attribute path from the saved module."""
+    found, stack = {}, [(0, ())]
+    while stack:
+        node_id, path = stack.pop()
+        if node_id in found.values() or node_id >= len(object_graph.nodes):
+            continue
+        found[".".join(path)] = node_id
+        for child in object_graph.nodes[node_id].children:
+            stack.append((child.node_id, (*path, child.local_name)))
+    return found
+
+
+def saved_variables(object_graph):
+    """{'conv_kernel': ('float32', (3, 3, 1, 32)), 'batch_norm.gamma': ...}."""
+    found = {}
+    for path, node_id in object_paths(object_graph).items():
+        node = object_graph.nodes[node_id]
+        if node.WhichOneof("kind") == "variable":
+            shape = tuple(dim.size for dim in node.variable.shape.dim)
+            found[path] = (dtype_name(node.variable.dtype), shape)
+    return found
+
+
+def serving_calls(saved_model):
+    """What serving runs, comparable between exports: the signature's call in the graph
+    (what TensorFlow Serving runs) and the saved functions tf.saved_model.load calls, with
+    the variables each is given (see canonical_node)."""
+    meta_graph = saved_model.meta_graphs[0]
+    object_graph = meta_graph.object_graph_def
+    serving = meta_graph.signature_def["serving_default"]
+    name = tensor_node(serving.outputs[SERVING_OUTPUT].name)
+    functions = {
+        function.signature.name: function
+        for function in meta_graph.graph_def.library.function
+    }
+    node = next(node for node in meta_graph.graph_def.node if node.name == name)
+    paths = object_paths(object_graph)
+    path_of = {node_id: path for path, node_id in paths.items()}
+    saved = []
+    for path, node_id in sorted(paths.items()):
+        kind = object_graph.nodes[node_id].WhichOneof("kind")
+        if kind != "bare_concrete_function":
+            continue
+        bare = object_graph.nodes[node_id].bare_concrete_function
+        concrete = object_graph.concrete_functions[bare.concrete_function_name]
+        saved.append(
+            (
+                path,
+                tuple(bare.argument_keywords),
+                bare.allowed_positional_arguments,
+                bare.function_spec.SerializeToString(deterministic=True),
+                canonical_function(bare.concrete_function_name, functions),
+                tuple(path_of.get(node_id, "?") for node_id in concrete.bound_inputs),
+                concrete.canonicalized_input_signature.SerializeToString(
+                    deterministic=True
+                ),
+                concrete.output_signature.SerializeToString(deterministic=True),
+            )
+        )
+    return canonical_node(node, functions), tuple(saved)
+
+
+def canonical_node(node, functions):
+    """What a node computes, comparable between two exports: each function it calls in
+    place of the function's name (tracing numbers them), attributes that only say how it
+    runs left out. reachable() has refused calls that never end."""
+    attributes = []
+    for key in sorted(node.attr):
+        value = node.attr[key]
+        if key.startswith("_") or key in RUN_ATTRIBUTES:
+            continue
+        if value.HasField("func"):
+            attributes.append((key, canonical_call(value.func, functions)))
+        elif value.HasField("list") and value.list.func:
+            called = tuple(canonical_call(f, functions) for f in value.list.func)
+            attributes.append((key, called))
+        else:
+            attributes.append((key, value.SerializeToString(deterministic=True)))
+    return (node.name, node.op, tuple(node.input), node.device, tuple(attributes))
+
+
+def canonical_call(name_attr, functions):
+    """A function called with attributes: both, the function spelled out."""
+    attributes = tuple(
+        (key, value.SerializeToString(deterministic=True))
+        for key, value in sorted(name_attr.attr.items())
+    )
+    return attributes, canonical_function(name_attr.name, functions)
+
+
+def canonical_function(name, functions):
+    function = functions[name]
+    signature = type(function.signature)()
+    signature.CopyFrom(function.signature)
+    signature.name = ""
+    return (
+        signature.SerializeToString(deterministic=True),
+        tuple(sorted(function.ret.items())),
+        tuple(sorted(function.control_ret.items())),
+        tuple(sorted(canonical_node(node, functions) for node in function.node_def)),
+    )
+
+
+# .keras archives ---------------------------------------------------------------------
+def check_keras_archive(path):
+    """Raise ModelError unless the zip at `path` holds exactly a .keras file's members, each
+    within KERAS_MEMBERS' bound once inflated (zipfile stops reading a member at the size
+    its directory declares), and a config of the seed's layers and sizes; nothing is
+    built. Returns (model name, input shape, classes)."""
+    path = Path(path)
+    if not stat.S_ISREG(path.stat().st_mode) or not zipfile.is_zipfile(path):
+        raise not_readable(path, _("not a zip archive"))
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            check_keras_members(path, members)
+            config = json.loads(archive.read("config.json"))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RecursionError) as error:
+        raise not_readable(path, error) from None
+    return keras_config_model(config, path)
+
+
+def not_readable(path, reason):
+    return ModelError(
+        _("{path}: not a readable keras model ({error})").format(
+            path=path, error=reason
+        )
+    )
+
+
+def check_keras_members(path, members):
+    names = [member.filename for member in members]
+    if sorted(names) != sorted(KERAS_MEMBERS):
+        shown = sorted(map(ascii, set(names)))
+        raise refused(
+            path,
+            _("it holds {found}, not exactly {expected}").format(
+                found=", ".join(shown[:6] + ["..."] * (len(shown) > 6)) or _("nothing"),
+                expected=", ".join(KERAS_MEMBERS),
+            ),
+        )
+    for member in members:
+        cap = KERAS_MEMBERS[member.filename]
+        if member.file_size > cap:
+            raise refused(
+                path,
+                _("{member} would inflate to {size} bytes (at most {cap})").format(
+                    member=member.filename,
+                    size=number(member.file_size),
+                    cap=number(cap),
+                ),
+            )
+
+
+# Deriving the lists ------------------------------------------------------------------
+def fresh_export_profile():
+    """The union of export_profile over fresh raw exports of every model both styles
+    define: what ALLOWED_OPS and ALLOWED_OBJECTS must be."""
+    import tempfile
+
+    from compare.styles import MODEL_NAMES, STYLES
+
+    export = STYLES["raw_tf"].module("export")
+    profile = {part: set() for part in [*PARTS, "objects"]}
+    with tempfile.TemporaryDirectory() as folder:
+        for model_name in MODEL_NAMES:
+            model = STYLES["raw_tf"].module(model_name).build_model(seed=0)
+            path = export.save(model, Path(folder) / model_name)
+            for part, found in export_profile(read_saved_model(path), path).items():
+                profile[part] |= found
+    return profile
+
+
+if __name__ == "__main__":
+    from compare.quiet import load_tensorflow_quietly
+
+    load_tensorflow_quietly()
+    for part, found in fresh_export_profile().items():
+        print(f"{part}: {sorted(found)}")
