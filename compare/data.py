@@ -415,7 +415,7 @@ def to_dataset(name, source, arrays, counts=None):
                     labels=number(declared[f"y_{part}"]),
                 )
             )
-        if len(images) == 0:
+        if declared[f"x_{part}"] == 0:
             raise DataError(_(SPLIT_EMPTY[part]).format(source=source))
     return Dataset(name, source, **checked)
 

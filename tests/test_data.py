@@ -6,6 +6,7 @@ empty temporary folders and `online() == False`, so only files written here are 
 
 import gzip
 import io
+import os
 import re
 
 import numpy as np
@@ -394,6 +395,91 @@ def test_subset_out_of_range_raises_data_error(train, test, message):
     )
     with pytest.raises(DataError, match=message):
         dataset.subset(train, test)
+
+
+# Reading only what is asked ---------------------------------------------------
+def write_savez_compressed(path, arrays):
+    np.savez_compressed(path, **arrays)
+    return path
+
+
+def write_fortran_npz(path, arrays):
+    """x_train stored in Fortran order, whose rows are not contiguous: read whole."""
+    return write_npz(path, arrays, x_train=np.asfortranarray(arrays["x_train"]))
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda folder, arrays: write_npz(folder / "mnist.npz", arrays),
+        lambda folder, arrays: write_savez_compressed(folder / "mnist.npz", arrays),
+        lambda folder, arrays: write_fortran_npz(folder / "mnist.npz", arrays),
+        lambda folder, arrays: write_idx_folder(folder / "mnist", arrays, gz=True),
+        lambda folder, arrays: write_idx_folder(folder / "mnist", arrays, gz=False),
+    ],
+    ids=["npz", "compressed npz", "fortran-order npz", "idx.gz", "idx"],
+)
+def test_samples_are_read_first_and_equal_the_whole_files_first_rows(tmp_path, write):
+    """load_dataset(train_samples, test_samples) reads only those rows (before converting
+    any), the same as loading everything and taking the first ones."""
+    arrays = fake_arrays()
+    write(tmp_path, arrays)
+    part = load_dataset("mnist", tmp_path, 5, 2)
+    whole = load_dataset("mnist", tmp_path).subset(5, 2)
+    assert_is_dataset(part, "mnist", train=5, test=2)
+    for split in ("x_train", "y_train", "x_test", "y_test"):
+        np.testing.assert_array_equal(getattr(part, split), getattr(whole, split))
+
+
+@pytest.mark.parametrize("gz", [True, False], ids=["idx.gz", "idx"])
+def test_counts_are_compared_as_declared_even_when_fewer_are_read(tmp_path, gz):
+    """One label short in the file is caught with --train-samples too, though the rows
+    read would match; and asking for more than there are names what the file holds."""
+    arrays = fake_arrays()
+    write_idx_folder(
+        tmp_path / "mnist",
+        arrays,
+        gz=gz,
+        overrides={"y_train": idx_bytes(arrays["y_train"][:-1])},
+    )
+    with pytest.raises(
+        DataError, match=f"{TRAIN} train images but {TRAIN - 1} train labels"
+    ):
+        load_dataset("mnist", tmp_path, 5, 2)
+    write_npz(tmp_path / "other" / "mnist.npz", arrays)
+    with pytest.raises(
+        DataError, match=f"--train-samples 99 is out of range: mnist has {TRAIN}"
+    ):
+        load_dataset("mnist", tmp_path / "other", 99, 2)
+
+
+def test_an_npz_larger_than_the_cap_is_refused_before_reading(tmp_path, monkeypatch):
+    """An array past MAX_ARRAY_BYTES is refused by its header, and the refusal says that
+    --train-samples reads fewer; with it, the same file loads."""
+    monkeypatch.setattr(data, "MAX_ARRAY_BYTES", TRAIN * 28 * 28 - 1)
+    path = write_npz(tmp_path / "mnist.npz")
+    with pytest.raises(
+        DataError,
+        match="x_train holds 9,408 bytes, more than the 9,407 one array may take; --train-samples",
+    ):
+        load_dataset("mnist", path)
+    assert len(load_dataset("mnist", path, TRAIN - 1).x_train) == TRAIN - 1
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda path: os.mkfifo(path),
+        lambda path: path.symlink_to("/dev/zero"),
+    ],
+    ids=["a FIFO", "a link to /dev/zero"],
+)
+def test_a_special_file_named_as_data_is_refused_by_name_at_once(tmp_path, make):
+    """--data-dir naming a FIFO (open would block) or a device (read would never end)."""
+    path = tmp_path / "mnist.npz"
+    make(path)
+    with pytest.raises(DataError, match=f"{path}: not a regular file"):
+        load_dataset("mnist", path)
 
 
 # read_idx never crashes ------------------------------------------------------
