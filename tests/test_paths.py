@@ -216,6 +216,18 @@ REFUSED = {  # name: (argv given tmp_path, part of the error line)
         ],
         "lies inside --model",
     ),
+    "predict --output a hard link to a file of the SavedModel folder": (
+        lambda tmp: [
+            "predict",
+            "--model",
+            saved_model(tmp),
+            "--images",
+            image(tmp),
+            "--output",
+            link(tmp / "out.txt", tmp / "raw_tf_cnn" / "saved_model.pb", hard=True),
+        ],
+        "is the same file as --model {tmp}/raw_tf_cnn/saved_model.pb",
+    ),
     "convert --output inside the SavedModel it reads": (
         lambda tmp: [
             "convert",

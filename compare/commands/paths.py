@@ -6,6 +6,7 @@ Each command module declares, as names of its parsed arguments: INPUTS (read), O
 (files written, overwriting) and CREATES (folders or models made anew, never overwriting:
 their own code refuses an existing one)."""
 
+import itertools
 import os
 from pathlib import Path
 
@@ -86,12 +87,25 @@ def inside(path, folder):
     return real(path) != real(folder) and real(path).is_relative_to(real(folder))
 
 
+def hard_link_inside(path, folder, most=10_000):
+    """The file of `folder` that `path`, an existing file with other hard links, is; None
+    if none is (the first `most` entries are looked at: a model folder holds a few)."""
+    if not path.is_file() or path.stat().st_nlink < 2:
+        return None
+    entries = itertools.islice(folder.rglob("*"), most)
+    return next(
+        (entry for entry in entries if entry.is_file() and same(path, entry)), None
+    )
+
+
 def check_apart(outputs, created, inputs):
     """No output (a file written, or a folder or model created) is the same as an input or
     another output, nor inside a folder read or created."""
     writes = [*outputs, *created]
     for index, (flag, path) in enumerate(writes):
         for other_flag, other in inputs:
+            if other.is_dir() and hard_link_inside(path, other):
+                other = hard_link_inside(path, other)
             if same(path, other):
                 message = _(
                     "{flag} {path} is the same file as {other_flag} {other}: the "
