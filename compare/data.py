@@ -430,7 +430,9 @@ def normalise_images(images, where):
             ).format(where=where, shape=images.shape)
         )
     if images.dtype == np.uint8:
-        return (images.astype(np.float32) / 255.0)[..., None]
+        scaled = images.astype(np.float32)
+        scaled /= 255.0  # in place: one float32 copy of the images, not two
+        return scaled[..., None]
     if not np.issubdtype(images.dtype, np.floating):
         raise DataError(
             _(
