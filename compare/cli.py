@@ -98,6 +98,13 @@ def run_command(argv):
     except (CompareError, OSError) as error:
         print(f"{parser.prog}: {_('error')}: {explained(error)}", file=sys.stderr)
         return getattr(error, "exit_code", 1)
+    except MemoryError as error:  # NumPy says how much it wanted
+        detail = f" ({error})" if str(error) else ""
+        print(
+            f"{parser.prog}: {_('error')}: {_('out of memory')}{detail}",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         print(f"{parser.prog}: {_('interrupted')}", file=sys.stderr)
         return 130

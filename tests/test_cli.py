@@ -257,3 +257,20 @@ def test_an_ascii_terminal_gets_escapes_not_a_traceback(monkeypatch):
     assert "mnist n\\xe3o encontrado" in error.stderr
     code = succeeded(run_cli("code", "--lang", "pt", "--step", "1", "--width", "100"))
     assert code.stdout.startswith("\\u2500\\u2500 Passo 1: defini\\xe7\\xe3o")
+
+
+def test_running_out_of_memory_is_one_line(capsys, monkeypatch):
+    """A MemoryError anywhere in a command ends in one error line with NumPy's detail."""
+    import compare.commands.code
+    from compare.cli import main
+
+    def allocate(args, say):
+        raise MemoryError("Unable to allocate 8.76 GiB for an array")
+
+    monkeypatch.setattr(compare.commands.code, "run", allocate)
+    assert main(["code"]) == 1
+    error = capsys.readouterr().err
+    assert error == (
+        "python -m compare: error: out of memory (Unable to allocate 8.76 GiB for an "
+        "array)\n"
+    )
