@@ -339,6 +339,13 @@ def with_a_lambda(path):
     return keras_impl.export.save(model, path)
 
 
+def with_outputs(path, outputs):
+    """A functional model of the seed's cnn's first layers, `outputs(its layers)` out."""
+    images = keras.Input((28, 28, 1))
+    features = keras.layers.Conv2D(32, 3, activation="relu")(images)
+    return keras_impl.export.save(keras.Model(images, outputs(features)), path)
+
+
 def unbuilt(path):
     return keras_impl.export.save(keras.Sequential([keras.layers.Dense(10)]), path)
 
@@ -352,6 +359,21 @@ KERAS_FILES = {  # name: (build(fresh .keras file, path), what the refusal says)
     ),
     "a lambda layer": (
         lambda fresh, path: with_a_lambda(path),
+        "its config is neither the seed's cnn nor cnn_bn_dropout",
+    ),
+    "a dict output": (
+        lambda fresh, path: with_outputs(
+            path,
+            lambda features: {
+                "probabilities": keras.layers.Dense(10, activation="softmax")(
+                    keras.layers.Flatten()(features)
+                )
+            },
+        ),
+        "its config is neither the seed's cnn nor cnn_bn_dropout",
+    ),
+    "a rank-4 output": (
+        lambda fresh, path: with_outputs(path, lambda features: features),
         "its config is neither the seed's cnn nor cnn_bn_dropout",
     ),
     "an unbuilt model": (
