@@ -171,17 +171,18 @@ def read_idx_stream(path, stream, file_size, rows):
         int.from_bytes(dims[i : i + 4], "big") for i in range(0, len(dims), 4)
     )
     expected = math.prod(shape)  # exact: np.prod wraps around int64 for huge headers
-    kept_shape = shape
-    if shape and rows is not None:
-        kept_shape = (min(rows, shape[0]), *shape[1:])
     if file_size is not None and file_size - len(magic) - len(dims) != expected:
         found = file_size - len(magic) - len(dims)
         raise DataError(lying_header(path, shape, expected, found))
-    check_size(path, math.prod(kept_shape), hint=True)
-    body = stream.read(math.prod(kept_shape))
-    if len(body) < math.prod(kept_shape):
+    kept_shape = shape
+    if shape and rows is not None:
+        kept_shape = (min(rows, shape[0]), *shape[1:])
+    size = math.prod(kept_shape)
+    check_size(path, size, hint=True)
+    body = stream.read(size)
+    if len(body) < size:
         raise DataError(lying_header(path, shape, expected, len(body)))
-    if file_size is None and math.prod(kept_shape) == expected and stream.read(1):
+    if file_size is None and size == expected and stream.read(1):  # a gzip inflating on
         raise DataError(
             _(
                 "{path}: header says shape {shape} ({expected} bytes) but the file "
@@ -245,6 +246,7 @@ NPZ_READ_ERRORS = (
     SyntaxError,
     tokenize.TokenError,
 )
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # what np.load takes for a zip
 NPY_HEADERS = {
     (1, 0): np.lib.format.read_array_header_1_0,
     (2, 0): np.lib.format.read_array_header_2_0,
@@ -269,17 +271,13 @@ def read_npz_members(path, choose_keys, rows=None):
             raise DataError(
                 _("{path}: holds a single array, not an .npz archive").format(path=path)
             )
-        if start[:4] not in (
-            b"PK\x03\x04",
-            b"PK\x05\x06",
-        ):  # what np.load takes for a zip
+        if start[:4] not in ZIP_MAGIC:
             raise DataError(not_npz(path, _("not a zip archive")))
         try:
             with zipfile.ZipFile(file) as archive:
                 members = {info.filename: info for info in archive.infolist()}
-                for name, info in list(
-                    members.items()
-                ):  # numpy finds x_train as x_train.npy
+                # numpy finds x_train as x_train.npy too
+                for name, info in list(members.items()):
                     members.setdefault(name.removesuffix(".npy"), info)
                 names = list(
                     dict.fromkeys(name.removesuffix(".npy") for name in members)
