@@ -20,6 +20,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from helpers import ROOT
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 import keras_impl
 import keras_impl.cnn_bn_dropout
@@ -27,6 +29,7 @@ import keras_impl.export
 import raw_tf_impl
 import raw_tf_impl.export
 from compare.cli import main
+from compare.errors import CompareError
 from compare.saved.provenance import (
     ALLOWED_OBJECTS,
     ALLOWED_OPS,
@@ -287,6 +290,38 @@ def test_a_folder_with_a_fifo_inside_is_refused(tmp_path, capsys):
     )
 
 
+@pytest.fixture(scope="module")
+def fresh_raw(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fuzzed") / "raw"
+    raw_tf_impl.export.save(raw_tf_impl.build_model(seed=0), folder)
+    return folder, (folder / "saved_model.pb").read_bytes()
+
+
+@settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_a_saved_model_pb_with_bytes_changed_is_refused_or_passes_whole(
+    fresh_raw, changes
+):
+    """Whatever bytes change, the check answers a ModelError or passes, never crashes
+    (`--hypothesis-show-statistics` counts the answers)."""
+    folder, original = fresh_raw
+    data = bytearray(original)
+    for where, value in changes:
+        data[int(where * len(data))] = value
+    (folder / "saved_model.pb").write_bytes(bytes(data))
+    try:
+        check_saved_model(folder)
+        event("passes")
+    except CompareError as error:  # the reason, after the folder's name
+        event(str(error).split(": ", 1)[1].removeprefix(REFUSED)[:36])
+
+
 # What an export holds ---------------------------------------------------------------
 def test_allowed_ops_are_exactly_what_a_fresh_export_uses():
     """So that the lists cannot grow unnoticed: regenerate them with
@@ -427,6 +462,7 @@ def test_the_control_keras_safe_mode_refuses_the_lambda_too(tmp_path):
 CHILD = r"""
 import contextlib, io, json, resource, sys
 from compare.cli import main
+from compare.errors import CompareError
 
 spec = json.loads(sys.argv[1])
 
