@@ -49,7 +49,8 @@ def check_creatable(path, flag):
 
 
 def given(args, names, flags):
-    """(flag, path) for each of the arguments `names` the user gave; a list gives each path."""
+    """(flag, path) for each of the arguments `names` the user gave; a list gives each
+    path, a str one only where it names a file (transfer's --weights may be a keyword)."""
     pairs = []
     for name in names:
         value = getattr(args, name, None)
@@ -57,7 +58,7 @@ def given(args, names, flags):
             if isinstance(item, Path) or (
                 isinstance(item, str) and Path(item).is_file()
             ):
-                pairs.append((flags[name], Path(item)))  # a str: a file, or a keyword
+                pairs.append((flags[name], Path(item)))
     return pairs
 
 
