@@ -1,5 +1,6 @@
 """The seed's two networks as each style saves them: which one a model is, from its layers
-(Keras) or its variables (raw), and how each Keras weight maps onto a raw variable."""
+(Keras, built or still a config) or its variables (raw), how big it may be, and how each
+Keras weight maps onto a raw variable."""
 
 import functools
 
@@ -35,8 +36,6 @@ WEIGHT_MAPS = {  # (Keras layer index, its weight) <-> the raw model's variable
         ((6, "bias"), "dense_bias"),
     ],
 }
-
-
 KERAS_FIXED = {  # what the seed fixes beyond KERAS_LAYERS: only inputs and classes vary
     "Conv2D": {
         "filters": 32,
@@ -48,9 +47,8 @@ KERAS_FIXED = {  # what the seed fixes beyond KERAS_LAYERS: only inputs and clas
     },
     "MaxPooling2D": {"pool_size": [2, 2], "strides": [2, 2], "padding": "valid"},
 }
-MAX_WEIGHTS = (
-    2**24
-)  # numbers in a model's weights (64 MB of float32); the cnn has 54,410
+# Numbers in a model's weights (64 MB of float32); the cnn on 28x28 digits has 54,410.
+MAX_WEIGHTS = 2**24
 
 
 class ModelError(CompareError):
@@ -116,12 +114,7 @@ def keras_config_model(config, where):
         if top != ("keras", "Sequential", None) or not layers:
             raise TypeError
         if layers[0]["class_name"] != "InputLayer":
-            raise ModelError(
-                _(
-                    "{where}: the Keras model is not built (it was saved before it "
-                    "knew its input shape)"
-                ).format(where=where)
-            )
+            raise not_built(where)
         batch_shape = layers[0]["config"]["batch_shape"]
         found = tuple(
             config_signature(layer["class_name"], layer["config"])
@@ -150,15 +143,19 @@ def keras_config_model(config, where):
     return names[0], input_shape, classes
 
 
+def not_built(where):
+    return ModelError(
+        _(
+            "{where}: the Keras model is not built (it was saved before it knew "
+            "its input shape)"
+        ).format(where=where)
+    )
+
+
 def keras_model_name(keras_model, where):
     """'cnn' or 'cnn_bn_dropout', from the layers of a built model."""
     if not keras_model.built:
-        raise ModelError(
-            _(
-                "{where}: the Keras model is not built (it was saved before it knew "
-                "its input shape)"
-            ).format(where=where)
-        )
+        raise not_built(where)
     found = tuple(layer_signature(layer) for layer in keras_model.layers)
     for name, layers in KERAS_LAYERS.items():
         if found == layers:

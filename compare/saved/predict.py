@@ -1,8 +1,9 @@
 """Exported models: load one and classify images with it (`python -m compare predict`).
 
 A model is a `.keras` file (keras_impl/export.py) or a SavedModel folder with a serving signature
-(raw_tf_impl/export.py). Images are PNG files or one .npz. TensorFlow and Keras are imported
-inside the functions, so `--help` answers at once.
+(raw_tf_impl/export.py), checked to be one this project exported before anything in it runs
+(compare/saved/provenance.py). Images are PNG files or one .npz, their sizes bounded before they
+are read. TensorFlow and Keras are imported inside the functions, so `--help` answers at once.
 """
 
 import dataclasses
@@ -34,9 +35,8 @@ BATCH_SIZE = (
     256  # images per forward pass: 10,000 at once would hold ~0.9 GB of activations
 )
 MAX_PNG_BYTES = 2**20  # a 28x28 PNG holds about 1 KB
-MAX_NPZ_BYTES = (
-    2**28
-)  # inflated: 42,000 float64 images; Fashion-MNIST's test set is 8 MB
+# Inflated: 42,000 float64 images; Fashion-MNIST's test set is 8 MB.
+MAX_NPZ_BYTES = 2**28
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
