@@ -130,10 +130,10 @@ def committed_epoch(style, folder):
 
 
 def save_began(style, folder):
-    """Whether a save is being written: the lesson's weights file in staging/ (Keras),
-    TensorFlow's temporary folder (raw)."""
+    """Whether a save is being written: a file in staging/ (Keras: the weights' temporary
+    file comes first), TensorFlow's temporary folder (raw)."""
     if style == "keras":
-        return (folder / STAGING / "latest.weights.h5").exists()
+        return any((folder / STAGING).iterdir())
     return any(path.name.endswith("_temp") for path in folder.iterdir())
 
 
