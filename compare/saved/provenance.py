@@ -179,9 +179,6 @@ def check_plain_files(folder):
 
 def read_saved_model(folder):
     """The SavedModel protobuf of saved_model.pb, parsed, not loaded."""
-    from google.protobuf.message import DecodeError
-    from tensorflow.core.protobuf import saved_model_pb2
-
     path = folder / "saved_model.pb"
     size = path.stat().st_size
     if size > MAX_SAVED_MODEL_BYTES:
@@ -191,9 +188,16 @@ def read_saved_model(folder):
                 size=number(size), cap=number(MAX_SAVED_MODEL_BYTES)
             ),
         )
+    return parsed(path.read_bytes(), path)
+
+
+def parsed(data, path):
+    from google.protobuf.message import DecodeError
+    from tensorflow.core.protobuf import saved_model_pb2
+
     saved_model = saved_model_pb2.SavedModel()
     try:
-        saved_model.ParseFromString(path.read_bytes())
+        saved_model.ParseFromString(data)
     except (DecodeError, RuntimeError) as error:
         raise ModelError(
             _("{path}: not a readable SavedModel ({error})").format(
@@ -530,9 +534,16 @@ def check_against_a_fresh_export(saved_model, where):
 
 @functools.lru_cache(maxsize=8)
 def export_template(model_name, input_shape, classes):
-    """(variables, serving calls) of a fresh export of `model_name`, made in a folder
-    that is gone when it returns."""
-    import tempfile
+    """(variables, serving calls) of a fresh export of `model_name`."""
+    saved_model = fresh_export(model_name, input_shape, classes)
+    object_graph = saved_model.meta_graphs[0].object_graph_def
+    return saved_variables(object_graph), serving_calls(saved_model)
+
+
+def fresh_export(model_name, input_shape=(28, 28, 1), classes=10):
+    """The parsed saved_model.pb of raw_tf_impl/export.py's export of a fresh
+    `model_name`, written in TensorFlow's in-memory file system: no file is written."""
+    import tensorflow as tf
 
     from compare.styles import STYLES
 
@@ -540,11 +551,13 @@ def export_template(model_name, input_shape, classes):
     model = raw.module(model_name).build_model(
         input_shape=input_shape, num_classes=classes
     )
-    with tempfile.TemporaryDirectory() as folder:
-        path = raw.module("export").save(model, Path(folder) / model_name, input_shape)
-        saved_model = read_saved_model(path)
-    object_graph = saved_model.meta_graphs[0].object_graph_def
-    return saved_variables(object_graph), serving_calls(saved_model)
+    folder = f"ram://compare-fresh-export/{model_name}"
+    raw.module("export").save(model, folder, input_shape)
+    try:
+        with tf.io.gfile.GFile(f"{folder}/saved_model.pb", "rb") as file:
+            return parsed(file.read(), folder)
+    finally:
+        tf.io.gfile.rmtree(folder)
 
 
 def dims(tensor_info):
@@ -720,18 +733,13 @@ def check_keras_members(path, members):
 def fresh_export_profile():
     """The union of export_profile over fresh raw exports of every model both styles
     define: what ALLOWED_OPS and ALLOWED_OBJECTS must be."""
-    import tempfile
+    from compare.styles import MODEL_NAMES
 
-    from compare.styles import MODEL_NAMES, STYLES
-
-    export = STYLES["raw_tf"].module("export")
     profile = {part: set() for part in [*PARTS, "objects"]}
-    with tempfile.TemporaryDirectory() as folder:
-        for model_name in MODEL_NAMES:
-            model = STYLES["raw_tf"].module(model_name).build_model(seed=0)
-            path = export.save(model, Path(folder) / model_name)
-            for part, found in export_profile(read_saved_model(path), path).items():
-                profile[part] |= found
+    for model_name in MODEL_NAMES:
+        saved_model = fresh_export(model_name)
+        for part, found in export_profile(saved_model, model_name).items():
+            profile[part] |= found
     return profile
 
 
