@@ -15,6 +15,7 @@ import sys
 import zipfile
 import zlib
 
+import h5py
 import keras
 import numpy as np
 import pytest
@@ -374,6 +375,33 @@ def with_a_lambda(path):
     return keras_impl.export.save(model, path)
 
 
+def with_weights(fresh, path, edit):
+    """A copy of `fresh` whose model.weights.h5 `edit(the open HDF5 file)` changed."""
+
+    def change(members):
+        weights = io.BytesIO(members["model.weights.h5"])
+        with h5py.File(weights, "r+") as file:
+            edit(file)
+        members["model.weights.h5"] = weights.getvalue()
+
+    return rezipped(fresh, path, change)
+
+
+def replaced(name, **dataset):
+    """An edit: the dataset `name` replaced by one made with `dataset`."""
+
+    def edit(file):
+        del file[name]
+        file.create_dataset(name, **dataset)
+
+    return edit
+
+
+def soft_link(file):
+    del file["layers/dense/vars/1"]
+    file["layers/dense/vars/1"] = h5py.SoftLink("/layers/conv2d/vars/1")
+
+
 def with_outputs(path, outputs):
     """A functional model of the seed's cnn's first layers, `outputs(its layers)` out."""
     images = keras.Input((28, 28, 1))
@@ -410,6 +438,23 @@ KERAS_FILES = {  # name: (build(fresh .keras file, path), what the refusal says)
     "a rank-4 output": (
         lambda fresh, path: with_outputs(path, lambda features: features),
         "its config is neither the seed's cnn nor cnn_bn_dropout",
+    ),
+    "weights read from another file": (
+        lambda fresh, path: with_weights(
+            fresh,
+            path,
+            replaced(
+                "layers/dense/vars/1",
+                shape=(10,),
+                dtype="float32",
+                external=[("/etc/hostname", 0, 40)],
+            ),
+        ),
+        "model.weights.h5 keeps '/layers/dense/vars/1' as a link, outside the file",
+    ),
+    "a weight as a soft link": (
+        lambda fresh, path: with_weights(fresh, path, soft_link),
+        "model.weights.h5 keeps '/layers/dense/vars/1' as a link",
     ),
     "an unbuilt model": (
         lambda fresh, path: unbuilt(path),
@@ -582,6 +627,16 @@ def test_memory_bombs_and_an_endless_loop_end_in_one_line_under_an_address_space
             lambda config: config["config"]["layers"][-1]["config"].update(units=2**31),
         ),
     )
+    huge_weights = with_weights(
+        fresh_keras,
+        tmp_path / "huge_weights.keras",
+        replaced(
+            "layers/dense/vars/0",
+            shape=(2**20, 2**10),
+            dtype="float32",
+            chunks=(2**10, 2**10),  # never written: 4 GiB declared in a few KB
+        ),
+    )
     predict = ["predict", "--quiet", "--model"]
     cases = {  # name: (arguments, what the error says)
         "a 2 GiB config.json": (
@@ -596,6 +651,10 @@ def test_memory_bombs_and_an_endless_loop_end_in_one_line_under_an_address_space
         "a Dense of 2**31 units": (
             [*predict, dense, "--images", images],
             "inputs (28, 28, 1) and 2147483648 classes give more than 16,777,216 weights",
+        ),
+        "a weight of 4 GiB never written": (
+            [*predict, huge_weights, "--images", images],
+            "model.weights.h5 declares 1,073,742,154 numbers (at most 16,777,216)",
         ),
         "a 2 GiB .npz": (
             [*predict, raw, "--images", npz_bomb(tmp_path / "bomb.npz")],

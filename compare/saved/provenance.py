@@ -17,6 +17,7 @@ reads anything; Keras' own safe_mode would refuse configs that carry code.
 """
 
 import functools
+import io
 import json
 import stat
 import zipfile
@@ -120,8 +121,9 @@ RUN_ATTRIBUTES = frozenset({"config_proto", "executor_type"})
 KERAS_MEMBERS = {
     "metadata.json": 2**16,
     "config.json": 2**20,
-    "model.weights.h5": 2**28,
+    "model.weights.h5": 2**27,  # MAX_WEIGHTS float32 numbers and room to spare
 }
+MAX_H5_OBJECTS = 1000  # groups and datasets in model.weights.h5: a fresh cnn's holds 15
 
 
 # SavedModel folders ------------------------------------------------------------------
@@ -692,9 +694,56 @@ def check_keras_archive(path):
             members = archive.infolist()
             check_keras_members(path, members)
             config = json.loads(archive.read("config.json"))
+            found = keras_config_model(config, path)
+            check_keras_weights(archive.read("model.weights.h5"), path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, RecursionError) as error:
         raise not_readable(path, error) from None
-    return keras_config_model(config, path)
+    return found
+
+
+def check_keras_weights(data, path):
+    """model.weights.h5's datasets, from its HDF5 structure before Keras reads one: hard
+    links only, stored in the file, at most MAX_WEIGHTS numbers as declared (a dataset
+    never written, or compressed, takes almost no room whatever its shape)."""
+    import h5py
+
+    numbers, seen = 0, 0
+    with h5py.File(io.BytesIO(data), "r") as weights:
+        groups = [weights]
+        while groups:
+            group = groups.pop()
+            for name in group:
+                seen += 1
+                if seen > MAX_H5_OBJECTS:
+                    raise refused(
+                        path,
+                        _("model.weights.h5 holds more than {count} objects").format(
+                            count=number(MAX_H5_OBJECTS)
+                        ),
+                    )
+                item = group.get(name)
+                plain = isinstance(group.get(name, getlink=True), h5py.HardLink)
+                if isinstance(item, h5py.Dataset):
+                    plain = plain and not (item.external or item.is_virtual)
+                    plain = plain and item.dtype.kind in "fiub"
+                    numbers += item.size
+                elif isinstance(item, h5py.Group):
+                    groups.append(item)
+                if not plain:
+                    raise refused(
+                        path,
+                        _(
+                            "model.weights.h5 keeps {name} as a link, outside the file "
+                            "or not as numbers"
+                        ).format(name=ascii(f"{group.name}/{name}")),
+                    )
+    if numbers > MAX_WEIGHTS:
+        raise refused(
+            path,
+            _("model.weights.h5 declares {count} numbers (at most {cap})").format(
+                count=number(numbers), cap=number(MAX_WEIGHTS)
+            ),
+        )
 
 
 def not_readable(path, reason):
