@@ -31,10 +31,10 @@ import raw_tf_impl
 import raw_tf_impl.export
 from compare.cli import main
 from compare.errors import CompareError
+from compare.saved.keras_archive import check_keras_archive
 from compare.saved.provenance import (
     ALLOWED_OBJECTS,
     ALLOWED_OPS,
-    check_keras_archive,
     check_saved_model,
     fresh_export_profile,
 )

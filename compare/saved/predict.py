@@ -23,7 +23,8 @@ from compare.data import (
 )
 from compare.language import _, number
 from compare.saved.architectures import ModelError, keras_model_name
-from compare.saved.provenance import check_keras_archive, check_saved_model
+from compare.saved.keras_archive import check_keras_archive
+from compare.saved.provenance import check_saved_model
 from compare.styles import STYLES
 
 NPZ_KEYS = (
