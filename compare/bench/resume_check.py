@@ -115,9 +115,7 @@ def resume_check(arguments, folder):
     )
     if code:
         raise SystemExit(
-            _("the uninterrupted run failed: {line}").format(
-                line=last_line(errors)
-            )
+            _("the uninterrupted run failed: {line}").format(line=last_line(errors))
         )
     interruptions = {}
     for resume, (implementation, signal_number) in enumerate(
@@ -140,9 +138,7 @@ def resume_check(arguments, folder):
             )
     if code:
         raise SystemExit(
-            _("the resumed run failed: {line}").format(
-                line=last_line(errors)
-            )
+            _("the resumed run failed: {line}").format(line=last_line(errors))
         )
     rows = []
     for before, after in zip(reference["results"], report["results"]):
