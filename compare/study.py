@@ -182,6 +182,13 @@ def compare(request, say, weights=None):
     tf.config.experimental.enable_op_determinism()  # same seed, same numbers
     dataset = load_and_describe(request, say)
     configs = configs_for(request)
+    if request.strategy == "mirrored":  # the shares Keras can run, before any training
+        from compare.harness.distribute import check_even_shares, strategy_for
+
+        strategy = strategy_for(configs[request.models[0]])
+        check_even_shares(
+            strategy.num_replicas_in_sync, request.batch_size, len(dataset.x_test)
+        )
     # Keras' bar on a terminal (its words are English), else the harness's line per epoch.
     keras_progress = 1 if sys.stderr.isatty() and language() == "en" else 2
     verbose = {

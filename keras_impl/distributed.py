@@ -22,8 +22,17 @@ def compile_model(strategy, model, learning_rate=1e-3):
 
 
 # Step 3: train -----------------------------------------------------------------
-# `fit` sees the strategy the model was built under: batch_size is the global batch.
-train = cnn.train
+def train(model, x_train, y_train, epochs, batch_size, verbose=1, callbacks=()):
+    """cnn.py's `fit`, under the strategy the model was built under: batch_size is the
+    global batch, split across the replicas."""
+    # Every replica needs images in every batch: TF's oneDNN max-pool gradient (CPU)
+    # aborts on an empty share (tensorflow#126128). batch_size is a multiple of the
+    # replicas; keeping a multiple of them images too (fewer than `replicas` sit out)
+    # makes the last batch split evenly as well. As in raw_tf_impl/distributed.py.
+    replicas = model.distribute_strategy.num_replicas_in_sync
+    kept = len(x_train) - len(x_train) % replicas
+    x_train, y_train = x_train[:kept], y_train[:kept]
+    return cnn.train(model, x_train, y_train, epochs, batch_size, verbose, callbacks)
 
 
 # Step 4: evaluate --------------------------------------------------------------

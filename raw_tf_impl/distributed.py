@@ -2,10 +2,10 @@
 
 What Keras does inside `strategy.scope()` and `fit`, written out: variables created
 under the scope are mirrored (one copy per replica), the dataset is split across the
-replicas, each replica computes gradients of its share of the loss (scaled by the
-*global* batch size), the strategy sums them across replicas and workers, and the same
-Adam update is applied to every copy. The model, the loss and Adam are cnn.py's.
-Its twin is keras_impl/distributed.py.
+replicas, each replica computes gradients of its share of the loss (its mean divided
+by the number of replicas), the strategy sums them across replicas and workers, and
+the same Adam update is applied to every copy. The model, the loss and Adam are
+cnn.py's. Its twin is keras_impl/distributed.py.
 """
 
 import tensorflow as tf
@@ -28,24 +28,19 @@ def compile_model(strategy, model, learning_rate=1e-3):
 
 # Step 3: train -----------------------------------------------------------------
 def replica_step(model, images, labels):
-    """One replica's share of a global batch: the loss is summed over its examples and
-    divided by the global batch size, so that the sum of the replicas' gradients is the
-    gradient of the mean over the whole batch. Returns this replica's (loss, right
-    answers, examples, gradients)."""
-    context = tf.distribute.get_replica_context()
-    # Summed across replicas: exact for a short last batch too.
-    global_batch_size = context.all_reduce("SUM", tf.shape(labels)[0])
+    """One replica's share of a global batch, scaled as Keras' fit scales it: the mean
+    over this replica's examples divided by the number of replicas. The batch splits
+    evenly (see `train`), so the sum of the replicas' gradients is the gradient of the
+    mean over the whole batch. Returns (summed loss, right answers, gradients)."""
     with tf.GradientTape() as tape:
         logits = model(images, training=True)  # (B / replicas, 10)
         per_example = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
-        # A scalar: this replica's share of the mean over the global batch.
-        loss = tf.nn.compute_average_loss(
-            per_example, global_batch_size=global_batch_size
-        )
+        # A scalar: sum / (examples here x replicas), tf.nn's default.
+        loss = tf.nn.compute_average_loss(per_example)
     predictions = tf.argmax(logits, axis=1, output_type=labels.dtype)  # (B / replicas,)
     correct = tf.reduce_sum(tf.cast(predictions == labels, tf.float32))
     gradients = tape.gradient(loss, model.trainable_variables)
-    return loss, correct, tf.size(labels), gradients
+    return tf.reduce_sum(per_example), correct, gradients
 
 
 def distributed_batches(strategy, x_train, y_train, batch_size, seed):
@@ -70,18 +65,24 @@ def train(
 ):
     """`fit` under a strategy, by hand; `batch_size` is the global batch. As with fit,
     each of the `callbacks` hears each epoch's end."""
+    # Every replica needs images in every batch: TF's oneDNN max-pool gradient (CPU)
+    # aborts on an empty share (tensorflow#126128). batch_size is a multiple of the
+    # replicas; keeping a multiple of them images too (fewer than `replicas` sit out)
+    # makes the last batch split evenly as well. As in keras_impl/distributed.py.
+    kept = len(x_train) - len(x_train) % strategy.num_replicas_in_sync
+    x_train, y_train = x_train[:kept], y_train[:kept]
     batches = distributed_batches(strategy, x_train, y_train, batch_size, seed)
 
     @tf.function
     def train_step(images, labels):
         per_replica = strategy.run(replica_step, args=(model, images, labels))
         # Summed over all replicas and workers.
-        loss, correct, examples, gradients = tf.nest.map_structure(
+        loss_sum, correct, gradients = tf.nest.map_structure(
             lambda value: strategy.reduce("SUM", value, axis=None), per_replica
         )
         # In cross-replica context: the same update on every copy.
         optimizer.apply(gradients, model.trainable_variables)
-        return loss * tf.cast(examples, tf.float32), correct
+        return loss_sum, correct
 
     history = {"loss": [], "accuracy": []}
     for epoch in range(epochs):

@@ -7,6 +7,7 @@ PyTorch), which sum in different orders: about 1e-6 relative per op, so probabil
 rounding size changes that by far less than 1e-5 of lr = 1e-3, so updated weights agree to 1e-6.
 """
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import ONE_EPOCH, run_cli
 
 from compare.harness.backends import BACKENDS, missing, run_on_backend
 from compare.harness.training import Config
@@ -127,3 +129,31 @@ def test_a_missing_backend_is_a_row_that_says_so(monkeypatch):
     }
     table = render(report, "table")
     assert "Keras (jax)" in table and "not installed" in table
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "backend, words",
+    [
+        (
+            "nonsense",
+            "Keras does not load its backend (Unable to import backend : nonsense)",
+        ),
+        pytest.param(
+            "openvino",
+            "Keras does not load its backend (No module named 'openvino')",
+            marks=pytest.mark.skipif(
+                importlib.util.find_spec("openvino") is not None,
+                reason="openvino is installed",
+            ),
+        ),
+        ("numpy", "Keras' backend is numpy: this project runs Keras on"),
+    ],
+)
+def test_a_backend_keras_cannot_train_on_is_one_error_line(monkeypatch, backend, words):
+    monkeypatch.setenv("KERAS_BACKEND", backend)
+    process = run_cli(*ONE_EPOCH, "--quiet", timeout=120)
+    assert process.returncode == 1 and process.stdout == ""
+    (line,) = process.stderr.splitlines()  # one line, no traceback
+    assert line.startswith(f"python -m compare: error: {words}")
+    assert line.endswith("tensorflow, jax, torch")

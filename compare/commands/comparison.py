@@ -22,7 +22,7 @@ from compare.commands.options import (
     positive_int,
 )
 from compare.errors import CompareError
-from compare.harness.distribute import STRATEGIES
+from compare.harness.distribute import MAX_DEVICES, STRATEGIES
 from compare.language import _
 from compare.quiet import load_tensorflow_quietly
 from compare.study import Request, check_request
@@ -134,9 +134,9 @@ def root_parser():
     )
     distribute.add_argument(
         "--devices",
-        type=at_most(MAX_REPLICAS),
+        type=at_most(MAX_DEVICES),
         metavar="N",
-        help=f"mirrored: replicas, at most {MAX_REPLICAS} (default: every GPU, else 2 logical "
+        help=f"mirrored: replicas, at most {MAX_DEVICES} (default: every GPU, else 2 logical "
         "CPU devices)",
     )
     distribute.add_argument(

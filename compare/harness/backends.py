@@ -9,8 +9,9 @@ import sys
 
 from compare.errors import CompareError
 from compare.language import N_, _, language, number
+from compare.quiet import KERAS_BACKENDS
 
-BACKENDS = ("tensorflow", "jax", "torch")
+BACKENDS = KERAS_BACKENDS  # --backends all, in this order
 NOT_INSTALLED = {  # reasons kept in the report in English, translated where shown
     "tensorflow": N_("tensorflow is not installed (pip install tensorflow)"),
     "jax": N_("jax is not installed (pip install 'keras-vs-tf[jax]')"),

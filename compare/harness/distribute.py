@@ -19,9 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from compare.errors import CompareError
-from compare.language import N_, _, number
+from compare.language import N_, _, number, quantity
 
 STRATEGIES = ("none", "mirrored", "multiworker")
+# --devices: 32 logical CPU devices train here (2 cores, 4 inter-op threads each); 64 hung
+# in the all-reduce, 256 too. More GPUs than this are more than one machine holds.
+MAX_DEVICES = 32
 KERAS_MULTIWORKER_BROKEN = N_(
     "Keras 3's fit fails under MultiWorkerMirroredStrategy (keras-team/keras#20585, "
     "tensorflow/tensorflow#72388; reproduced here with TensorFlow 2.21 and Keras 3.15)"
@@ -51,6 +54,11 @@ def mirrored_strategy(devices):
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration()] * count
         )
+        # Each replica's all-reduce blocks a thread of the one inter-op pool until its
+        # peers arrive: with fewer threads than they need, a step waits forever (32
+        # logical devices hung here on 2 cores; 4 threads per replica ran 256).
+        if not tf.config.threading.get_inter_op_parallelism_threads():
+            tf.config.threading.set_inter_op_parallelism_threads(4 * count)
     except RuntimeError:
         if len(tf.config.list_logical_devices("CPU")) != count:
             raise CompareError(
@@ -158,6 +166,47 @@ def strategy_for(config):
     if config.strategy == "mirrored":
         return mirrored_strategy(config.devices)
     return multiworker_strategy(config.worker_timeout)
+
+
+def nearby_multiples(count, replicas):
+    """The multiples of `replicas` either side of `count`, for a flag: "62 or 64"."""
+    lower = count - count % replicas
+    if not lower:
+        return str(replicas)
+    return _("{lower} or {upper}").format(lower=lower, upper=lower + replicas)
+
+
+def check_even_shares(replicas, batch_size, test_size):
+    """Under MirroredStrategy, Keras 3's fit and evaluate fail when their first batch does
+    not split into equal shares: they reduce that batch eagerly with strategy.reduce to
+    build the model (_maybe_symbolic_build), and shares of different sizes do not add
+    ("Inputs to operation AddN ... must have the same size and shape"; reproduced with
+    Keras 3.15). So the global batch is a multiple of the replicas, and so is a test set
+    smaller than one batch, in both styles. A short last batch may split unevenly."""
+    if batch_size % replicas:
+        raise CompareError(
+            _(
+                "--batch-size {batch_size} does not split evenly across {replicas} "
+                "replicas, which Keras 3's fit needs: use a multiple of {replicas}, such "
+                "as {multiples}"
+            ).format(
+                batch_size=batch_size,
+                replicas=number(replicas),
+                multiples=nearby_multiples(batch_size, replicas),
+            )
+        )
+    if test_size < batch_size and test_size % replicas:
+        raise CompareError(
+            _(
+                "a test set of {images}, smaller than a batch, does not split evenly "
+                "across {replicas} replicas, which Keras 3's evaluate needs: use "
+                "--test-samples {multiples}"
+            ).format(
+                images=quantity(test_size, "{count} image", "{count} images"),
+                replicas=number(replicas),
+                multiples=nearby_multiples(test_size, replicas),
+            )
+        )
 
 
 # Local workers on 127.0.0.1 --------------------------------------------------------
