@@ -647,7 +647,9 @@ def test_code_view_of_the_distributed_model():
     """--model distributed: strategy.scope() in Keras beside strategy.run and reduce in raw TF."""
     text = render_code(TITLES, 200, sections=code_sections("distributed"))
     assert "with strategy.scope():" in text and "strategy.run(replica_step" in text
-    assert "train = cnn.train" in text and "tf.nn.compute_average_loss" in text
+    assert "return cnn.train(model, x_train" in text
+    assert "tf.nn.compute_average_loss" in text
+    assert text.count("kept = len(x_train) - len(x_train) %") == 2  # both keep the same
 
 
 def test_code_view_of_checkpointed_training():
