@@ -33,6 +33,7 @@ class Request:
     strategy: str = "none"
     devices: int | None = None
     worker_timeout: int = 600
+    coordinator: str | None = None  # multiworker: Keras on JAX's coordinator, HOST:PORT
     checkpoint_dir: Path | None = None
     resume: bool = False
     export: Path | None = None
@@ -176,7 +177,7 @@ def compare(request, say, weights=None):
         implementation_folder,
         prepare_folder,
     )
-    from compare.harness.distribute import KERAS_MULTIWORKER_BROKEN
+    from compare.harness.distribute import KERAS_ENGINES, jax_engine
     from compare.harness.training import run
 
     tf.config.experimental.enable_op_determinism()  # same seed, same numbers
@@ -195,7 +196,8 @@ def compare(request, say, weights=None):
         "keras": 0 if request.quiet else keras_progress,
         "raw_tf": int(not request.quiet),
     }
-    keras_backends = request.backends or (None,)  # None: Keras here, on TensorFlow
+    # None: Keras here, on TensorFlow; under a strategy also (or only) Keras on JAX.
+    keras_backends = request.backends or KERAS_ENGINES[request.strategy]
     runs = {
         (model, implementation, backend): []
         for model in request.models
@@ -232,15 +234,12 @@ def compare(request, say, weights=None):
                         runs=number(request.repeats),
                     )
                 )
-                if implementation == "keras" and request.strategy == "multiworker":
-                    result = {
-                        "implementation": "keras",
-                        "model": model,
-                        "unavailable": KERAS_MULTIWORKER_BROKEN,
-                    }
-                elif backend:
+                if backend:
+                    engine = {}
+                    if request.strategy != "none":  # keras.distribution on JAX
+                        engine = {**jax_engine(request), "weights": weights}
                     result = run_on_backend(
-                        backend, request, configs[model], request.curves
+                        backend, request, configs[model], request.curves, **engine
                     )
                 else:
                     folder = request.checkpoint_dir and implementation_folder(

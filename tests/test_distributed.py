@@ -109,39 +109,7 @@ def test_a_diverging_mirrored_run_stops_with_one_error_line(only):
     assert "in epoch 1" in process.stderr and "try a lower --lr" in process.stderr
 
 
-def test_two_local_workers_end_with_identical_weights():
-    """MultiWorkerMirroredStrategy, two processes on 127.0.0.1: raw TF trains; Keras' column says why
-    it cannot (an upstream bug, reproduced)."""
-    started = time.monotonic()
-    report = json.loads(
-        succeeded(
-            run_cli(
-                *SMALL,
-                "--strategy",
-                "multiworker",
-                "--workers",
-                "2",
-                "--worker-timeout",
-                "120",
-                "--format",
-                "json",
-                "--quiet",
-                timeout=400,
-            )
-        ).stdout
-    )
-    assert time.monotonic() - started < 400
-    assert report["config"]["replicas"] == 2
-    assert report["workers"] == {
-        "count": 2,
-        "max_weight_difference": {"raw_tf": 0.0},
-        "identical_weights": True,
-    }
-    keras, raw = report["results"]
-    assert "keras-team/keras#20585" in keras["unavailable"]
-    assert raw["implementation"] == "raw_tf" and 0 <= raw["test_accuracy"] <= 1
-
-
+# Two local workers, both styles: tests/test_keras_distribution.py.
 def test_a_worker_whose_peer_never_comes_gives_up_with_one_error_line(monkeypatch):
     own, absent = (
         f"127.0.0.1:{port}" for port in free_ports(2)

@@ -16,13 +16,14 @@ from compare.commands.options import (
     Parser,
     at_most,
     data_options,
+    host_and_port,
     non_negative_int,
     output_options,
     positive_float,
     positive_int,
 )
 from compare.errors import CompareError
-from compare.harness.distribute import MAX_DEVICES, STRATEGIES
+from compare.harness.distribute import MAX_DEVICES, STRATEGIES, read_tf_config
 from compare.language import _
 from compare.quiet import load_tensorflow_quietly
 from compare.study import Request, check_request
@@ -156,6 +157,14 @@ def root_parser():
         f"workers to finish, at most {MAX_TIMEOUT} (a week; default 600)",
     )
     distribute.add_argument(
+        "--coordinator",
+        type=host_and_port,
+        metavar="HOST:PORT",
+        help="multiworker: where Keras on JAX's processes meet (jax.distributed: process "
+        "0 serves there; the process ids are TF_CONFIG's task indexes). Default: worker "
+        "0's host in TF_CONFIG, its port + 1; --workers picks a free port",
+    )
+    distribute.add_argument(
         "--worker-report", type=Path, help=argparse.SUPPRESS
     )  # set by --workers
     checkpoints = parser.add_argument_group("checkpoints and export")
@@ -229,8 +238,6 @@ def check_worker_flags(args):
             else _("--workers is for --strategy multiworker")
         )
     if args.strategy == "multiworker" and not args.workers:
-        from compare.harness.distribute import read_tf_config
-
         read_tf_config()  # a bad TF_CONFIG fails here
 
 

@@ -193,3 +193,13 @@ def choose_language(argv):
         singular if count == 1 else plural
     )
     return lang
+
+
+def host_and_port(text):
+    """--coordinator's HOST:PORT, the port from 1 to 65535."""
+    host, _colon, port = text.rpartition(":")
+    if not (host and port.isdigit() and 1 <= int(port) <= 65535):
+        raise argparse.ArgumentTypeError(
+            _("{text}: expected HOST:PORT, a port from 1 to 65535").format(text=text)
+        )
+    return text

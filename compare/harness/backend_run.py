@@ -1,6 +1,8 @@
 """`python -m compare.harness.backend_run`: train the Keras implementation on the Keras 3 backend that
 KERAS_BACKEND names and print its result as one JSON line. `--backends` starts one such process
-per backend, because Keras fixes its backend when it is first imported."""
+per backend, because Keras fixes its backend when it is first imported; so does a strategy's
+Keras-on-JAX column (keras_impl/distributed_jax.py), whose request may hold a "cluster" to join
+first and a path for its final weights."""
 
 import json
 import sys
@@ -24,22 +26,54 @@ def main():
     set_language(request.get("language", "en"))
 
     try:
+        if request.get("cluster"):
+            join_cluster(**request["cluster"])
         dataset = load_dataset(
             request["dataset"],
             request["data_dir"],
             request["train_samples"],
             request["test_samples"],
         )
+        weights = {} if request.get("weights_path") else None
         result = run(
             "keras",
             dataset,
             Config(**request["config"]),
             verbose=0,
             curves=request["curves"],
+            weights=weights,
         )
     except CompareError as error:
         raise SystemExit(str(error)) from None
+    if weights is not None:
+        import numpy as np
+
+        np.savez(request["weights_path"], **weights)
     print(json.dumps({**result, "backend": keras.backend.backend()}))
+
+
+def join_cluster(coordinator, processes, process_id, timeout):
+    """jax.distributed.initialize, through the lesson; a coordinator that cannot be reached or
+    served is one line. (A peer that never comes aborts the process inside JAX after `timeout`
+    seconds: compare/harness/backends.py explains that exit.)"""
+    from compare.errors import CompareError
+    from compare.language import _
+    from keras_impl.distributed_jax import join_cluster
+
+    try:
+        join_cluster(coordinator, processes, process_id, timeout)
+    except (
+        Exception
+    ) as error:  # jax.errors.JaxRuntimeError, ValueError on a bad address
+        raise CompareError(
+            _(
+                "Keras on JAX, process {index}: could not join the cluster at {address} ({error})"
+            ).format(
+                index=process_id,
+                address=coordinator,
+                error=(str(error).strip().splitlines() or [type(error).__name__])[0],
+            )
+        ) from None
 
 
 if __name__ == "__main__":

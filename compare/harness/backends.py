@@ -6,6 +6,10 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
 
 from compare.errors import CompareError
 from compare.language import N_, _, language, number
@@ -29,8 +33,20 @@ def missing(backend):
     return None
 
 
-def run_on_backend(backend, study, config, curves, timeout=3600):
-    """The Keras implementation's result on `backend`, or a row saying why it could not run."""
+def run_on_backend(
+    backend,
+    study,
+    config,
+    curves,
+    timeout=3600,
+    devices=None,
+    cluster=None,
+    weights=None,
+):
+    """The Keras implementation's result on `backend`, or a row saying why it could not run.
+    Keras on JAX past one device: `devices` CPU devices to make (where no GPU is), or the
+    `cluster` to join (backend_run.join_cluster's arguments); a dict passed as `weights`
+    receives the final weights."""
     reason = missing(backend)
     if reason:
         return {
@@ -47,12 +63,29 @@ def run_on_backend(backend, study, config, curves, timeout=3600):
         "config": dataclasses.asdict(config),
         "curves": curves,
         "language": language(),  # its errors come back in the user's language
+        "cluster": cluster,
     }
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    if devices:  # JAX makes its CPU devices from this flag, read when it starts
+        env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+    with tempfile.TemporaryDirectory() as folder:
+        if weights is not None:
+            request["weights_path"] = str(Path(folder) / "weights.npz")
+        completed = backend_process(backend, request, env, timeout)
+        if completed.returncode == 0 and weights is not None:
+            with np.load(request["weights_path"]) as saved:
+                weights.update({name: saved[name] for name in saved.files})
+    if completed.returncode != 0:
+        raise CompareError(backend_failed(backend, completed, cluster))
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def backend_process(backend, request, env, timeout):
     try:
-        completed = subprocess.run(
+        return subprocess.run(
             [sys.executable, "-m", "compare.harness.backend_run"],
             input=json.dumps(request),
-            env={**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"},
+            env=env,
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -63,11 +96,23 @@ def run_on_backend(backend, study, config, curves, timeout=3600):
                 backend=backend, seconds=number(timeout)
             )
         ) from None
-    if completed.returncode != 0:
-        last_line = (completed.stderr.strip().splitlines() or [_("no message")])[-1]
-        raise CompareError(
-            _("Keras on {backend} failed: {line}").format(
-                backend=backend, line=last_line
+
+
+def backend_failed(backend, completed, cluster):
+    """The line for a Keras process that failed. A peer that never joins makes JAX abort
+    the process (a C++ CHECK, SIGABRT) once the cluster's timeout has passed."""
+    if cluster and completed.returncode in (-6, 134):
+        if "DEADLINE_EXCEEDED" in completed.stderr:
+            return _(
+                "Keras on JAX, process {index}: no answer from the other processes "
+                "at {address} within {seconds} s (--worker-timeout); are all the "
+                "workers running?"
+            ).format(
+                index=cluster["process_id"],
+                address=cluster["coordinator"],
+                seconds=number(cluster["timeout"]),
             )
-        )
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    last_line = (completed.stderr.strip().splitlines() or [_("no message")])[-1]
+    return _("Keras on {backend} failed: {line}").format(
+        backend=backend, line=last_line
+    )

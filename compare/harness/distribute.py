@@ -19,16 +19,35 @@ from pathlib import Path
 import numpy as np
 
 from compare.errors import CompareError
-from compare.language import N_, _, number, quantity
+from compare.language import _, number, quantity
 
 STRATEGIES = ("none", "mirrored", "multiworker")
 # --devices: 32 logical CPU devices train here (2 cores, 4 inter-op threads each); 64 hung
 # in the all-reduce, 256 too. More GPUs than this are more than one machine holds.
 MAX_DEVICES = 32
-KERAS_MULTIWORKER_BROKEN = N_(
-    "Keras 3's fit fails under MultiWorkerMirroredStrategy (keras-team/keras#20585, "
-    "tensorflow/tensorflow#72388; reproduced here with TensorFlow 2.21 and Keras 3.15)"
-)  # a reason kept in the report, translated where it is shown
+# Keras under each strategy: None on TensorFlow in this process (tf.distribute), "jax" in
+# its own process through keras.distribution (keras_impl/distributed_jax.py). Keras 3's fit
+# fails under MultiWorkerMirroredStrategy (keras-team/keras#20585, tensorflow/tensorflow#72388),
+# so past one machine Keras runs on JAX only.
+KERAS_ENGINES = {"none": (None,), "mirrored": (None, "jax"), "multiworker": ("jax",)}
+
+
+def jax_engine(request):
+    """run_on_backend's options for Keras on JAX under `request`'s strategy: the devices
+    to make (mirrored) or the cluster to join (multiworker: the processes of TF_CONFIG,
+    coordinated at --coordinator, else at worker 0's host, its port + 1)."""
+    if request.strategy == "mirrored":
+        return {"devices": request.devices or 2}
+    workers, index = read_tf_config()
+    host, _colon, port = workers[0].rpartition(":")
+    return {
+        "cluster": {
+            "coordinator": request.coordinator or f"{host}:{int(port) + 1}",
+            "processes": len(workers),
+            "process_id": index,
+            "timeout": request.worker_timeout,
+        }
+    }
 
 
 @functools.cache
@@ -233,7 +252,11 @@ def last_line(path):
 def run_local_workers(argv, workers, timeout, say):
     """Run `python -m compare ARGV` as `workers` processes of one cluster on 127.0.0.1 and return each
     worker's report. All are stopped when one fails or `timeout` seconds pass."""
-    cluster = [f"127.0.0.1:{port}" for port in free_ports(workers)]
+    *ports, coordinator = free_ports(
+        workers + 1
+    )  # the last: Keras on JAX's coordinator
+    cluster = [f"127.0.0.1:{port}" for port in ports]
+    argv = [*argv, "--coordinator", f"127.0.0.1:{coordinator}"]
     with tempfile.TemporaryDirectory() as folder:
         processes, logs = (
             [],

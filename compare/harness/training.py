@@ -145,6 +145,8 @@ def build(implementation, config):
 def build_distributed(implementation, config):
     """build() under a tf.distribute strategy: the seed's CNN, `batch_size` being the
     global batch. Both lessons take `callbacks` themselves (each its `fit`)."""
+    if implementation == "keras" and keras_on_jax():
+        return build_on_jax(config)
     from compare.harness.distribute import strategy_for
 
     strategy, distributed = (
@@ -180,6 +182,28 @@ def build_distributed(implementation, config):
         model.trainable_variables,
         train,
         lambda x, y: distributed.evaluate(model, x, y, config.batch_size),
+    )
+
+
+def keras_on_jax():
+    import keras
+
+    return keras.backend.backend() == "jax"
+
+
+def build_on_jax(config):
+    """build() for Keras on JAX past one device: keras.distribution's DataParallel over
+    every JAX device of every process (distributed_jax.py; the process has joined its
+    cluster before, compare/harness/backend_run.py)."""
+    lesson = STYLES["keras"].module("distributed_jax")
+    model = lesson.compile_model(lesson.build_model(config.seed), config.lr)
+    return Trainee(
+        model,
+        model.trainable_weights,
+        lambda x, y, epochs, batch_size, **options: lesson.train(
+            model, x, y, epochs, batch_size, **options
+        ),
+        lambda x, y: lesson.evaluate(model, x, y, config.batch_size),
     )
 
 
@@ -271,7 +295,11 @@ def run(
             }
         )
     loc = lesson_lines(
-        implementation, config.model, config.strategy, bool(config.checkpoint_dir)
+        implementation,
+        config.model,
+        config.strategy,
+        bool(config.checkpoint_dir),
+        "distributed_jax" if implementation == "keras" and keras_on_jax() else None,
     )
     return {
         "implementation": implementation,
