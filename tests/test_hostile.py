@@ -47,6 +47,7 @@ from compare.data import (
     load_npz,
     to_dataset,
 )
+from compare.harness.distribute import MAX_DEVICES
 
 pytestmark = pytest.mark.slow  # hypothesis fuzzing: thousands of cases
 
@@ -991,7 +992,7 @@ CAPPED = {  # flag: (commands, cap); values above fail in argparse, the cap itse
     "--batch-size": (("transfer",), MAX_COUNT),
     "--image-size": (("transfer",), MAX_IMAGE_SIZE),
     "--width": (("code",), MAX_WIDTH),
-    "--devices": (("",), MAX_REPLICAS),
+    "--devices": (("",), MAX_DEVICES),
     "--worker-timeout": (("",), MAX_TIMEOUT),
     "--workers": (("",), MAX_REPLICAS),
 }
