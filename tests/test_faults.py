@@ -285,9 +285,9 @@ def test_a_second_ctrl_c_during_a_save_leaves_a_usable_checkpoint(
             continue
         time.sleep(rng.uniform(0, SAVE[style]))
         child.signal(signal.SIGINT)
-        # 130: the second Ctrl-C came during the save, or after it while Python shut
-        # down (then the interpreter ends by SIGINT, the save and its line complete).
-        assert child.wait() in (130, -signal.SIGINT), child.output()
+        # 130, whether the second Ctrl-C came during the save or after it (the stop
+        # then ignores Ctrl-C, which would otherwise break Python's exit).
+        assert child.wait() == 130, child.output()
         lines.add(one_error_line(child.output()).split(",")[0])
         usable_after += usable(checkpoint_dir, style, problems)
         if problems:

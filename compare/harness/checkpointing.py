@@ -156,6 +156,10 @@ class StopOnSignal(keras.callbacks.Callback):
     def __exit__(self, *exception):
         for kind, handler in self.previous_handlers.items():
             signal.signal(kind, handler)
+        if (
+            self.signal_number is not None
+        ):  # stopping: another Ctrl-C has nothing to stop
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # (it would break the exit)
 
     def handle(self, signal_number, frame):
         if self.signal_number is not None and signal_number == signal.SIGINT:
