@@ -49,3 +49,22 @@ def trace_over_runs(runs):
             trace, max(measured) if measured else None
         ),
     }
+
+
+def median_interval(values, confidence=0.95, resamples=2000, seed=0):
+    """{"median", "low", "high", "min", "max"}: the median of `values` and a bootstrap
+    interval for it (the values resampled with replacement `resamples` times, from a
+    fixed seed so that the same values give the same interval). One value: its own."""
+    import numpy as np
+
+    values = np.asarray(values, dtype=float)
+    draws = np.random.default_rng(seed).choice(values, (resamples, len(values)))
+    medians = np.median(draws, axis=1)
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(medians, [tail, 100 - tail])
+    return {
+        **spread(values.tolist()),
+        "median": float(np.median(values)),
+        "low": float(low),
+        "high": float(high),
+    }

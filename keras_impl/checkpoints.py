@@ -2,10 +2,11 @@
 
 BackupAndRestore saves the weights, the Adam state and the epoch after every epoch; when
 `fit` is called again with the same folder, it restores them and goes on from the next
-epoch. The data order (cnn.py's SeededBatches) and Dropout's random state it does not
-save. Its twin, written without Keras, is raw_tf_impl/checkpoints.py.
+epoch. The data order (cnn.py's seeded_batches) and Dropout's random state it does
+not save. Its twin, written without Keras, is raw_tf_impl/checkpoints.py.
 """
 
+import json
 from pathlib import Path
 
 import keras
@@ -38,6 +39,13 @@ class RandomStateBackup(keras.callbacks.Callback):
         np.savez(self.path, *[state.numpy() for state in self.seed_states()])
 
 
+def epochs_saved(checkpoint_dir):
+    """How many epochs BackupAndRestore has saved in the folder (its metadata file):
+    the seeded batches go on from there."""
+    path = Path(checkpoint_dir) / "training_metadata.json"
+    return json.loads(path.read_text())["epoch"] if path.exists() else 0
+
+
 def train(
     model,
     x_train,
@@ -56,6 +64,15 @@ def train(
         RandomStateBackup(checkpoint_dir),
         *callbacks,
     ]
+    first_epoch = min(epochs_saved(checkpoint_dir), epochs)
     return cnn.train_in_seeded_order(
-        model, x_train, y_train, epochs, batch_size, seed, verbose, callbacks
+        model,
+        x_train,
+        y_train,
+        epochs,
+        batch_size,
+        seed,
+        verbose,
+        callbacks,
+        first_epoch,
     )

@@ -1,4 +1,4 @@
-"""The seed's CNN the Keras way: define, compile, train, evaluate.
+"""The lecture's CNN the Keras way: define, compile, train, evaluate.
 
 Four calls do everything: `Sequential` builds the layers, `compile` picks the loss, the
 optimizer and the metric, `fit` runs the training loop, `evaluate` scores the model.
@@ -9,7 +9,8 @@ import math
 
 import keras
 import numpy as np
-from keras import layers  # the seed's `from tensorflow.keras import layers`
+import tensorflow as tf  # tf.data, for the Extras' seeded batches
+from keras import layers  # the lecture's `from tensorflow.keras import layers`
 
 
 # Step 1: define ----------------------------------------------------------------
@@ -62,44 +63,55 @@ def evaluate(model, x_test, y_test, batch_size):
     )
 
 
+# Extras: the loop inside the graph -----------------------------------------------
+def run_in_graph(model, steps):
+    """fit then runs `steps` mini-batches per graph call (an epoch's worth: the whole
+    epoch in one call), so Python does not run per batch. The raw lesson's twin is
+    train_epoch_in_graph: the same idea. Call it before the first fit."""
+    model.steps_per_execution = steps
+
+
 # Extras: the raw loop's batch order --------------------------------------------
-class SeededBatches(keras.utils.PyDataset):
-    """fit's mini-batches in the raw loop's order: epoch e (from 0) takes the (e+1)-th
-    permutation drawn from numpy's default_rng(seed), as the raw loop's shuffler does.
-    fit's own shuffle draws from TF's random state; this order depends on the seed and
-    the epoch alone, so both styles see the same batches, and a run resumed in a new
-    process sees those of an uninterrupted one."""
-
-    def __init__(self, x, y, batch_size, seed):
-        super().__init__()
-        self.x, self.y, self.batch_size, self.seed = x, y, batch_size, seed
-        self.order = np.arange(len(x))
-
-    def shuffle_for(self, epoch, logs=None):  # fit calls it as each epoch begins
-        shuffler = np.random.default_rng(self.seed)
-        for _ in range(epoch + 1):  # replays the epochs before: cheap beside an epoch
-            self.order = shuffler.permutation(len(self.x))
-
-    def __len__(self):
-        return math.ceil(len(self.x) / self.batch_size)
-
-    def __getitem__(self, index):
-        start = index * self.batch_size
-        batch = self.order[start : start + self.batch_size]
-        return self.x[batch], self.y[batch]
+def seeded_batches(x, y, batch_size, seed, epochs, first_epoch=0):
+    """fit's mini-batches in the raw loop's order, as a tf.data pipeline: epoch e (from
+    0) takes the (e+1)-th permutation drawn from numpy's default_rng(seed), as the raw
+    loop's shuffler does. fit's own shuffle draws from TF's random state; this order
+    depends on the seed and the epoch alone, so both styles see the same batches, and
+    a run resumed at `first_epoch` sees those of an uninterrupted one."""
+    shuffler = np.random.default_rng(seed)
+    orders = [shuffler.permutation(len(x)) for _ in range(epochs)][first_epoch:]
+    orders = np.array(orders, dtype=np.int64).reshape(-1, len(x))  # (epochs left, N)
+    images, labels = tf.constant(x), tf.constant(y)  # copied to TF once
+    return (
+        tf.data.Dataset.from_tensor_slices(orders)  # one epoch each
+        .flat_map(
+            lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+        )
+        .map(lambda batch: (tf.gather(images, batch), tf.gather(labels, batch)))
+        .prefetch(tf.data.AUTOTUNE)
+    )
 
 
 def train_in_seeded_order(
-    model, x_train, y_train, epochs, batch_size, seed=0, verbose=1, callbacks=()
+    model,
+    x_train,
+    y_train,
+    epochs,
+    batch_size,
+    seed=0,
+    verbose=1,
+    callbacks=(),
+    first_epoch=0,
 ):
-    """`train`, the batches taken from SeededBatches instead of fit's shuffle."""
-    batches = SeededBatches(x_train, y_train, batch_size, seed)
-    reshuffle = keras.callbacks.LambdaCallback(on_epoch_begin=batches.shuffle_for)
+    """`train`, the batches taken from seeded_batches instead of fit's shuffle."""
+    batches = seeded_batches(x_train, y_train, batch_size, seed, epochs, first_epoch)
     history = model.fit(
         batches,
         epochs=epochs,
-        shuffle=False,  # True would shuffle the batches' order again
+        initial_epoch=first_epoch,
+        shuffle=False,  # the batches come shuffled
+        steps_per_epoch=math.ceil(len(x_train) / batch_size),
         verbose=verbose,
-        callbacks=[reshuffle, *callbacks],
+        callbacks=list(callbacks),
     )
     return history.history

@@ -49,13 +49,12 @@ def train(
     model, optimizer, x_train, y_train, epochs, batch_size, checkpoint_dir, seed=0
 ):
     """cnn.train one epoch at a time, saved after each; resumed from the last save."""
-    images, labels = tf.constant(x_train), tf.constant(y_train)  # copied to TF once
     shuffler = np.random.default_rng(seed)
     checkpoint = EpochCheckpoint(model, optimizer, shuffler, checkpoint_dir)
     history = {"loss": [], "accuracy": []}
     for epoch in range(checkpoint.restore(), epochs):
         one_epoch = cnn.train(
-            model, optimizer, images, labels, 1, batch_size, seed=shuffler, verbose=0
+            model, optimizer, x_train, y_train, 1, batch_size, seed=shuffler, verbose=0
         )
         for name, values in one_epoch.items():
             history[name] += values

@@ -1,4 +1,4 @@
-"""The seed's CNN in pure TensorFlow: define, compile, train, evaluate.
+"""The lecture's CNN in pure TensorFlow: define, compile, train, evaluate.
 
 Everything Keras hides is written out: the variables and their initialisation, the
 forward pass, the loss, Adam, the training loop and the metrics. No Keras anywhere.
@@ -98,8 +98,9 @@ def loss_and_correct(model, images, labels, training):
     return sparse_categorical_crossentropy(labels, logits), correct
 
 
+@tf.function
 def train_step(model, optimizer, images, labels):
-    """One mini-batch: forward, loss, gradients, Adam update."""
+    """One mini-batch: forward, loss, gradients, Adam update, in one graph call."""
     with tf.GradientTape() as tape:
         loss, correct = loss_and_correct(model, images, labels, training=True)
     gradients = tape.gradient(loss, model.trainable_variables)
@@ -107,35 +108,41 @@ def train_step(model, optimizer, images, labels):
     return loss, correct
 
 
-@tf.function
-def train_batches(model, optimizer, images, labels, indices, batch_size):
-    """The mini-batches of `indices`, in order, in one graph call: AutoGraph turns
-    the loop over tf.range into a tf.while_loop, so Python does not run per batch.
-    Returns the summed loss and the number of right answers."""
-    loss_sum, correct = tf.constant(0.0), tf.constant(0.0)
-    for start in tf.range(0, tf.size(indices), batch_size):
-        batch = indices[start : start + batch_size]  # (B,)
-        # (B, 28, 28, 1) and (B,)
-        batch_images, batch_labels = tf.gather(images, batch), tf.gather(labels, batch)
-        loss, batch_correct = train_step(model, optimizer, batch_images, batch_labels)
-        loss_sum += loss * tf.cast(tf.size(batch), tf.float32)
-        correct += batch_correct
-    return loss_sum, correct
+def train_epoch(model, optimizer, x_train, y_train, order, batch_size):
+    """The mini-batches of `order`, one graph call each: the loop the TensorFlow
+    guides teach. Returns the epoch's mean loss and accuracy."""
+    loss_sum, correct = 0.0, 0.0
+    for start in range(0, len(order), batch_size):
+        batch = order[start : start + batch_size]  # (B,)
+        images, labels = x_train[batch], y_train[batch]  # (B, 28, 28, 1) and (B,)
+        loss, batch_correct = train_step(model, optimizer, images, labels)
+        loss_sum += float(loss) * len(batch)  # the batch's mean times its size
+        correct += float(batch_correct)
+    return loss_sum / len(order), correct / len(order)
 
 
-def train(model, optimizer, x_train, y_train, epochs, batch_size, seed=0, verbose=1):
+def train(
+    model,
+    optimizer,
+    x_train,
+    y_train,
+    epochs,
+    batch_size,
+    seed=0,
+    verbose=1,
+    one_epoch=train_epoch,
+):
     """The loop `fit` hides: epochs x shuffled mini-batches, running loss and accuracy.
     Returns the history: {"loss": [...], "accuracy": [...]}, one value per epoch.
-    `seed` may also be a numpy Generator: the shuffling goes on from where it stands."""
-    images, labels = tf.constant(x_train), tf.constant(y_train)  # copied to TF once
+    `seed` may also be a numpy Generator: the shuffling goes on from where it stands.
+    `one_epoch=train_epoch_in_graph` (Extras) runs each epoch in one graph call."""
     shuffler = np.random.default_rng(seed)  # a Generator passes through unchanged
     history = {"loss": [], "accuracy": []}
     for epoch in range(epochs):
-        order = shuffler.permutation(len(labels))  # a new order every epoch
-        loss_sum, correct = train_batches(
-            model, optimizer, images, labels, order, batch_size
+        order = shuffler.permutation(len(y_train))  # a new order every epoch
+        loss, accuracy = one_epoch(
+            model, optimizer, x_train, y_train, order, batch_size
         )
-        loss, accuracy = float(loss_sum) / len(order), float(correct) / len(order)
         history["loss"].append(loss)  # the epoch's mean, as fit's running mean ends
         history["accuracy"].append(accuracy)
         if verbose:
@@ -167,3 +174,32 @@ def evaluate(model, x_test, y_test, batch_size):
         "loss": float(loss_sum) / len(x_test),
         "accuracy": float(correct) / len(x_test),
     }
+
+
+# Extras: the loop inside the graph -----------------------------------------------
+@tf.function
+def train_batches(model, optimizer, images, labels, indices, batch_size):
+    """The mini-batches of `indices`, in order, in one graph call: AutoGraph turns
+    the loop over tf.range into a tf.while_loop, so Python does not run per batch.
+    Returns the summed loss and the number of right answers."""
+    loss_sum, correct = tf.constant(0.0), tf.constant(0.0)
+    for start in tf.range(0, tf.size(indices), batch_size):
+        batch = indices[start : start + batch_size]  # (B,)
+        # (B, 28, 28, 1) and (B,)
+        batch_images, batch_labels = tf.gather(images, batch), tf.gather(labels, batch)
+        loss, batch_correct = train_step(model, optimizer, batch_images, batch_labels)
+        loss_sum += loss * tf.cast(tf.size(batch), tf.float32)
+        correct += batch_correct
+    return loss_sum, correct
+
+
+def train_epoch_in_graph(model, optimizer, x_train, y_train, order, batch_size):
+    """train_epoch with the loop inside the graph: the whole epoch is one graph call.
+    Keras' twin is `steps_per_execution` (keras_impl/cnn.py's Extras): the same idea.
+    Use it as train(..., one_epoch=train_epoch_in_graph)."""
+    images = tf.convert_to_tensor(x_train)  # (N, 28, 28, 1); a tensor stays as it is
+    labels = tf.convert_to_tensor(y_train)  # (N,)
+    loss_sum, correct = train_batches(
+        model, optimizer, images, labels, order, batch_size
+    )
+    return float(loss_sum) / len(order), float(correct) / len(order)

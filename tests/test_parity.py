@@ -9,6 +9,8 @@ Tolerances, all float32 (machine epsilon 6e-8):
   gradient difference of 1e-5 changes that by ~1e-8 per step, so 20 steps stay well under 1e-6.
 """
 
+import math
+
 import keras
 import numpy as np
 import pytest
@@ -136,18 +138,30 @@ def test_adam_matches_keras_with_other_hyper_parameters():
     assert not np.allclose(raw_variable.numpy(), [0.5, -1.0, 2.0])
 
 
-def test_two_epochs_on_real_data_same_history_and_scores(digits):
+LOOPS = {  # (the Keras side, the raw side): one batch per graph call, or one epoch
+    "per batch": (None, raw_tf_impl.cnn.train_epoch),
+    "whole epoch in graph": ("epoch", raw_tf_impl.cnn.train_epoch_in_graph),
+}
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_two_epochs_on_real_data_same_history_and_scores(digits, loop):
     """The two `train` functions, from equal weights and on the same shuffled batches
-    (Keras fit on SeededBatches, the raw loop's order), give the same per-epoch loss and
-    accuracy, and the two `evaluate` the same test scores. Accuracy may differ by at most
-    one borderline prediction (1 / number of images) after float32 rounding."""
+    (Keras fit on seeded_batches, the raw loop's order), give the same per-epoch loss and
+    accuracy, and the two `evaluate` the same test scores, with one batch per graph call
+    (the lessons) and with the whole epoch in one graph call (their Extras:
+    steps_per_execution and train_epoch_in_graph). Accuracy may differ by at most one
+    borderline prediction (1 / number of images) after float32 rounding."""
     keras_model, raw_model, optimizer = keras_and_raw_pair()
     x, y = digits.x_train, digits.y_train
+    keras_steps, one_epoch = LOOPS[loop]
+    if keras_steps:
+        keras_impl.cnn.run_in_graph(keras_model, math.ceil(len(x) / 64))
     keras_history = keras_impl.cnn.train_in_seeded_order(
         keras_model, x, y, 2, 64, seed=3, verbose=0
     )
     raw_history = raw_tf_impl.train(
-        raw_model, optimizer, x, y, 2, 64, seed=3, verbose=0
+        raw_model, optimizer, x, y, 2, 64, seed=3, verbose=0, one_epoch=one_epoch
     )
     np.testing.assert_allclose(
         raw_history["loss"], keras_history["loss"], rtol=REDUCTION

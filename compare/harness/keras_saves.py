@@ -345,7 +345,7 @@ def train_with_atomic_saves(
     checked first."""
     lesson = STYLES[IMPLEMENTATION].module("checkpoints")
     saves = AtomicSaves(folder, model_name)
-    saves.prepare(model)
+    first_epoch = saves.prepare(model)  # the epochs saved: the batches go on from there
     staging = str(saves.staging)
     callbacks = [
         BackupInMemory(staging, delete_checkpoint=False),
@@ -356,7 +356,15 @@ def train_with_atomic_saves(
     cnn = STYLES[IMPLEMENTATION].module("cnn")
     try:
         return cnn.train_in_seeded_order(
-            model, x, y, epochs, batch_size, seed, callbacks=callbacks, **options
+            model,
+            x,
+            y,
+            epochs,
+            batch_size,
+            seed,
+            callbacks=callbacks,
+            first_epoch=min(first_epoch, epochs),
+            **options,
         )
     except OSError as error:
         if not saves.restored:

@@ -1,5 +1,7 @@
 """The raw loop under the harness: raw_tf_impl.cnn.train one epoch at a time, with the
-harness's callbacks between epochs, as fit runs its callbacks."""
+harness's callbacks between epochs, as fit runs its callbacks. With
+`steps_per_execution`, each epoch runs in graph calls of that many batches of the
+lesson's Extras (train_batches), the raw twin of Keras' option."""
 
 import numpy as np
 import tensorflow as tf
@@ -36,7 +38,6 @@ def train_raw(model, optimizer, x, y, epochs, batch_size, seed, options):
     epochs: the shuffler goes on between calls), the callbacks hearing each epoch's end.
     `options`: verbose, callbacks, checkpoint_dir, steps_per_execution."""
     cnn = STYLES["raw_tf"].module("cnn")
-    images, labels = tf.constant(x), tf.constant(y)  # copied to TF once
     shuffler = np.random.default_rng(seed)
     callbacks, first_epoch = list(options.get("callbacks", ())), 0
     if options.get("checkpoint_dir"):
@@ -49,16 +50,18 @@ def train_raw(model, optimizer, x, y, epochs, batch_size, seed, options):
     if options.get("verbose"):
         callbacks.append(EpochLine(epochs))
     steps = options.get("steps_per_execution")
+    if steps:
+        images, labels = tf.constant(x), tf.constant(y)  # copied to TF once
     history = {}
     for epoch in range(first_epoch, epochs):
         if steps:
-            order = shuffler.permutation(len(labels))
+            order = shuffler.permutation(len(y))
             logs = raw_epoch_in_calls(
                 model, optimizer, images, labels, order, batch_size, steps, callbacks
             )
         else:
-            one_epoch = cnn.train(
-                model, optimizer, images, labels, 1, batch_size, shuffler, verbose=0
+            one_epoch = cnn.train(  # the lesson: one graph call per batch
+                model, optimizer, x, y, 1, batch_size, shuffler, verbose=0
             )
             logs = {name: values[0] for name, values in one_epoch.items()}
         for name, value in logs.items():

@@ -7,8 +7,9 @@ same way for both styles:
   each epoch's end in between, as fit's would.
 The callbacks are the epoch timer, the divergence stop, the test-set scores for the
 curves (excluded from the timings), the checkpoint saves and the Ctrl-C stop. Both
-styles take their batches in the same seeded order (keras_impl.cnn.SeededBatches), with
-or without checkpoints, so a checkpointed run gives the numbers of a plain one.
+styles take their batches in the same seeded order (keras_impl.cnn.seeded_batches, a
+tf.data pipeline), with or without checkpoints, so a checkpointed run gives the numbers
+of a plain one.
 """
 
 import dataclasses
@@ -93,7 +94,8 @@ def build(implementation, config):
     if implementation == "keras":
         cnn.compile_model(model, config.lr)
         # The harness's speed settings, which the lesson leaves at Keras' defaults.
-        model.steps_per_execution = config.steps_per_execution or 1
+        if config.steps_per_execution:
+            cnn.run_in_graph(model, config.steps_per_execution)  # the lesson's Extras
         if config.jit_compile != "auto":
             model.jit_compile = config.jit_compile
 
