@@ -38,6 +38,11 @@ class Request:
     resume: bool = False
     export: Path | None = None
     repeats: int = 1
+    pair_rounds: int = 5  # the matched pairs' interleaved rounds; 0: not measured
+    pair_steps: int = 32  # batches per pair measurement
+    same_start: bool = False  # the raw model starts from the Keras model's weights
+    seeds: int = 1  # independent initialisations: seed, seed + 1, ...
+    target_accuracy: float = 0.88  # for --seeds: test accuracy to reach
     curves: bool = False  # score the test set after every epoch (not timed)
     quiet: bool = False
 
@@ -80,6 +85,19 @@ def check_request(request):
         raise CompareError(
             _("--backends runs Keras; it does not combine with --only raw")
         )
+    if request.seeds > 1:
+        for flag, value in (
+            ("--checkpoint-dir", request.checkpoint_dir),
+            ("--export", request.export),
+            ("--backends", request.backends),
+            ("--repeats", request.repeats > 1),
+            ("--strategy", request.strategy != "none"),
+            ("--model both", request.model == "both"),
+        ):
+            if value:
+                raise CompareError(
+                    _("--seeds does not combine with {flag}").format(flag=flag)
+                )
     if request.resume and not request.checkpoint_dir:
         raise CompareError(
             _("--resume needs --checkpoint-dir, the folder to resume from")
@@ -161,6 +179,7 @@ def configs_for(request):
             devices=request.devices,
             worker_timeout=request.worker_timeout,
             checkpoint_dir=checkpoint_dir,
+            same_start=request.same_start,
         )
         for model in request.models
     }
@@ -261,7 +280,103 @@ def compare(request, say, weights=None):
                         request.export,
                     )
                 runs[model, implementation, backend].append(result)
-    return report_of(request, dataset, configs, runs, keras_backends)
+    report = report_of(request, dataset, configs, runs, keras_backends)
+    if request.seeds > 1:
+        report["seeds"] = seed_study(request, dataset, configs, runs, say)
+    if pairs_apply(request, dataset):
+        report["pairs"] = matched_pairs(request, dataset, say)
+    return report
+
+
+def pairs_apply(request, dataset):
+    """The matched pairs need both styles, the lecture's CNN on one device, on
+    TensorFlow, and at least one full batch."""
+    return (
+        request.pair_rounds > 0
+        and len(request.implementations) == 2
+        and "cnn" in request.models
+        and request.strategy == "none"
+        and not request.backends
+        and len(dataset.x_train) >= request.batch_size
+    )
+
+
+def matched_pairs(request, dataset, say):
+    """compare/harness/pairs.py's three pairs, interleaved, on the training images."""
+    from compare.harness.pairs import PairSettings, measure_pairs
+
+    steps = min(request.pair_steps, len(dataset.x_train) // request.batch_size)
+    settings = PairSettings(
+        steps, request.pair_rounds, request.batch_size, request.seed
+    )
+    say(
+        _(
+            "Timing the matched pairs: {rounds} interleaved rounds of {steps} batches "
+            "per style and pair ..."
+        ).format(rounds=number(settings.rounds), steps=number(settings.steps))
+    )
+    return measure_pairs(dataset.x_train, dataset.y_train, settings)
+
+
+def seed_study(request, dataset, configs, runs, say):
+    """--seeds N: the first seed's runs (the table's) and N - 1 more initialisations
+    per style, interleaved; per style the test accuracies and the training seconds to
+    reach `target_accuracy` on the test set (None where a run never reached it)."""
+    from compare.harness.training import run
+
+    model = request.models[0]
+    per_style = {
+        implementation: [runs[model, implementation, None][0]]
+        for implementation in request.implementations
+    }
+    for offset in range(1, request.seeds):
+        config = dataclasses.replace(configs[model], seed=request.seed + offset)
+        for implementation in request.implementations:
+            say(
+                _("Training {implementation}, seed {seed} ...").format(
+                    implementation=TEXT[language()][implementation], seed=config.seed
+                )
+            )
+            per_style[implementation].append(
+                run(implementation, dataset, config, 0, curves=True)
+            )
+    return {
+        "target_accuracy": request.target_accuracy,
+        "seeds": list(range(request.seed, request.seed + request.seeds)),
+        "styles": {
+            implementation: seed_summary(results, request.target_accuracy)
+            for implementation, results in per_style.items()
+        },
+    }
+
+
+def seed_summary(results, target):
+    import statistics
+
+    accuracies = [result["test_accuracy"] for result in results]
+    times = [time_to_accuracy(result, target) for result in results]
+    reached = [seconds for seconds in times if seconds is not None]
+    return {
+        "test_accuracy": accuracies,
+        "test_accuracy_mean": statistics.mean(accuracies),
+        "test_accuracy_std": statistics.stdev(accuracies),
+        "seconds_to_target": times,
+        "seconds_to_target_mean": statistics.mean(reached) if reached else None,
+        "seconds_to_target_std": statistics.stdev(reached)
+        if len(reached) > 1
+        else None,
+    }
+
+
+def time_to_accuracy(result, target):
+    """Training seconds (the test scoring left out) at the end of the first epoch whose
+    test accuracy reached `target`; None if none did."""
+    for seconds, accuracy in zip(
+        result["epoch_end_seconds"], result["history"]["val_accuracy"]
+    ):
+        if accuracy >= target:
+            return seconds
+    return None
 
 
 def report_of(request, dataset, configs, runs, keras_backends):

@@ -37,6 +37,13 @@ OUTPUTS = ("output", "plot", "report")
 CREATES = ("export", "checkpoint_dir")
 
 
+def fraction(text):
+    value = positive_float(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(_("must be between 0 and 1"))
+    return value
+
+
 def backend_list(text):
     from compare.harness.backends import BACKENDS
 
@@ -100,7 +107,49 @@ def root_parser():
         type=at_most(MAX_COUNT),
         metavar="N",
         help=f"mini-batches per graph call, for both implementations, at most {MAX_COUNT:,} "
-        "(default: each style's own: Keras 1, the raw loop a whole epoch)",
+        "(default 1, as both lessons are written)",
+    )
+    training.add_argument(
+        "--same-start",
+        action="store_true",
+        help="start raw TF from the Keras model's initial weights (both styles already "
+        "see the same batches), so the table shows one model: equal accuracies",
+    )
+    training.add_argument(
+        "--seeds",
+        type=at_most(MAX_COUNT),
+        default=1,
+        metavar="N",
+        help="train each style from N independent initialisations (--seed, --seed + 1, "
+        "...) and report the mean and spread of the test accuracy and the training "
+        "time to reach --target-accuracy (default 1)",
+    )
+    training.add_argument(
+        "--target-accuracy",
+        type=fraction,
+        default=0.88,
+        metavar="A",
+        help="the test accuracy --seeds times each run to, between 0 and 1 (default "
+        "0.88, for Fashion-MNIST)",
+    )
+    speed = parser.add_argument_group(
+        "speed (the matched pairs: each style timed on loops of the same kind)"
+    )
+    speed.add_argument(
+        "--pair-rounds",
+        type=at_most(MAX_COUNT, non_negative_int),
+        default=5,
+        metavar="N",
+        help="interleaved rounds per pair (one batch per graph call; fused; the train "
+        "step alone), each ratio the median of the rounds with a 95%% interval; 0 "
+        "skips the pairs (default 5)",
+    )
+    speed.add_argument(
+        "--pair-steps",
+        type=at_most(MAX_COUNT),
+        default=32,
+        metavar="N",
+        help="mini-batches per style in each round of each pair (default 32)",
     )
     training.add_argument(
         "--only", choices=ONLY_CHOICES, help="run one implementation only"
@@ -117,7 +166,7 @@ def root_parser():
         "--model",
         choices=(*MODEL_NAMES, "both"),
         default="cnn",
-        help="cnn (default): the seed's network; cnn_bn_dropout: with BatchNormalization "
+        help="cnn (default): the lecture's network; cnn_bn_dropout: with BatchNormalization "
         "after the convolution and Dropout(0.5) before the dense layer; both: a "
         "column per implementation and model",
     )
@@ -261,7 +310,7 @@ def request_of(args):
     return Request(
         **{name: getattr(args, name) for name in named},
         implementations=tuple(chosen(args.only)),
-        curves=bool(args.plot or args.report),
+        curves=bool(args.plot or args.report or args.seeds > 1),
     )
 
 

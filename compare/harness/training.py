@@ -49,6 +49,7 @@ class Config:
     devices: int | None = None  # mirrored: replicas (default: every GPU, else 2 CPUs)
     worker_timeout: int = 600  # multiworker: seconds a worker waits for its peers
     checkpoint_dir: str | None = None  # saves in <dir>/<implementation>-<model>
+    same_start: bool = False  # raw TF starts from the Keras model's initial weights
 
 
 def parameter_count(variables):
@@ -122,6 +123,12 @@ def build(implementation, config):
             train,
             lambda x, y: cnn.evaluate(model, x, y, config.batch_size),
         )
+    if config.same_start:  # Keras' Glorot draw from the same seed, copied across
+        from compare.saved.convert import build_model as build_keras
+        from compare.saved.convert import copy_weights
+
+        keras_model = build_keras("keras", config.model, seed=config.seed)
+        copy_weights(config.model, keras_model, model, "raw_tf", "--same-start")
     optimizer = cnn.compile_model(model, config.lr)
     settings = {
         "checkpoint_dir": folder,
@@ -313,6 +320,7 @@ def run(
         "first_epoch_seconds": timer.first_epoch_seconds,
         "steady_samples_per_second": timer.steady_samples_per_second,
         "train_seconds": train_seconds,
+        "epoch_end_seconds": [end - timer.start for end in timer.epoch_ends],
         "test_loss": float(scores["loss"]),
         "test_accuracy": float(scores["accuracy"]),
         "history": history,

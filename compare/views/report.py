@@ -1,4 +1,4 @@
-"""The comparison table: the seed's rows, extended with measured ones, in four formats."""
+"""The comparison table: the lecture's rows, extended with measured ones, in four formats."""
 
 import csv
 import io
@@ -9,6 +9,7 @@ from tabulate import tabulate
 from compare.language import N_, _, exact, language, number, percent, quantity, speaking
 from compare.loc import STEPS
 from compare.views.i18n import TEXT
+from compare.views.speed import pairs_text, seeds_lines
 from compare.views.tracing import tracing_cell
 
 
@@ -107,7 +108,7 @@ def summary(report):
             lr=exact(config["lr"]),
             seed=config["seed"],
             per_call=config["steps_per_execution"]
-            or _("as each style defaults (Keras 1, raw TF an epoch)"),
+            or _("1, as both lessons are written"),
         )
     ]
     if config.get("strategy", "none") != "none":
@@ -148,7 +149,7 @@ def summary(report):
         if "unavailable" in result
     ]
     ratio = report.get("raw_over_keras_steady_throughput")
-    if ratio:
+    if ratio and "pairs" not in report:  # the pairs measure the ratio, like with like
         runs = len(report["results"][0].get("runs", [None]))
         how = (
             quantity(
@@ -157,13 +158,19 @@ def summary(report):
                 "median of {count} pairwise ratios",
             )
             if runs > 1
-            else _("one run each")
+            else _("one run each: single runs spread by ±30% on a shared machine")
         )
         lines.append(
             _("Steady throughput, pure TensorFlow / Keras: {ratio}x ({how})").format(
                 ratio=number(ratio, 2), how=how
             )
         )
+    if config.get("same_start"):
+        lines.append(
+            _("Same start: raw TF began from the Keras model's initial weights")
+        )
+    if "seeds" in report:
+        lines += seeds_lines(report["seeds"])
     if any(
         "unavailable" not in result and result.get("steady_samples_per_second") is None
         for result in report["results"]
@@ -223,7 +230,7 @@ def render(report, fmt, lang=None):
 
 def render_in_language(report, fmt):
     lang, results = language(), report["results"]
-    return report_text(
+    text = report_text(
         report,
         fmt,
         TEXT[lang]["title"],
@@ -232,6 +239,9 @@ def render_in_language(report, fmt):
         summary(report),
         [flat_row(report, result) for result in results],
     )
+    if "pairs" in report and fmt in ("table", "markdown"):
+        text += "\n" + pairs_text(report["pairs"], fmt) + "\n"
+    return text
 
 
 # The benchmark -----------------------------------------------------------------------
