@@ -239,6 +239,12 @@ def synthetic_report():
 
 def bench_report():
     """A report shaped like `python -m compare bench --format json`, without training."""
+    floors = {
+        "peak_flops_per_second": 100e9,
+        "bandwidth_bytes_per_second": 10e9,
+        "dispatch_seconds": 100e-6,
+    }
+    roofline = {"samples": 1000, "total_seconds": 2.0}
     row = summarise(
         "keras",
         32,
@@ -247,12 +253,24 @@ def bench_report():
                 "trace_seconds": 1.0,
                 "steady_samples_per_second": 100.0,
                 "inference_samples_per_second": 300.0,
+                "graph_calls_per_epoch": 32,
             }
         ],
-        [200.0],
         500.0,
         1e6,
+        lambda calls: roofline,
     )
+    ratio = {"median": 1.5, "low": 1.2, "high": 1.8, "min": 1.1, "max": 1.9}
+    style = {"samples_per_second": {"median": 100.0}, "microseconds_per_step": 320e3}
+    pairs = {
+        "steps": 4,
+        "rounds": 3,
+        "batch_size": 32,
+        "results": {
+            name: {"keras": style, "raw_tf": style, "raw_over_keras": ratio}
+            for name in ("per_batch", "fused", "step")
+        },
+    }
     return {
         "machine": {
             "cpu": "test cpu",
@@ -260,17 +278,16 @@ def bench_report():
             "python": "3.11",
             "tensorflow": "2.x",
             "keras": "3.x",
-            "matmul_peak_gflops_per_second": 100.0,
-            "graph_ops_per_training_step": {"raw_tf": 1, "keras": 2},
         },
         "config": {"dataset": "digits", "epochs": 2, "repeats": 1},
         "flops_per_training_sample": 1e6,
-        "compute_limits": [
+        "by_batch_size": [
             {
                 "batch_size": 32,
-                "samples_per_second": 200.0,
-                "keras_train_step_samples_per_second": 150.0,
-                "gflops_per_second": 0.2,
+                "floors": floors,
+                "roofline": roofline,
+                "graph_ops_per_training_step": {"raw_tf": 1, "keras": 2},
+                "pairs": pairs,
             }
         ],
         "results": [
@@ -282,7 +299,6 @@ def bench_report():
                 "unavailable": "PyTorch is not installed",
             },
         ],
-        "ratios": [{"batch_size": 32, "raw_over_keras": 1.5}],
     }
 
 

@@ -1,4 +1,4 @@
-"""The benchmark's arithmetic (FLOPs, medians, ratios, efficiency), its report formats and a smoke run.
+"""The benchmark's arithmetic (FLOPs, medians, the roofline multiple), its report formats and a smoke run.
 No test here asserts a timing: timings depend on the machine."""
 
 import csv
@@ -12,7 +12,7 @@ from helpers import bench_report, run_cli
 from compare.bench.bench import VARIANTS, summarise
 from compare.bench.flops import conv_multiply_adds, training_flops_per_sample
 from compare.stats import spread
-from compare.views.report import render_bench
+from compare.views.bench_view import render_bench
 
 ROOT = Path(__file__).parents[1]
 RESULT_FIELDS = {
@@ -21,8 +21,7 @@ RESULT_FIELDS = {
     "batch_size",
     "trace_seconds",
     "steady_samples_per_second",
-    "compute_limit_samples_per_second",
-    "efficiency",
+    "times_roofline",
     "inference_samples_per_second",
     "peak_rss_mb",
     "gflops_per_second",
@@ -57,12 +56,13 @@ def test_spread():
     assert spread([3.0, 1.0, 2.0, 10.0]) == {"median": 2.5, "min": 1.0, "max": 10.0}
 
 
-def test_summarise_computes_medians_efficiency_and_gflops():
+def test_summarise_computes_medians_roofline_multiple_and_gflops():
     runs = [
         {
             "trace_seconds": t,
             "steady_samples_per_second": s,
             "inference_samples_per_second": i,
+            "graph_calls_per_epoch": 10,
         }
         for t, s, i in [
             (1.0, 1000.0, 5000.0),
@@ -70,14 +70,13 @@ def test_summarise_computes_medians_efficiency_and_gflops():
             (2.0, 2000.0, 6000.0),
         ]
     ]
-    row = summarise(
-        "raw",
-        128,
-        runs,
-        limits=[4000.0, 3000.0, 5000.0],
-        rss_mb=900.0,
-        flops_per_sample=1e6,
-    )
+    asked = []
+
+    def roofline_at(calls):
+        asked.append(calls)
+        return {"samples": 4000, "total_seconds": 0.5}
+
+    row = summarise("raw", 128, runs, 900.0, 1e6, roofline_at)
     assert RESULT_FIELDS <= set(row)
     assert row["implementation"] == "raw_tf" and row["trace_seconds"] == 2.0
     assert row["steady_samples_per_second"] == {
@@ -86,23 +85,20 @@ def test_summarise_computes_medians_efficiency_and_gflops():
         "max": 3000.0,
         "runs": [1000.0, 3000.0, 2000.0],
     }
-    assert row["compute_limit_samples_per_second"] == 4000.0
-    assert row["efficiency"] == pytest.approx(
-        0.4
-    )  # per run: 0.25, 1.0, 0.4 against the limit beside it
+    assert asked == [10]  # the roofline for the variant's own graph calls
+    assert row["times_roofline"] == pytest.approx(4.0)  # 4000 / 2000 = 2 s over 0.5 s
     assert row["gflops_per_second"] == pytest.approx(2.0)  # 2000 samples/s * 1 MFLOP
     assert row["inference_samples_per_second"] == 6000.0
 
 
 @pytest.mark.parametrize("fmt", ["table", "markdown"])
-def test_bench_table_shows_rows_limits_and_ratio(fmt):
+def test_bench_table_shows_rows_floors_roofline_and_pairs(fmt):
     text = render_bench(bench_report(), fmt)
-    assert (
-        "keras" in text
-        and "50%" in text
-        and "not run: PyTorch is not installed" in text
-    )
-    assert "Compute limit at batch 32: 200 samples/s" in text and "1.50x" in text
+    assert "keras" in text and "5.00x" in text  # 1000 images at 100/s over 2 s
+    assert "not run: PyTorch is not installed" in text
+    assert "Floors: fp32 matmul 100 GFLOP/s, memory 10.0 GB/s" in text
+    assert "Roofline at batch 32: 2.00 s per epoch" in text
+    assert "1.50x" in text and "(1.20-1.80)" in text  # the pairs' ratio and interval
 
 
 def test_bench_json_and_csv_round_trip():
@@ -130,6 +126,10 @@ def test_bench_smoke_run_has_the_promised_schema():
         "1",
         "--variants",
         "keras,raw,torch",
+        "--pair-steps",
+        "2",
+        "--pair-rounds",
+        "2",
         "--format",
         "json",
         "--quiet",
@@ -143,12 +143,12 @@ def test_bench_smoke_run_has_the_promised_schema():
         "python",
         "tensorflow",
         "keras",
-        "matmul_peak_gflops_per_second",
-        "graph_ops_per_training_step",
     } <= set(report["machine"])
-    assert report["machine"]["matmul_peak_gflops_per_second"] > 0
     trained = [row for row in report["results"] if "unavailable" not in row]
     assert {row["variant"] for row in trained} >= {"keras", "raw"}
+    assert all(
+        row["times_roofline"] > 0 for row in trained if row["variant"] != "torch"
+    )
     for row in trained:
         assert RESULT_FIELDS <= set(row)
         assert (
@@ -157,12 +157,16 @@ def test_bench_smoke_run_has_the_promised_schema():
             <= row["steady_samples_per_second"]["max"]
         )
         assert (
-            row["efficiency"] > 0
+            (row["times_roofline"] or 1) > 0
             and row["peak_rss_mb"] > 100
             and row["inference_samples_per_second"] > 0
         )
-    assert [ratio["batch_size"] for ratio in report["ratios"]] == [32]
-    assert report["ratios"][0]["raw_over_keras"] > 0
+    (measured,) = report["by_batch_size"]
+    assert measured["floors"]["peak_flops_per_second"] > 0
+    assert measured["roofline"]["total_seconds"] > 0
+    ratio = measured["pairs"]["results"]["per_batch"]["raw_over_keras"]
+    assert ratio["low"] <= ratio["median"] <= ratio["high"]
+    assert "profile" not in measured  # no folder named: no trace written
 
 
 @pytest.mark.slow

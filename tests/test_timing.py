@@ -13,8 +13,9 @@ from compare.bench.bench import summarise
 from compare.harness.timing import EpochTimer
 from compare.harness.training import median_of_runs
 from compare.language import speaking
+from compare.views.bench_view import bench_row
 from compare.views.i18n import TEXT
-from compare.views.report import bench_row, table_rows
+from compare.views.report import table_rows
 from compare.views.tracing import tracing_cell
 
 SAMPLES, BATCH = 60_000, 100  # 600 batches per epoch
@@ -85,7 +86,7 @@ def table_cell(result, lang="en"):
 def bench_cell(runs, lang="en"):
     """bench's tracing cell for the runs of one variant (summarise, then bench_row)."""
     runs = [{**run, "inference_samples_per_second": 1000.0} for run in runs]
-    row = summarise("raw", BATCH, runs, [30_000.0] * len(runs), 900.0, 1e6)
+    row = summarise("raw", BATCH, runs, 900.0, 1e6)
     with speaking(lang):
         return bench_row(row)[2]
 

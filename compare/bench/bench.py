@@ -3,13 +3,15 @@
 Every variant (an implementation with its speed settings) runs in its own worker process, one
 per batch size, so peak memory (RSS) is measured per process and no run inherits another's
 warm caches. Repeats are interleaved (keras, raw, keras, raw, ...) so that drift of a shared
-machine hits all variants alike. One more worker measures the machine: the compute limit (the
-raw training step on one resident batch, looped inside a single graph: no input pipeline, no
-Python per step) and the fp32 matmul peak.
+machine hits all variants alike. One more worker then measures the machine's floors (fp32
+matmul peak, memory bandwidth, the dispatch floor: compare/bench/floors.py), from which
+each variant's epoch is reported as a multiple of its roofline (compare/bench/roofline.py),
+and the matched pairs (compare/harness/pairs.py), each ratio with its interval.
 """
 
 import dataclasses
 import importlib.metadata
+import math
 import multiprocessing
 import os
 import platform
@@ -22,18 +24,26 @@ from compare.bench.flops import training_flops_per_sample
 from compare.errors import CompareError
 from compare.harness.backends import missing as missing_backend
 from compare.language import N_, _, language, number, set_language
-from compare.stats import spread, throughput_ratio, trace_over_runs
+from compare.stats import spread, trace_over_runs
 
+EPOCH = "epoch"  # steps_per_execution: all of an epoch's batches in one graph call
 VARIANTS = {  # name: (implementation, changes from the style's defaults, description)
     "keras": (
         "keras",
         {},
-        "Keras fit, defaults (1 batch per graph call), the seeded batches, as the table",
+        "Keras fit, 1 batch per graph call, on seeded_batches (tf.data, the raw loop's "
+        "order), as the table trains",
     ),
     "keras_fit_shuffle": (
         "keras",
         {"fit_shuffle": True},
-        "Keras fit, defaults, on NumPy arrays with fit's own shuffle (keras_impl.cnn.train)",
+        "Keras fit, 1 batch per graph call, on NumPy arrays with fit's own shuffle: the "
+        "lesson's train as written",
+    ),
+    "keras_fused": (
+        "keras",
+        {"steps_per_execution": EPOCH},
+        "Keras fit, steps_per_execution = the epoch's batches (run_in_graph)",
     ),
     "keras_steps32": (
         "keras",
@@ -50,11 +60,15 @@ VARIANTS = {  # name: (implementation, changes from the style's defaults, descri
         {"steps_per_execution": 32, "jit_compile": True},
         "Keras fit, steps_per_execution=32, jit_compile=True (XLA)",
     ),
-    "raw": ("raw_tf", {}, "raw TF, defaults (a whole epoch per graph call)"),
-    "raw_per_step": (
+    "raw": (
         "raw_tf",
-        {"steps_per_execution": 1},
-        "raw TF, one batch per graph call (the harness splits the epoch)",
+        {},
+        "raw TF, the lesson's loop: 1 batch per @tf.function call",
+    ),
+    "raw_fused": (
+        "raw_tf",
+        {"steps_per_execution": EPOCH},
+        "raw TF, the whole epoch in one graph call (train_epoch_in_graph's loop)",
     ),
     "keras_no_nan_stop": (
         "keras",
@@ -64,7 +78,7 @@ VARIANTS = {  # name: (implementation, changes from the style's defaults, descri
     "keras_checkpoints": (
         "keras",
         {"checkpoints": True},
-        "Keras fit with BackupAndRestore after every epoch, batches from the seeded PyDataset",
+        "Keras fit with BackupAndRestore after every epoch, on seeded_batches",
     ),
     "raw_checkpoints": (
         "raw_tf",
@@ -83,10 +97,8 @@ VARIANTS = {  # name: (implementation, changes from the style's defaults, descri
     ),
     "torch": ("torch", {}, "PyTorch eager, the same CNN (an outside reference)"),
 }
-DEFAULT_VARIANTS = ("keras", "keras_steps32", "raw", "raw_per_step")
-LIMITS = "limits"  # the worker that measures the machine
-LIMIT_SAMPLES = 30_000  # samples per compute-limit measurement
-MATMUL_SIZE, MATMUL_PRODUCTS = 1024, 20
+DEFAULT_VARIANTS = ("keras", "keras_fit_shuffle", "keras_fused", "raw", "raw_fused")
+MACHINE = "machine"  # the worker that measures the machine's floors and the pairs
 
 
 class BenchError(CompareError):
@@ -108,6 +120,9 @@ class BenchConfig:
     variants: tuple = DEFAULT_VARIANTS
     seed: int = 0
     model: str = "cnn"
+    pair_steps: int = 64  # the matched pairs: batches per measurement
+    pair_rounds: int = 7  # interleaved rounds per pair (0: not measured)
+    profile_dir: str | None = None  # where a profiler trace of each style is written
 
 
 # Measurements, run inside the worker processes --------------------------------------
@@ -159,13 +174,16 @@ def train_tensorflow_variant(variant, dataset, batch_size, epochs, seed, model="
     from compare.harness.training import Config, build, timed_training
 
     implementation, options, _ = VARIANTS[variant]
+    steps = options.get("steps_per_execution")
+    if steps == EPOCH:
+        steps = math.ceil(len(dataset.x_train) / batch_size)
     with tempfile.TemporaryDirectory() as checkpoint_dir:
         config = Config(
             epochs=epochs,
             batch_size=batch_size,
             seed=seed,
             model=model,
-            steps_per_execution=options.get("steps_per_execution"),
+            steps_per_execution=steps,
             jit_compile=options.get("jit_compile", "auto"),
             checkpoint_dir=checkpoint_dir if options.get("checkpoints") else None,
         )
@@ -183,120 +201,44 @@ def train_tensorflow_variant(variant, dataset, batch_size, epochs, seed, model="
         "trace_noise_seconds": timer.trace_noise_seconds,
         "steady_samples_per_second": timer.steady_samples_per_second,
         "inference_samples_per_second": timed_inference(trainee.evaluate, dataset),
+        "graph_calls_per_epoch": math.ceil(
+            len(dataset.x_train) / batch_size / (steps or 1)
+        ),
     }
 
 
-def resident_batch_steps(dataset, batch_size):
-    """One training step (forward, backward, Adam) of each style on one batch already in memory."""
-    import tensorflow as tf
-
-    import keras_impl
-    import raw_tf_impl
-    from raw_tf_impl.cnn import train_step
-
-    images, labels = (
-        tf.constant(dataset.x_train[:batch_size]),
-        tf.constant(dataset.y_train[:batch_size]),
-    )
-    model = raw_tf_impl.build_model(seed=0)
-    optimizer = raw_tf_impl.compile_model(model)
-    keras_model = keras_impl.compile_model(keras_impl.build_model(seed=0))
-    keras_model.optimizer.build(
-        keras_model.trainable_variables
-    )  # fit would do this before tracing
-    return {
-        "raw_tf": lambda: train_step(model, optimizer, images, labels),
-        "keras": lambda: keras_model.train_step((images, labels)),
-    }, len(images)
-
-
-def looped(step, batch_size):
-    """`step` repeated inside one graph with tf.range (no input pipeline, no Python per step),
-    traced and warmed up; returns a function that times one such loop in samples/s."""
-    import tensorflow as tf
-
-    steps = max(10, LIMIT_SAMPLES // batch_size)
-
-    @tf.function
-    def repeated_steps():
-        for _step in tf.range(steps):
-            step()
-        return tf.constant(0)
-
-    repeated_steps()
-
-    def samples_per_second():
-        start = time.perf_counter()
-        repeated_steps().numpy()
-        return steps * batch_size / (time.perf_counter() - start)
-
-    return samples_per_second
-
-
-def graph_ops(step):
-    """Operations in the graph of one step, nested function bodies included."""
-    import tensorflow as tf
-
-    graph = tf.function(step).get_concrete_function().graph
-    return len(graph.get_operations()) + sum(
-        len(function.graph.get_operations())
-        for function in graph._functions.values()
-        if hasattr(function, "graph")
+def measure_machine(dataset, config, batch_size):
+    """The machine worker's measurements: the floors, graph sizes, the matched pairs
+    and, where a folder is named, a profiler trace of each style's step."""
+    from compare.bench.floors import measure_floors
+    from compare.bench.profile import profile_steps
+    from compare.harness.pairs import (
+        PairSettings,
+        graph_ops,
+        measure_pairs,
+        resident_batch_steps,
     )
 
-
-class Limits:
-    """What the machine can do, measured by the limits worker: the compute limit (the raw step
-    looped in one graph), Keras' own train_step looped the same way (which separates what Keras
-    adds per step from what fit's loop adds), graph sizes and the matmul peak."""
-
-    def __init__(self, dataset, batch_size):
-        self.steps, samples = resident_batch_steps(dataset, batch_size)
-        self.timers = {
-            implementation: looped(step, samples)
-            for implementation, step in self.steps.items()
-        }
-
-    def compute_limits(self):
-        return {
-            "samples_per_second": self.timers["raw_tf"](),
-            "keras_train_step_samples_per_second": self.timers["keras"](),
-        }
-
-    def machine(self):
-        return {
-            "matmul_peak_gflops_per_second": matmul_peak_gflops(),
-            "graph_ops_per_training_step": {
-                name: graph_ops(step) for name, step in self.steps.items()
-            },
-        }
-
-
-def matmul_peak_gflops():
-    """The best of 3 timings of chained fp32 1024x1024 matmuls (each depends on the last, so
-    none can be skipped): 2 n^3 FLOPs each."""
-    import tensorflow as tf
-
-    factor = (
-        tf.random.stateless_normal([MATMUL_SIZE, MATMUL_SIZE], seed=[0, 0])
-        / MATMUL_SIZE**0.5
-    )
-    start_matrix = tf.random.stateless_normal([MATMUL_SIZE, MATMUL_SIZE], seed=[0, 1])
-
-    @tf.function
-    def chained_products():
-        product = start_matrix
-        for _product in tf.range(MATMUL_PRODUCTS):
-            product = tf.matmul(product, factor)
-        return product
-
-    chained_products()
-    timings = []
-    for _attempt in range(3):
-        start = time.perf_counter()
-        chained_products().numpy()
-        timings.append(time.perf_counter() - start)
-    return 2 * MATMUL_SIZE**3 * MATMUL_PRODUCTS / min(timings) / 1e9
+    steps = resident_batch_steps(dataset.x_train, dataset.y_train, batch_size)
+    machine = {
+        "floors": measure_floors(),
+        "graph_ops_per_training_step": {
+            name: graph_ops(step) for name, step in steps.items()
+        },
+    }
+    if config.pair_rounds:
+        settings = PairSettings(
+            min(config.pair_steps, len(dataset.x_train) // batch_size),
+            config.pair_rounds,
+            batch_size,
+            config.seed,
+        )
+        machine["pairs"] = measure_pairs(dataset.x_train, dataset.y_train, settings)
+    if config.profile_dir:
+        machine["profile"] = profile_steps(
+            steps, os.path.join(config.profile_dir, f"batch-{batch_size}")
+        )
+    return machine
 
 
 def serve(connection, role, config, batch_size, lang="en"):
@@ -330,13 +272,10 @@ def serve(connection, role, config, batch_size, lang="en"):
         dataset = load_dataset(
             config.dataset, config.data_dir, config.train_samples, config.test_samples
         )
-        limits = Limits(dataset, batch_size) if role == LIMITS else None
         connection.send(("ready", None))
         while (command := connection.recv()) != "stop":
-            if command == "limit":
-                answer = limits.compute_limits()
-            elif command == "machine":
-                answer = limits.machine()
+            if command == "machine":
+                answer = measure_machine(dataset, config, batch_size)
             elif role == "torch":
                 answer = train_torch(dataset, batch_size, config.epochs, config.seed)
             else:
@@ -419,15 +358,14 @@ def machine_description():
     }
 
 
-def summarise(variant, batch_size, runs, limits, rss_mb, flops_per_sample):
-    """One result row: medians over the repeats. The machine's speed drifts, so efficiency is the
-    median of each run's throughput over the compute limit measured just before it."""
+def summarise(variant, batch_size, runs, rss_mb, flops_per_sample, roofline_at=None):
+    """One result row: medians over the repeats, and the epoch's time at the median
+    speed as a multiple of the roofline for its graph calls (`roofline_at(calls)`:
+    the roofline's seconds per epoch; None: not measured)."""
     implementation, _, description = VARIANTS[variant]
     steady = spread([run["steady_samples_per_second"] for run in runs])
-    efficiencies = [
-        run["steady_samples_per_second"] / limit for run, limit in zip(runs, limits)
-    ]
-    return {
+    calls = runs[0].get("graph_calls_per_epoch")
+    row = {
         "implementation": implementation,
         "variant": variant,
         "description": description,
@@ -437,33 +375,39 @@ def summarise(variant, batch_size, runs, limits, rss_mb, flops_per_sample):
             **steady,
             "runs": [run["steady_samples_per_second"] for run in runs],
         },
-        "compute_limit_samples_per_second": statistics.median(limits),
-        "efficiency": statistics.median(efficiencies),
         "inference_samples_per_second": statistics.median(
             run["inference_samples_per_second"] for run in runs
         ),
         "peak_rss_mb": rss_mb,
         "gflops_per_second": steady["median"] * flops_per_sample / 1e9,
+        "graph_calls_per_epoch": calls,
+        "times_roofline": None,  # PyTorch: no graph calls to count
     }
+    if roofline_at and calls:
+        roofline = roofline_at(calls)
+        epoch_seconds = roofline["samples"] / steady["median"]
+        row["times_roofline"] = epoch_seconds / roofline["total_seconds"]
+    return row
 
 
-def bench_batch_size(config, batch_size, measure_machine, say):
-    """All variants at one batch size, in fresh workers: (rows, compute limits, ratio, machine figures)."""
+def bench_batch_size(config, batch_size, say):
+    """All variants at one batch size, in fresh workers, then the machine worker's
+    floors and pairs: (rows, the machine's figures)."""
+    from compare.bench.roofline import roofline_seconds_per_epoch
+
     context = multiprocessing.get_context("spawn")
-    roles = (*config.variants, LIMITS)
+    roles = (*config.variants, MACHINE)
     workers = {
         role: Worker(context, role, config, batch_size) for role in roles
     }  # start up in parallel
     try:
         for worker in workers.values():
             worker.wait_ready()
-        machine = workers[LIMITS].ask("machine") if measure_machine else None
-        limits, runs = [], {variant: [] for variant in config.variants}
+        runs = {variant: [] for variant in config.variants}
         for repeat in range(config.repeats):
             say(
                 _(
-                    "batch {batch_size}, repeat {repeat} of {repeats}: compute limit, "
-                    "{variants}"
+                    "batch {batch_size}, repeat {repeat} of {repeats}: {variants}"
                 ).format(
                     batch_size=batch_size,
                     repeat=number(repeat + 1),
@@ -471,10 +415,15 @@ def bench_batch_size(config, batch_size, measure_machine, say):
                     variants=", ".join(config.variants),
                 )
             )
-            limits.append(workers[LIMITS].ask("limit"))
             for variant in config.variants:
                 if not workers[variant].unavailable:
                     runs[variant].append(workers[variant].ask("train"))
+        say(
+            _("batch {batch_size}: the machine's floors and the matched pairs").format(
+                batch_size=batch_size
+            )
+        )
+        machine = workers[MACHINE].ask("machine")
         peak_rss = {
             role: worker.ask("stop")
             for role, worker in workers.items()
@@ -483,18 +432,17 @@ def bench_batch_size(config, batch_size, measure_machine, say):
     finally:
         for worker in workers.values():
             worker.close()
-    raw_limits = [repeat["samples_per_second"] for repeat in limits]
-    limit = {
-        **{
-            key: statistics.median(repeat[key] for repeat in limits)
-            for key in limits[0]
-        },
-        "runs": raw_limits,
-    }
     flops = training_flops_per_sample()
+    samples = runs_samples(config)
+
+    def roofline_at(calls):
+        return roofline_seconds_per_epoch(
+            samples, batch_size, machine["floors"], graph_calls=calls
+        )
+
     rows = [
         summarise(
-            variant, batch_size, runs[variant], raw_limits, peak_rss[variant], flops
+            variant, batch_size, runs[variant], peak_rss[variant], flops, roofline_at
         )
         if runs[variant]
         else {
@@ -505,38 +453,32 @@ def bench_batch_size(config, batch_size, measure_machine, say):
         }
         for variant in config.variants
     ]
-    ratio = (
-        throughput_ratio(runs["raw"], runs["keras"])
-        if runs.get("raw") and runs.get("keras")
-        else None
+    machine["roofline"] = roofline_at(None)
+    return rows, machine
+
+
+def runs_samples(config):
+    """The training images each run trains on per epoch."""
+    from compare.data import load_dataset
+
+    dataset = load_dataset(
+        config.dataset, config.data_dir, config.train_samples, config.test_samples
     )
-    return rows, limit, ratio, machine
+    return len(dataset.x_train)
 
 
 def bench(config, say=lambda message: None):
-    """The whole benchmark as a JSON-ready dict: machine, results, compute limits and ratios."""
-    results, limits, ratios, machine = [], [], [], machine_description()
-    flops = training_flops_per_sample()
-    for index, batch_size in enumerate(config.batch_sizes):
-        rows, limit, ratio, measured = bench_batch_size(
-            config, batch_size, measure_machine=index == 0, say=say
-        )
+    """The whole benchmark as a JSON-ready dict: the machine, its floors and roofline,
+    the variants' rows and the matched pairs, per batch size."""
+    results, machine, per_batch = [], machine_description(), []
+    for batch_size in config.batch_sizes:
+        rows, measured = bench_batch_size(config, batch_size, say)
         results += rows
-        machine.update(measured or {})
-        limits.append(
-            {
-                "batch_size": batch_size,
-                **limit,
-                "gflops_per_second": limit["samples_per_second"] * flops / 1e9,
-            }
-        )
-        if ratio is not None:
-            ratios.append({"batch_size": batch_size, "raw_over_keras": ratio})
+        per_batch.append({"batch_size": batch_size, **measured})
     return {
         "machine": machine,
         "config": dataclasses.asdict(config),
-        "flops_per_training_sample": flops,
-        "compute_limits": limits,
+        "flops_per_training_sample": training_flops_per_sample(),
         "results": results,
-        "ratios": ratios,
+        "by_batch_size": per_batch,
     }

@@ -3,6 +3,7 @@ do (compare/bench/)."""
 
 import argparse
 import dataclasses
+from pathlib import Path
 
 from compare.bench.bench import DEFAULT_VARIANTS, VARIANTS
 from compare.commands.options import (
@@ -20,6 +21,7 @@ from compare.styles import MODEL_NAMES
 NAME = "bench"
 INPUTS = ("data_dir",)
 OUTPUTS = ("output",)
+CREATES = ("profile_dir",)  # a new folder for the profiler's traces
 
 
 def positive_int_list(text):
@@ -53,7 +55,7 @@ def variant_list(known):
 def add_parser(commands):
     bench = commands.add_parser(
         "bench",
-        help="measure training speed against the machine's compute limit",
+        help="measure training speed against the machine's floors and roofline",
         parents=[
             data_options(),
             output_options(
@@ -63,9 +65,9 @@ def add_parser(commands):
         ],
         description="Benchmark the variants: tracing time, steady training throughput (median, min, max "
         "over interleaved repeats), inference throughput, peak RSS (one process per variant "
-        "and batch size), efficiency against the compute limit (the raw training step on one "
-        "resident batch looped inside one graph) and GFLOP/s against a measured fp32 matmul "
-        "peak. Options go after `bench`.",
+        "and batch size), each epoch as a multiple of its roofline (from the measured fp32 "
+        "matmul peak, memory bandwidth and dispatch floor), and the matched pairs with "
+        "their ratios' 95% intervals. Options go after `bench`.",
         epilog="Variants: "
         + "; ".join(
             f"{name}: {description}" for name, (_, _, description) in VARIANTS.items()
@@ -114,6 +116,28 @@ def add_parser(commands):
         default="cnn",
         help="the network the variants train (default cnn; PyTorch always trains cnn)",
     )
+    measure.add_argument(
+        "--pair-steps",
+        type=at_most(MAX_COUNT),
+        default=64,
+        metavar="N",
+        help="mini-batches per style in each round of the matched pairs (default 64)",
+    )
+    measure.add_argument(
+        "--pair-rounds",
+        type=at_most(MAX_COUNT, non_negative_int),
+        default=7,
+        metavar="N",
+        help="interleaved rounds of the matched pairs, 0 to skip them (default 7)",
+    )
+    measure.add_argument(
+        "--profile-dir",
+        type=Path,
+        metavar="DIR",
+        help="also trace a few training steps of each style with tf.profiler into this "
+        "new folder (open it with TensorBoard's profile plugin or Perfetto) and "
+        "summarise where the time goes",
+    )
     bench.set_defaults(run=run)
 
 
@@ -121,12 +145,16 @@ def run(args, say):
     """The benchmark in fresh worker processes; returns the rendered table."""
     from compare.bench.bench import BenchConfig, bench
     from compare.study import Request, load_and_describe
-    from compare.views.report import render_bench
+    from compare.views.bench_view import render_bench
 
     data = ("dataset", "data_dir", "train_samples", "test_samples")
     request = Request(**{name: getattr(args, name) for name in data})
     # Fails fast, before any worker starts.
     dataset = load_and_describe(request, say, batch_sizes=args.batch_sizes)
     settings = {f.name: getattr(args, f.name) for f in dataclasses.fields(BenchConfig)}
-    settings.update(dataset=dataset.name, data_dir=args.data_dir and str(args.data_dir))
+    settings.update(
+        dataset=dataset.name,
+        data_dir=args.data_dir and str(args.data_dir),
+        profile_dir=args.profile_dir and str(args.profile_dir),
+    )
     return render_bench(bench(BenchConfig(**settings), say), args.format)

@@ -6,7 +6,7 @@ import json
 
 from tabulate import tabulate
 
-from compare.language import N_, _, exact, language, number, percent, quantity, speaking
+from compare.language import N_, _, exact, language, number, quantity, speaking
 from compare.loc import STEPS
 from compare.views.i18n import TEXT
 from compare.views.speed import pairs_text, seeds_lines
@@ -244,124 +244,6 @@ def render_in_language(report, fmt):
     return text
 
 
-# The benchmark -----------------------------------------------------------------------
-BENCH_HEADERS = [
-    N_("Variant"),
-    N_("Batch"),
-    N_("Tracing (s)"),
-    N_("Steady samples/s: median (min-max)"),
-    N_("Of compute limit"),
-    N_("Inference samples/s"),
-    N_("Peak RSS (MB)"),
-    N_("GFLOP/s"),
-]
-
-
-def bench_row(result):
-    if "unavailable" in result:
-        return [
-            result["variant"],
-            result["batch_size"],
-            _("not run: {reason}").format(reason=_(result["unavailable"])),
-            *[""] * 5,
-        ]
-    steady = result["steady_samples_per_second"]
-    return [
-        result["variant"],
-        result["batch_size"],
-        tracing_cell(result["trace_seconds"], result.get("trace_noise_seconds")),
-        "{median} ({low}-{high})".format(
-            median=number(steady["median"]),
-            low=number(steady["min"]),
-            high=number(steady["max"]),
-        ),
-        percent(result["efficiency"]),
-        number(result["inference_samples_per_second"]),
-        number(result["peak_rss_mb"]),
-        number(result["gflops_per_second"], 1),
-    ]
-
-
-def bench_summary(report):
-    machine, config = report["machine"], report["config"]
-    peak = machine["matmul_peak_gflops_per_second"]
-    lines = [
-        _(
-            "Machine: {cpu}, {cores} logical cores, Python {python}, TensorFlow "
-            "{tensorflow}, Keras {keras}; fp32 matmul peak {peak} GFLOP/s"
-        ).format(
-            cpu=machine["cpu"],
-            cores=machine["logical_cores"],
-            python=machine["python"],
-            tensorflow=machine["tensorflow"],
-            keras=machine["keras"],
-            peak=number(peak),
-        ),
-        _(
-            "Data: {dataset}, {epochs} epochs per run (the first is warm-up), "
-            "{repeats}; {mflop} MFLOP per training sample "
-            "(conv + dense, multiply-add = 2)"
-        ).format(
-            dataset=config["dataset"],
-            epochs=config["epochs"],
-            repeats=quantity(
-                config["repeats"],
-                "{count} interleaved repeat",
-                "{count} interleaved repeats",
-            ),
-            mflop=number(report["flops_per_training_sample"] / 1e6, 2),
-        ),
-    ]
-    ops = machine["graph_ops_per_training_step"]
-    lines += [
-        _(
-            "Compute limit at batch {batch_size}: {samples} samples/s = {gflops} "
-            "GFLOP/s ({share} of the matmul peak); Keras' own train_step looped the "
-            "same way: {keras_samples} samples/s"
-        ).format(
-            batch_size=limit["batch_size"],
-            samples=number(limit["samples_per_second"]),
-            gflops=number(limit["gflops_per_second"], 1),
-            share=percent(limit["gflops_per_second"] / peak),
-            keras_samples=number(limit["keras_train_step_samples_per_second"]),
-        )
-        for limit in report["compute_limits"]
-    ]
-    lines.append(
-        _("Graph ops per training step: raw TF {raw}, Keras train_step {keras}").format(
-            raw=ops["raw_tf"], keras=ops["keras"]
-        )
-    )
-    lines += [
-        _(
-            "Raw TF / Keras, defaults, at batch {batch_size}: {ratio}x ({median})"
-        ).format(
-            batch_size=ratio["batch_size"],
-            ratio=number(ratio["raw_over_keras"], 2),
-            median=quantity(
-                config["repeats"],
-                "median of {count} pairwise ratio",
-                "median of {count} pairwise ratios",
-            ),
-        )
-        for ratio in report["ratios"]
-    ]
-    return "\n".join(lines)
-
-
-def flat_bench_row(result):
-    row = {
-        key: value
-        for key, value in result.items()
-        if key != "steady_samples_per_second"
-    }
-    for statistic in ("median", "min", "max"):
-        row[f"steady_samples_per_second_{statistic}"] = result.get(
-            "steady_samples_per_second", {}
-        ).get(statistic)
-    return row
-
-
 def report_text(report, fmt, title, headers, rows, summary_text, flat_rows):
     """A report as text in `fmt`: json (all of it), csv (`flat_rows`), or a titled table and summary."""
     if fmt == "json":
@@ -378,20 +260,6 @@ def report_text(report, fmt, title, headers, rows, summary_text, flat_rows):
         summary_text = summary_text.replace("\n", "\n\n")
     heading = f"## {title}" if fmt == "markdown" else title
     return f"{heading}\n\n{table}\n\n{summary_text}\n"
-
-
-def render_bench(report, fmt, lang=None):
-    """The benchmark report as text in `fmt`: table, markdown, json or csv."""
-    with speaking(lang):
-        return report_text(
-            report,
-            fmt,
-            _("Training speed"),
-            [_(header) for header in BENCH_HEADERS],
-            [bench_row(r) for r in report["results"]],
-            bench_summary(report),
-            [flat_bench_row(result) for result in report["results"]],
-        )
 
 
 # Transfer learning -------------------------------------------------------------------
