@@ -7,13 +7,22 @@ command is a module in compare/commands/ with its parser (`add_parser`) and its 
 
 import sys
 
-from compare.commands import bench, code, comparison, convert, predict, step, transfer
+from compare.commands import (
+    bench,
+    code,
+    comparison,
+    convert,
+    predict,
+    record,
+    step,
+    transfer,
+)
 from compare.commands.options import add_language_option, choose_language
 from compare.commands.paths import check_paths
 from compare.errors import CompareError, explained
 from compare.language import _, speaking
 
-COMMANDS = (bench, code, transfer, predict, convert, step)
+COMMANDS = (bench, code, transfer, predict, convert, step, record)
 
 
 def build_parser():

@@ -125,3 +125,49 @@ def seeds_lines(seeds):
             )
         )
     return lines
+
+
+def seeds_table(seeds):
+    """--seeds as a Markdown table: per style, the test accuracy's mean ± std over the
+    seeds and the training seconds to the target accuracy."""
+    rows = []
+    for implementation, summary in seeds["styles"].items():
+        reached = [t for t in summary["seconds_to_target"] if t is not None]
+        mean, spread = (
+            summary["seconds_to_target_mean"],
+            summary["seconds_to_target_std"],
+        )
+        rows.append(
+            [
+                TEXT[language()][implementation],
+                ", ".join(number(value, 4) for value in summary["test_accuracy"]),
+                number(summary["test_accuracy_mean"], 4)
+                + " ± "
+                + number(summary["test_accuracy_std"], 4),
+                _("n/a")
+                if mean is None
+                else number(mean, 1)
+                + ("" if spread is None else " ± " + number(spread, 1)),
+                f"{len(reached)} / {len(summary['seconds_to_target'])}",
+            ]
+        )
+    headers = [
+        _("Style"),
+        _("Test accuracy per seed"),
+        _("Mean ± std"),
+        _("Seconds to {target} (mean ± std)").format(
+            target=number(seeds["target_accuracy"], 2)
+        ),
+        _("Runs that reached it"),
+    ]
+    table = tabulate(rows, headers, tablefmt="github", disable_numparse=True)
+    seeds_used = ", ".join(str(seed) for seed in seeds["seeds"])
+    return (
+        table
+        + "\n\n"
+        + _(
+            "Seeds {seeds}: each style from each seed's own initialisation and batch order; "
+            "the seconds are training time to the end of the first epoch whose test "
+            "accuracy reached the target (the scoring left out)."
+        ).format(seeds=seeds_used)
+    )
