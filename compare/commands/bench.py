@@ -119,16 +119,23 @@ def add_parser(commands):
     measure.add_argument(
         "--pair-steps",
         type=at_most(MAX_COUNT),
-        default=64,
         metavar="N",
-        help="mini-batches per style in each round of the matched pairs (default 64)",
+        help="mini-batches per style in each round of the matched pairs (default 64; "
+        "200 with --suite gpu)",
     )
     measure.add_argument(
         "--pair-rounds",
         type=at_most(MAX_COUNT, non_negative_int),
-        default=7,
         metavar="N",
-        help="interleaved rounds of the matched pairs, 0 to skip them (default 7)",
+        help="interleaved rounds of the matched pairs, 0 to skip them (default 7; 5 "
+        "with --suite gpu)",
+    )
+    measure.add_argument(
+        "--suite",
+        choices=("gpu",),
+        help="gpu: only the matched pairs, with XLA off and on, mixed precision off and "
+        "on, at batch 128 and 1024 (or --batch-sizes), under 8 minutes on one GPU "
+        "(compare/bench/suite.py)",
     )
     measure.add_argument(
         "--profile-dir",
@@ -151,10 +158,35 @@ def run(args, say):
     request = Request(**{name: getattr(args, name) for name in data})
     # Fails fast, before any worker starts.
     dataset = load_and_describe(request, say, batch_sizes=args.batch_sizes)
+    if args.suite:
+        return gpu_suite(args, dataset, say)
     settings = {f.name: getattr(args, f.name) for f in dataclasses.fields(BenchConfig)}
     settings.update(
+        pair_steps=64 if args.pair_steps is None else args.pair_steps,
+        pair_rounds=7 if args.pair_rounds is None else args.pair_rounds,
         dataset=dataset.name,
         data_dir=args.data_dir and str(args.data_dir),
         profile_dir=args.profile_dir and str(args.profile_dir),
     )
     return render_bench(bench(BenchConfig(**settings), say), args.format)
+
+
+def gpu_suite(args, dataset, say):
+    """--suite gpu: the matched pairs over XLA, precision and batch size, as Markdown
+    (or JSON with --format json)."""
+    import json
+
+    from compare.bench.suite import SuiteOptions, markdown, run_suite
+
+    options = SuiteOptions(
+        steps=args.pair_steps or 200,
+        rounds=args.pair_rounds or 5,
+        batch_sizes=args.batch_sizes if "--batch-sizes" in args.argv else (128, 1024),
+        seed=args.seed,
+    )
+    result = run_suite(dataset.x_train, dataset.y_train, options, say)
+    return (
+        json.dumps(result, indent=2) + "\n"
+        if args.format == "json"
+        else markdown(result)
+    )

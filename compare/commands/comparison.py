@@ -21,6 +21,7 @@ from compare.commands.options import (
     output_options,
     positive_float,
     positive_int,
+    seeds_and_speed_options,
 )
 from compare.errors import CompareError
 from compare.harness.distribute import MAX_DEVICES, STRATEGIES, read_tf_config
@@ -30,18 +31,10 @@ from compare.study import Request, check_request
 from compare.styles import MODEL_NAMES, chosen
 from compare.views.i18n import LANGUAGES
 
-INPUTS = (
-    "data_dir",
-)  # the paths this command reads, writes, creates (commands/paths.py)
+# The paths this command reads, writes, creates (commands/paths.py).
+INPUTS = ("data_dir",)
 OUTPUTS = ("output", "plot", "report")
 CREATES = ("export", "checkpoint_dir")
-
-
-def fraction(text):
-    value = positive_float(text)
-    if value > 1:
-        raise argparse.ArgumentTypeError(_("must be between 0 and 1"))
-    return value
 
 
 def backend_list(text):
@@ -69,6 +62,7 @@ def root_parser():
                 "json (the stable interface for scripts, with per-epoch "
                 "history) or csv (one row per implementation, no history)"
             ),
+            seeds_and_speed_options(),
         ],
         description="Train the same CNN the Keras way and the pure-TensorFlow way, with the same data, "
         "hyper-parameters and seed, and print the seed's table 'Keras vs pure TensorFlow' "
@@ -108,48 +102,6 @@ def root_parser():
         metavar="N",
         help=f"mini-batches per graph call, for both implementations, at most {MAX_COUNT:,} "
         "(default 1, as both lessons are written)",
-    )
-    training.add_argument(
-        "--same-start",
-        action="store_true",
-        help="start raw TF from the Keras model's initial weights (both styles already "
-        "see the same batches), so the table shows one model: equal accuracies",
-    )
-    training.add_argument(
-        "--seeds",
-        type=at_most(MAX_COUNT),
-        default=1,
-        metavar="N",
-        help="train each style from N independent initialisations (--seed, --seed + 1, "
-        "...) and report the mean and spread of the test accuracy and the training "
-        "time to reach --target-accuracy (default 1)",
-    )
-    training.add_argument(
-        "--target-accuracy",
-        type=fraction,
-        default=0.88,
-        metavar="A",
-        help="the test accuracy --seeds times each run to, between 0 and 1 (default "
-        "0.88, for Fashion-MNIST)",
-    )
-    speed = parser.add_argument_group(
-        "speed (the matched pairs: each style timed on loops of the same kind)"
-    )
-    speed.add_argument(
-        "--pair-rounds",
-        type=at_most(MAX_COUNT, non_negative_int),
-        default=5,
-        metavar="N",
-        help="interleaved rounds per pair (one batch per graph call; fused; the train "
-        "step alone), each ratio the median of the rounds with a 95%% interval; 0 "
-        "skips the pairs (default 5)",
-    )
-    speed.add_argument(
-        "--pair-steps",
-        type=at_most(MAX_COUNT),
-        default=32,
-        metavar="N",
-        help="mini-batches per style in each round of each pair (default 32)",
     )
     training.add_argument(
         "--only", choices=ONLY_CHOICES, help="run one implementation only"

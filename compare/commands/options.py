@@ -203,3 +203,59 @@ def host_and_port(text):
             _("{text}: expected HOST:PORT, a port from 1 to 65535").format(text=text)
         )
     return text
+
+
+def fraction(text):
+    value = positive_float(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(_("must be between 0 and 1"))
+    return value
+
+
+def seeds_and_speed_options():
+    """The main command's --same-start, --seeds and the matched pairs' settings."""
+    options = Parser(add_help=False)
+    training = options.add_argument_group("accuracy over seeds")
+    training.add_argument(
+        "--same-start",
+        action="store_true",
+        help="start raw TF from the Keras model's initial weights (both styles already "
+        "see the same batches), so the table shows one model: equal accuracies",
+    )
+    training.add_argument(
+        "--seeds",
+        type=at_most(MAX_COUNT),
+        default=1,
+        metavar="N",
+        help="train each style from N independent initialisations (--seed, --seed + 1, "
+        "...) and report the mean and spread of the test accuracy and the training "
+        "time to reach --target-accuracy (default 1)",
+    )
+    training.add_argument(
+        "--target-accuracy",
+        type=fraction,
+        default=0.88,
+        metavar="A",
+        help="the test accuracy --seeds times each run to, between 0 and 1 (default "
+        "0.88, for Fashion-MNIST)",
+    )
+    speed = options.add_argument_group(
+        "speed (the matched pairs: each style timed on loops of the same kind)"
+    )
+    speed.add_argument(
+        "--pair-rounds",
+        type=at_most(MAX_COUNT, non_negative_int),
+        default=5,
+        metavar="N",
+        help="interleaved rounds per pair (one batch per graph call; fused; the train "
+        "step alone), each ratio the median of the rounds with a 95%% interval; 0 "
+        "skips the pairs (default 5)",
+    )
+    speed.add_argument(
+        "--pair-steps",
+        type=at_most(MAX_COUNT),
+        default=32,
+        metavar="N",
+        help="mini-batches per style in each round of each pair (default 32)",
+    )
+    return options

@@ -66,6 +66,7 @@ def keras_fit(fused, steps, x, y, batch_size, seed):
     `fused`: after run_in_graph(model, steps), one graph call for all the batches."""
     cnn = STYLES["keras"].module("cnn")
     model = cnn.compile_model(cnn.build_model(seed))
+    model.jit_compile = False  # Keras' "auto" means XLA on a GPU; raw runs without it
     if fused:
         cnn.run_in_graph(model, steps)
 
