@@ -2,9 +2,10 @@
 
 A line is a *logical* line (one statement, however many physical lines it wraps over),
 counted with `tokenize`; blank lines, comments and docstrings do not count. Steps are the
-`# Step N: name` headings both styles use; a `# Extras: ...` heading starts what a file
-adds beyond the core steps (counted apart, as "extras"). Lines before the first heading
-(the imports) count in the total only.
+`# Step N: name` headings both styles use; each `# Extras: topic` heading starts a part of
+what a file adds beyond the core steps (a file may have several: every part counts in
+"extras", apart from the steps). Lines before the first heading (the imports) count in the
+total only.
 """
 
 import io
@@ -37,7 +38,8 @@ def heading_section(text):
 
 
 def count_lines(source):
-    """Logical lines per section; lines before the first heading go to "setup"."""
+    """Logical lines per section; lines before the first heading go to "setup". A
+    heading met again (a second `# Extras:`) adds to its section's count."""
     counts = {"setup": 0}
     section, line_has_code = "setup", False
     for token in tokenize.generate_tokens(io.StringIO(source).readline):

@@ -1,4 +1,4 @@
-"""The seed's CNN written the Keras way (see cnn.py)."""
+"""The lecture's CNN written the Keras way (see cnn.py)."""
 
 from keras_impl.cnn import build_model, compile_model, evaluate, train
 

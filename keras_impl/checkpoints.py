@@ -40,8 +40,9 @@ class RandomStateBackup(keras.callbacks.Callback):
 
 
 def epochs_saved(checkpoint_dir):
-    """How many epochs BackupAndRestore has saved in the folder (its metadata file):
-    the seeded batches go on from there."""
+    """How many epochs BackupAndRestore has saved in the folder (its metadata file,
+    which it reads too: without double_checkpoint it has no older save to fall back
+    on): the seeded batches go on from there."""
     path = Path(checkpoint_dir) / "training_metadata.json"
     return json.loads(path.read_text())["epoch"] if path.exists() else 0
 

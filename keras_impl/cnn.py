@@ -63,11 +63,12 @@ def evaluate(model, x_test, y_test, batch_size):
     )
 
 
-# Extras: the loop inside the graph -----------------------------------------------
+# Extras: the loop inside the graph ---------------------------------------------
 def run_in_graph(model, steps):
-    """fit then runs `steps` mini-batches per graph call (an epoch's worth: the whole
-    epoch in one call), so Python does not run per batch. The raw lesson's twin is
-    train_epoch_in_graph: the same idea. Call it before the first fit."""
+    """fit then runs `steps` mini-batches per graph call, so Python does not run per
+    batch; with all of an epoch's batches, the whole epoch is one call: the raw
+    lesson's train_epoch_in_graph, the same idea. Call it after compile_model (which
+    sets 1) and before the first fit (which traces the loop)."""
     model.steps_per_execution = steps
 
 

@@ -1,4 +1,4 @@
-"""The seed's CNN with BatchNormalization and Dropout, the Keras way: step 1, define.
+"""The lecture's CNN with BatchNormalization and Dropout, the Keras way: step 1, define.
 
 Two ready layers, one line each. Compile, train and evaluate are cnn.py's, unchanged:
 `fit` and `evaluate` tell every layer whether it is training.

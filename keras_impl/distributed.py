@@ -1,4 +1,5 @@
-"""The seed's CNN trained across devices and machines with tf.distribute, the Keras way.
+"""The lecture's CNN trained across devices and machines with tf.distribute, the
+Keras way.
 
 Build and compile under `strategy.scope()`; `fit` and `evaluate` then split each batch
 across the replicas, scale the loss, sum the gradients and update every copy of the

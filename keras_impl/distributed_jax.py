@@ -1,4 +1,4 @@
-"""The seed's CNN past one device with Keras 3's own API, keras.distribution, on JAX.
+"""The lecture's CNN past one device with Keras 3's own API, keras.distribution, on JAX.
 
 Set a DataParallel distribution, then define, compile, fit and evaluate as in cnn.py:
 Keras keeps a copy of the weights on every device, gives each device its share of

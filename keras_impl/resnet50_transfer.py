@@ -1,8 +1,8 @@
-"""The seed's practical example, ResNet50 transfer learning, the Keras way.
+"""The lecture's practical example, ResNet50 transfer learning, the Keras way.
 
-Step 1 is the seed's five lines: a pretrained ResNet50 without its top, global average
-pooling, Dense(1024, relu), Dense(10, softmax). Compile, train and evaluate are
-cnn.py's, unchanged; freezing is a flag on each layer, and pretrained weights are
+Step 1 is the lecture's five lines: a pretrained ResNet50 without its top, global
+average pooling, Dense(1024, relu), Dense(10, softmax). Compile, train and evaluate
+are cnn.py's, unchanged; freezing is a flag on each layer, and pretrained weights are
 one argument. Its twin is raw_tf_impl/resnet50_transfer.py.
 """
 

@@ -4,7 +4,8 @@ and says whether the committed ones are what it would write.
 
 A notebook is the cells of `CELLS`, in order, the same for both languages:
 - `lesson` cells: a section of a lesson file, verbatim, split at its `# Step N: name`
-  headings as `python -m compare code` splits it (before the first heading: "setup");
+  headings as `python -m compare code` splits it (before the first heading: "setup"; the
+  extras from their first `# Extras:` heading on, every part under its own heading);
 - `prose` cells: Markdown from lesson.en.md or lesson.pt.md, one `<!-- cell: NAME -->`
   block per cell;
 - `run` cells: the code below that runs the steps. Each «name» in it is a one-line
@@ -237,7 +238,7 @@ CELLS = [  # (kind, what): the cells of both notebooks, in order
     ("prose", "title"),
     ("run", "install"),
     ("run", "settings"),
-    ("prose", "seed_model"),
+    ("prose", "lecture_cnn"),
     ("prose", "data"),
     ("run", "data"),
     ("prose", "imports"),
@@ -272,6 +273,8 @@ CELLS = [  # (kind, what): the cells of both notebooks, in order
     ("run", "concept_map"),
     ("prose", "extras"),
     ("lesson", (KERAS_CNN, "extras")),
+    ("prose", "extras_raw"),
+    ("lesson", (RAW_CNN, "extras")),
     ("prose", "parity"),
     ("run", "parity_outputs"),
     ("prose", "parity_training"),

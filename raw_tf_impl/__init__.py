@@ -1,4 +1,4 @@
-"""The seed's CNN written in pure TensorFlow, without Keras (see cnn.py)."""
+"""The lecture's CNN written in pure TensorFlow, without Keras (see cnn.py)."""
 
 from raw_tf_impl.cnn import build_model, compile_model, evaluate, train
 

@@ -116,9 +116,10 @@ def train_epoch(model, optimizer, x_train, y_train, order, batch_size):
         batch = order[start : start + batch_size]  # (B,)
         images, labels = x_train[batch], y_train[batch]  # (B, 28, 28, 1) and (B,)
         loss, batch_correct = train_step(model, optimizer, images, labels)
-        loss_sum += float(loss) * len(batch)  # the batch's mean times its size
-        correct += float(batch_correct)
-    return loss_sum / len(order), correct / len(order)
+        # Summed as tensors: Python never waits for a batch to finish (on a GPU).
+        loss_sum += loss * len(batch)  # the batch's mean times its size
+        correct += batch_correct
+    return float(loss_sum) / len(order), float(correct) / len(order)
 
 
 def train(
@@ -176,7 +177,7 @@ def evaluate(model, x_test, y_test, batch_size):
     }
 
 
-# Extras: the loop inside the graph -----------------------------------------------
+# Extras: the loop inside the graph ---------------------------------------------
 @tf.function
 def train_batches(model, optimizer, images, labels, indices, batch_size):
     """The mini-batches of `indices`, in order, in one graph call: AutoGraph turns
@@ -196,7 +197,8 @@ def train_batches(model, optimizer, images, labels, indices, batch_size):
 def train_epoch_in_graph(model, optimizer, x_train, y_train, order, batch_size):
     """train_epoch with the loop inside the graph: the whole epoch is one graph call.
     Keras' twin is `steps_per_execution` (keras_impl/cnn.py's Extras): the same idea.
-    Use it as train(..., one_epoch=train_epoch_in_graph)."""
+    Use it as train(..., one_epoch=train_epoch_in_graph), with x_train and y_train
+    already tensors (tf.constant), or the data is copied to TF every epoch."""
     images = tf.convert_to_tensor(x_train)  # (N, 28, 28, 1); a tensor stays as it is
     labels = tf.convert_to_tensor(y_train)  # (N,)
     loss_sum, correct = train_batches(

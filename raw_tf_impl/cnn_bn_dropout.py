@@ -1,4 +1,4 @@
-"""The seed's CNN with batch norm and dropout, in pure TensorFlow: step 1, define.
+"""The lecture's CNN with batch norm and dropout, in pure TensorFlow: step 1, define.
 
 Both layers are written by hand. Compile, train and evaluate are cnn.py's, unchanged:
 they pass `training` to the model explicitly, and that flag is all these layers need.

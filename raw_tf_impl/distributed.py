@@ -1,4 +1,4 @@
-"""The seed's CNN trained across devices and machines with tf.distribute, by hand.
+"""The lecture's CNN trained across devices and machines with tf.distribute, by hand.
 
 What Keras does inside `strategy.scope()` and `fit`, written out: variables created
 under the scope are mirrored (one copy per replica), the dataset is split across the

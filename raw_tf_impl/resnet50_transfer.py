@@ -1,10 +1,10 @@
-"""The seed's practical example, ResNet50 transfer learning, in pure TensorFlow.
+"""The lecture's practical example, ResNet50 transfer learning, in pure TensorFlow.
 
 ResNet50 written out: the stem, four stages of bottleneck blocks with projection
-shortcuts, batch normalisation, global average pooling, and the seed's head. Its weights
-come from Keras' ResNet50 (the model object or a weights file) through an explicit name
-and shape mapping, with no Keras import. Compile, train and evaluate are cnn.py's,
-unchanged: freezing decides which variables `trainable_variables` returns.
+shortcuts, batch normalisation, global average pooling, and the lecture's head. Its
+weights come from Keras' ResNet50 (the model object or a weights file) through an
+explicit name and shape mapping, with no Keras import. Compile, train and evaluate are
+cnn.py's, unchanged: freezing decides which variables `trainable_variables` returns.
 Its twin is keras_impl/resnet50_transfer.py.
 """
 
@@ -142,8 +142,8 @@ class ResNet50Base(tf.Module):
 
 
 class ResNet50Transfer(tf.Module):
-    """The seed's model: ResNet50 base -> global average pooling -> Dense(1024) + ReLU
-    -> Dense(10); returns logits."""
+    """The lecture's model: ResNet50 base -> global average pooling -> Dense(1024) +
+    ReLU -> Dense(10); returns logits."""
 
     def __init__(self, seed=0, input_shape=(32, 32, 3), num_classes=10):
         super().__init__()

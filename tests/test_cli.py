@@ -111,6 +111,7 @@ def test_json_report_describes_dataset_and_config(json_run):
         "devices": None,
         "worker_timeout": 600,
         "checkpoint_dir": None,
+        "same_start": False,
     }
 
 

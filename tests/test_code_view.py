@@ -1,8 +1,9 @@
 """The code view (`python -m compare code`), read back from what it prints: every line of the
 real files, in its section, wrapped without breaking the code (deeper indentation, breaks
 between tokens only, comments go on as comments), coloured as the whole file lexes, one step,
-no comments, real line numbers. The expectations come from the files themselves, split and
-tokenized here, so that a view that drops or alters a line fails."""
+no comments, real line numbers, each part of the extras under its topic. The expectations
+come from the files themselves, split and tokenized here, so that a view that drops or alters
+a line fails."""
 
 import ast
 import io
@@ -17,6 +18,7 @@ from compare.loc import STEPS
 from compare.styles import ROOT, STYLES
 from compare.views.code_view import (
     MIN_SIDE_BY_SIDE_WIDTH,
+    TOPIC_MARK,
     code_sections,
     implementation_steps,
     render_code,
@@ -29,7 +31,7 @@ from compare.views.code_view import (
 MODELS = ("cnn", "cnn_bn_dropout", "checkpoints", "distributed")
 TITLES = view_titles("en")
 ANSI = re.compile(r"\x1b\[([0-9;]*)m")
-HEADING = re.compile(r"# (?:Step \d+: (\w+)|(Extras):)")
+HEADING = re.compile(r"# (?:Step \d+: (\w+)|(Extras):(.*))")
 CONTINUATION = re.compile(r"( *)↪ ")
 PATH = re.compile(r"(keras_impl|raw_tf_impl)/\w+\.py")
 QUIET = {
@@ -44,40 +46,70 @@ QUIET = {
 
 # What the files hold ---------------------------------------------------------------
 @cache
-def real_sections(path):
-    """{section: [(number, text), ...]}: a file split at its `# Step N: name` and
-    `# Extras:` headings, as a reader splits it, blank lines at the edges left out."""
-    sections, current = {"setup": []}, "setup"
+def real_parts(path):
+    """{section: [(topic, [(number, text), ...]), ...]}: a file split at its `# Step N:
+    name` and `# Extras: topic` headings, as a reader splits it, blank lines at the edges
+    left out; each extras heading starts a part named by its topic, a step's is ""."""
+    sections, current = {"setup": [("", [])]}, "setup"
     for number, text in enumerate(path.read_text().splitlines(), start=1):
         match = HEADING.match(text)
         if match:
             current = match.group(1) or "extras"
-            sections[current] = []
+            topic = (match.group(3) or "").strip().rstrip("-").strip()
+            sections.setdefault(current, []).append((topic, []))
         else:
-            sections[current].append((number, text))
-    for name, lines in sections.items():
-        while lines and not lines[0][1].strip():
-            lines.pop(0)
-        while lines and not lines[-1][1].strip():
-            lines.pop()
+            sections[current][-1][1].append((number, text))
+    for parts in sections.values():
+        for _, lines in parts:
+            while lines and not lines[0][1].strip():
+                lines.pop(0)
+            while lines and not lines[-1][1].strip():
+                lines.pop()
     return sections
 
 
+def real_sections(path):
+    """{section: [(number, text), ...]} of a file whose sections have one part each."""
+    return {section: lines for section, [(_, lines)] in real_parts(path).items()}
+
+
 def expected_view(model):
-    """{style: {section: [(path, lines), ...]}}: what each model's view shows. cnn_bn_dropout
-    and checkpoints take step 1 or step 3 from their own file, the rest from cnn.py;
-    distributed takes everything from distributed.py; the imports are those of each file."""
+    """{style: {section: [(path, lines, topic), ...]}}: what each model's view shows.
+    cnn_bn_dropout and checkpoints take step 1 or step 3 from their own file, the rest from
+    cnn.py; distributed takes everything from distributed.py; the imports are those of each
+    file. The extras, part by part, in the order of their topics (Keras' first)."""
     variant = {"cnn_bn_dropout": "define", "checkpoints": "train"}.get(model)
     view = {}
     for name, style in STYLES.items():
         base = style.path("distributed" if model == "distributed" else "cnn")
-        sections = {s: [(base, lines)] for s, lines in real_sections(base).items()}
+        sections = {
+            section: [(base, lines, topic) for topic, lines in parts]
+            for section, parts in real_parts(base).items()
+        }
         if variant:
-            own = real_sections(style.path(model))
-            sections[variant] = [(style.path(model), own[variant])]
-            sections["setup"] = [*sections["setup"], (style.path(model), own["setup"])]
+            path = style.path(model)
+            own = {
+                section: [(path, lines, topic) for topic, lines in parts]
+                for section, parts in real_parts(path).items()
+            }
+            sections[variant] = own[variant]
+            sections["setup"] = [*sections["setup"], *own["setup"]]
         view[name] = sections
+    order = [
+        topic
+        for name in STYLES
+        for _, _, topic in view[name].get("extras", [])
+        if topic
+    ]  # a topic's place is where it comes first (order.index)
+    for name in STYLES:
+        if "extras" in view[name]:
+            view[name]["extras"].sort(key=lambda block: order.index(block[2]))
     return view
+
+
+def expected_blocks(view, name, section):
+    """The blocks a style shows in a section: those with lines."""
+    return [block for block in view[name].get(section, []) if block[1]]
 
 
 def shown(model):
@@ -156,11 +188,12 @@ def text_of(row_cells):
 
 
 def read_back(output, width):
-    """{section heading: {"keras": [(label, rows)], "raw_tf": [...]}}, rows as cells, and
-    whether the view stood in columns. Fails on a row it cannot place."""
+    """{section heading: {"keras": [(label, rows, topic)], "raw_tf": [...]}}, rows as
+    cells, topic the extras' part the block stands under ("" in a step), and whether the
+    view stood in columns. Fails on a row it cannot place."""
     rows = [cells(row) for row in output.splitlines()]
     columns = not text_of(rows[0]).startswith("── ")
-    sections, current = {}, None
+    sections, current, topic = {}, None, ""
     if columns:
         column = (width - 3) // 2
         assert text_of(rows[0][column : column + 3]) == " │ "
@@ -170,52 +203,62 @@ def read_back(output, width):
                     "keras": [],
                     "raw_tf": [],
                 }
+                topic = ""
+                continue
+            if text_of(row).startswith(TOPIC_MARK):  # across both columns
+                topic = text_of(row)[len(TOPIC_MARK) :]
                 continue
             assert text_of(row[column : column + 3]) == " │ ", text_of(row)
             for name, part in (("keras", row[:column]), ("raw_tf", row[column + 3 :])):
-                add_row(current[name], part)
-        # The shorter column is padded with blank rows.
+                add_row(current[name], part, topic)
+        # The shorter column of each part is padded with blank rows.
         for section in sections.values():
             for blocks in section.values():
-                while (
-                    blocks and blocks[-1][1] and not text_of(blocks[-1][1][-1]).strip()
-                ):
-                    blocks[-1][1].pop()
+                for _, block_rows, _ in blocks:
+                    while block_rows and not text_of(block_rows[-1]).strip():
+                        block_rows.pop()
         return sections, True
     names = {f"[{TITLES[name]}]": name for name in ("keras", "raw_tf")}
     for index, row in enumerate(rows):
         text = text_of(row)
-        if text.startswith("── "):
-            if current:
+        if text.startswith(("── ", TOPIC_MARK)):
+            first_topic = text.startswith(TOPIC_MARK) and name is None
+            if current and not first_topic:
                 assert not text_of(rows[index - 1]), "a blank row before each heading"
-                blocks = current[name]
-                if blocks:
-                    blocks[-1][1].pop()
-            current = sections[text.strip("─ ")] = {"keras": [], "raw_tf": []}
+                blocks = current[name]  # the blank row went to the part before, if any
+                if blocks and blocks[-1][2] == topic and blocks[-1][1]:
+                    assert not text_of(blocks[-1][1].pop())
+            if text.startswith("── "):
+                current = sections[text.strip("─ ")] = {"keras": [], "raw_tf": []}
+                topic = ""
+            else:
+                topic = text[len(TOPIC_MARK) :]
             name = None
             continue
         label = next((title for title in names if text.startswith(title)), None)
         if label:
             name = names[label]
             rest = row[len(label) + 1 :]
-            if text_of(rest) and text_of(rest) != "—":
-                add_row(current[name], rest)
+            if text_of(rest):  # "—": no code in this section, or in this topic
+                add_row(current[name], rest, topic)
             continue
-        add_row(current[name], row)
+        add_row(current[name], row, topic)
     return sections, False
 
 
-def add_row(blocks, row):
+def add_row(blocks, row, topic):
     """A column's row: a file's label starts a block, anything else is the block's code."""
     text = text_of(row).rstrip()
     if PATH.fullmatch(text):
-        blocks.append((text, []))
+        blocks.append((text, [], topic))
     elif text == "—":
-        assert not blocks
+        assert not [block for block in blocks if block[2] == topic]
     else:
         assert blocks or not text, f"code before a file's label: {text!r}"
-        if blocks:
+        if blocks and blocks[-1][2] == topic:
             blocks[-1][1].append(row)
+        else:
+            assert not text, f"code of {topic!r} before its file's label: {text!r}"
 
 
 def check_block(path, expected, rows, room, gutter, exact, colour):
@@ -331,7 +374,7 @@ def check_view(model, output, width, line_numbers, colour, only=None):
             number
             for name in STYLES
             for section in names
-            for _, lines in expected[name].get(section, [])
+            for _, lines, _ in expected[name].get(section, [])
             for number, _ in lines
         ]
         gutter = len(str(max(numbers))) + 1
@@ -340,13 +383,11 @@ def check_view(model, output, width, line_numbers, colour, only=None):
     for section in names:
         printed = sections[TITLES[section]]
         for name in STYLES:
-            blocks = [
-                (p, lines) for p, lines in expected[name].get(section, []) if lines
+            blocks = expected_blocks(expected, name, section)
+            assert [(label, topic) for label, _, topic in printed[name]] == [
+                (p.relative_to(ROOT).as_posix(), topic) for p, _, topic in blocks
             ]
-            assert [label for label, _ in printed[name]] == [
-                p.relative_to(ROOT).as_posix() for p, _ in blocks
-            ]
-            for (path, lines), (_, rows) in zip(blocks, printed[name]):
+            for (path, lines, _), (_, rows, _) in zip(blocks, printed[name]):
                 if colour:
                     record_quotes(path, lines, rows, gutter)
                 room = rooms[name] if rooms else width
@@ -419,12 +460,10 @@ def test_no_comments_keeps_every_token_of_the_code(model, width):
     expected = expected_view(model)
     for section in shown(model):
         for name in STYLES:
-            blocks = [
-                (p, lines) for p, lines in expected[name].get(section, []) if lines
-            ]
+            blocks = expected_blocks(expected, name, section)
             printed = sections[TITLES[section]][name]
             assert len(printed) == len(blocks)
-            for (path, lines), (_, rows) in zip(blocks, printed):
+            for (path, lines, _), (_, rows, _) in zip(blocks, printed):
                 exact = not columns or name == "raw_tf"
                 shown_lines = rebuilt_lines(rows, gutter_of(rows), exact)
                 text = "\n".join(line for _, line in shown_lines) + "\n"
@@ -559,7 +598,8 @@ def test_portuguese_headings(capsys, english):
 # Layout -----------------------------------------------------------------------------
 def test_80_columns_put_each_keras_block_right_above_its_raw_twin():
     """One heading per section, then [Keras] and its code, then at once [Pure
-    TensorFlow] and its code: no blank row, no other heading between."""
+    TensorFlow] and its code: no blank row, no other heading between. In the extras, the
+    same under each topic's name, a blank row before the next topic."""
     output = render_code(TITLES, 80)
     assert "│" not in output
     rows = output.splitlines()
@@ -569,12 +609,51 @@ def test_80_columns_put_each_keras_block_right_above_its_raw_twin():
         rows = output.splitlines()[start:end]
         rows = rows[:-1] if end else rows  # the blank row before the next heading
         assert rows[0].startswith(f"── {TITLES[section]} ")
-        assert rows[1].startswith(f"[{TITLES['keras']}] keras_impl/")
-        raw = [
-            i for i, row in enumerate(rows) if row.startswith(f"[{TITLES['raw_tf']}]")
-        ]
-        assert len(raw) == 1 and rows[raw[0] - 1].strip()
         assert not any(row.startswith("── ") for row in rows[1:])
+        topics = [i for i, row in enumerate(rows) if row.startswith(TOPIC_MARK)]
+        assert bool(topics) == (section == "extras")
+        parts = [rows[1:]] if not topics else []
+        for first, after in zip(topics, [*topics[1:], None]):
+            assert first == 1 or not rows[first - 1]
+            parts.append(rows[first + 1 : after - 1 if after else None])
+        for part in parts:
+            assert part[0].startswith(f"[{TITLES['keras']}] keras_impl/")
+            raw = [
+                i
+                for i, row in enumerate(part)
+                if row.startswith(f"[{TITLES['raw_tf']}]")
+            ]
+            assert len(raw) == 1 and part[raw[0] - 1].strip()
+            assert all(row.strip() for row in part[:1] + part[raw[0] :][:1])
+
+
+def test_the_extras_show_each_topic_beside_its_twin():
+    """Each `# Extras:` heading of the lesson files is a topic of the view: the loop
+    inside the graph, Keras' run_in_graph beside the raw train_batches and
+    train_epoch_in_graph; the raw loop's batch order, Keras' alone."""
+    sections = code_sections()
+    topics = {
+        name: [block.topic for block in sections[name]["extras"]] for name in STYLES
+    }
+    assert topics == {
+        "keras": ["the loop inside the graph", "the raw loop's batch order"],
+        "raw_tf": ["the loop inside the graph"],
+    }
+    text = render_code(TITLES, 170, step="extras")
+    rows = text.splitlines()
+    assert side_by_side(sections, 170)
+    (graph,) = [i for i, row in enumerate(rows) if row == "· the loop inside the graph"]
+    (order,) = [
+        i for i, row in enumerate(rows) if row == "· the raw loop's batch order"
+    ]
+    beside = rows[graph + 2]  # the labels' row, then the first lines
+    assert beside.startswith("def run_in_graph(model, steps):")
+    assert beside.endswith("│ @tf.function")
+    inside = "\n".join(rows[graph:order])
+    assert "model.steps_per_execution = steps" in inside
+    assert "def train_epoch_in_graph(" in inside and "def seeded_batches(" not in inside
+    assert rows[order + 1].split("│")[1].strip() == "—"
+    assert "def seeded_batches(" in rows[order + 2]
 
 
 def test_side_by_side_where_it_takes_fewer_rows():
@@ -629,6 +708,17 @@ def test_the_report_still_reads_the_steps_as_text():
         steps["keras"]["define"]
         == split_steps(STYLES["keras"].path("cnn").read_text())["define"]
     )
+    # Each part of the extras under its own heading, as the file has it.
+    for name, style in STYLES.items():
+        extras = implementation_steps()[name]["extras"]
+        headings = [text for text in extras if text.startswith("# Extras:")]
+        source = style.path("cnn").read_text()
+        assert headings == [
+            line for line in source.splitlines() if line.startswith("# Extras:")
+        ]
+        assert extras[0] == headings[0]
+        text = "\n".join(split_steps(source)["extras"])
+        assert text.startswith(headings[0]) and text in source
 
 
 # The models' views ------------------------------------------------------------------
@@ -639,7 +729,8 @@ def test_code_view_of_the_batch_norm_dropout_model():
         "layers.BatchNormalization()" in text and "class BatchNorm(tf.Module):" in text
     )
     assert (
-        "def dropout(x, rate, seed):" in text and "def train(model, optimizer" in text
+        "def dropout(x, rate, seed):" in text
+        and "def train_epoch(model, optimizer, x_train" in text
     )
 
 
@@ -659,9 +750,10 @@ def test_code_view_of_checkpointed_training():
         "keras.callbacks.BackupAndRestore(" in text and "tf.train.Checkpoint(" in text
     )
     assert (
-        "class SeededBatches(keras.utils.PyDataset):" in text
+        "def seeded_batches(x, y, batch_size, seed, epochs, first_epoch=0):" in text
         and "tf.train.CheckpointManager(" in text
     )
+    assert "def run_in_graph(model, steps):" in text
     assert (
         "layers.Conv2D(32, (3, 3)" in text
         and "def evaluate(model, x_test, y_test, batch_size):" in text

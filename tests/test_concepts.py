@@ -100,8 +100,8 @@ def test_each_snippet_is_one_whole_line_of_its_file(quote):
         ("keras", "model.fit(", "only part of a line"),
         ("keras", "history = model.fit(", "only part of a line"),
         ("keras", "keras.optimizers.Adam(learning_rate)", "only part of a line"),
-        ("raw_tf", "@tf.function", "is 2 lines of raw_tf_impl/cnn.py"),
-        ("raw_tf", "correct += batch_correct", "is 2 lines"),
+        ("raw_tf", "@tf.function", "is 3 lines of raw_tf_impl/cnn.py"),
+        ("raw_tf", "correct += batch_correct", "is 3 lines"),
         ("raw_tf", ("correct += batch_correct", "Adam"), "not in"),
         ("raw_tf", "x = tf.nn.softmax(x)", "not in"),
         ("keras", "layers.Dense(10)", "not in"),
@@ -157,7 +157,27 @@ def test_sequential_input_compile_have_rows_and_fit_quotes_the_step():
     decorated = (
         STYLES["raw_tf"].path("cnn").read_text().splitlines()[int(traced.split(":")[1])]
     )
+    assert decorated.startswith("def train_step(")  # one graph call per mini-batch
+    assert any(text.startswith("for start in range(") for text in raw)  # in Python
+
+
+def test_steps_per_execution_is_the_raw_loop_inside_the_graph():
+    """Both Extras, the same idea: Keras' run_in_graph beside train_epoch_in_graph and
+    the tf.range loop of train_batches, which @tf.function traces as a whole."""
+    (fused,) = [
+        row
+        for row in concept_map_entries("en")
+        if row.keras == "model.steps_per_execution = steps"
+    ]
+    raw = [text for text, _ in fused.raw]
+    assert any(text.startswith("def train_epoch_in_graph(") for text in raw)
+    assert "for start in tf.range(0, tf.size(indices), batch_size):" in raw
+    (traced,) = [where for text, where in fused.raw if text == "@tf.function"]
+    decorated = (
+        STYLES["raw_tf"].path("cnn").read_text().splitlines()[int(traced.split(":")[1])]
+    )
     assert decorated.startswith("def train_batches(")
+    assert "the loop inside the graph" in fused.hides
 
 
 def test_rows_follow_the_keras_file_and_every_language_has_its_words():

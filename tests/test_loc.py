@@ -115,6 +115,23 @@ def test_lines_are_counted_under_their_step_heading():
     """) == {"setup": 2, "define": 2, "compile": 1, "train": 2, "evaluate": 1}
 
 
+def test_every_extras_heading_counts_in_the_extras():
+    """A file may have several '# Extras: topic' headings: each adds to "extras", and a
+    step heading after them starts its step again."""
+    assert count("""
+        # Step 3: train
+        def train(model):
+            pass
+        # Extras: the loop inside the graph ------------------------------------
+        def run_in_graph(model, steps):
+            model.steps_per_execution = steps
+        # Extras: the raw loop's batch order -----------------------------------
+        def seeded_batches(x):
+            return x
+        BATCHES = 2
+    """) == {"setup": 0, "train": 2, "extras": 5}
+
+
 def test_a_heading_in_a_string_or_mid_comment_is_not_a_heading():
     """Only a comment that starts with 'Step N: name' switches the step."""
     assert count('''
@@ -172,6 +189,21 @@ def test_missing_step_heading_raises(tmp_path, missing):
     )
     with pytest.raises(ValueError, match=f"no '# Step N: {missing}' heading"):
         lines_per_step(write(tmp_path, headings))
+
+
+def test_the_real_files_extras_are_each_of_their_parts():
+    """Keras' two extras (run_in_graph; seeded_batches and train_in_seeded_order) and the
+    raw one (train_batches and train_epoch_in_graph) all count: none hides another."""
+    for path, parts in (
+        (ROOT / "keras_impl" / "cnn.py", 2),
+        (ROOT / "raw_tf_impl" / "cnn.py", 1),
+    ):
+        counts = [
+            count_lines("# Extras:" + part)["extras"]
+            for part in path.read_text().split("\n# Extras:")[1:]
+        ]
+        assert len(counts) == parts and all(counts), (path.name, counts)
+        assert lines_per_step(path)["extras"] == sum(counts), path.name
 
 
 def test_real_implementations_keras_is_shorter_in_every_step():

@@ -63,7 +63,7 @@ def test_lesson_cells_are_the_files_sections_verbatim(lang):
 
 
 def test_every_step_of_the_lesson_is_in_the_notebooks():
-    """The imports, the four steps of both cnn.py files, Keras' extras, and the ResNet50
+    """The imports, the four steps and the extras of both cnn.py files, and the ResNet50
     example's imports, model and freezing: each exactly once, in the file's order."""
     for lang in build.LANGUAGES:
         shown = [
@@ -80,6 +80,7 @@ def test_every_step_of_the_lesson_is_in_the_notebooks():
             in_notebook = [section for file, section in shown if file == path]
             assert {"define", "compile", "train", "evaluate"} <= set(in_notebook)
         assert ("keras_impl/cnn.py", "extras") in shown
+        assert ("raw_tf_impl/cnn.py", "extras") in shown
         assert ("keras_impl/resnet50_transfer.py", "freeze") in shown
 
 

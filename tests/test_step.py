@@ -51,7 +51,7 @@ def run_step(capsys, *flags):
 
 @pytest.fixture(scope="module")
 def cnn_report():
-    """The JSON report of one step of the seed's cnn (batch 16, seed 3)."""
+    """The JSON report of one step of the lecture's CNN (batch 16, seed 3)."""
     from compare.cli import main
 
     out, err = io.StringIO(), io.StringIO()

@@ -26,15 +26,10 @@ import time
 import keras
 import numpy as np
 
-from compare.language import N_
 from compare.stats import median_interval, spread
 from compare.styles import STYLES
 
-PAIRS = {
-    "per_batch": N_("as the lessons are written: one batch per graph call"),
-    "fused": N_("fused: all the batches in one graph call"),
-    "step": N_("the train step alone, looped in one graph on one batch"),
-}
+PAIRS = ("per_batch", "fused", "step")  # the views name them (views/speed.py)
 
 
 @dataclasses.dataclass(frozen=True)

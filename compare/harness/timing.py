@@ -1,9 +1,9 @@
 """An epoch timer both styles accept: a Keras callback whose hooks the raw loop calls too.
 
 Keras calls `on_train_batch_begin(batch)` before each graph call (one batch, or
-`steps_per_execution` of them); the raw loop runs a whole epoch in one graph call, so it
-calls only `on_epoch_end` (and `on_train_batch_begin` when the harness splits an epoch
-into calls). TensorFlow runs a graph call synchronously on the CPU, so a timestamp taken
+`steps_per_execution` of them); the raw lesson's `train` has no hook per batch, so the
+harness, which runs it an epoch at a time, calls only `on_epoch_end` (and
+`on_train_batch_begin` when it splits an epoch into calls of the Extras' loop). TensorFlow runs a graph call synchronously on the CPU, so a timestamp taken
 when a call begins marks the end of the one before, without forcing an extra host sync.
 Work the harness does between epochs that is not training (scoring the test set for the
 curves) is excluded through `exclude`.
@@ -75,8 +75,9 @@ class EpochTimer(keras.callbacks.Callback):
 
     @property
     def first_call_samples(self):
-        """The samples the first graph call trained: one batch for Keras' default, a
-        whole epoch where one call ran the whole first epoch (the raw loop's default)."""
+        """The samples the first graph call trained: one batch for Keras' default; the
+        whole epoch where the timer heard no call begin in it (the raw lesson's loop,
+        which has no per-batch hook: its tracing is then the first epoch's extra time)."""
         if self.first_call_end is None:
             return self.samples_per_epoch
         return self.first_call_end[0] * self.batch_size
@@ -90,7 +91,7 @@ class EpochTimer(keras.callbacks.Callback):
         steady = self.steady_samples_per_second
         if steady is None:
             return None
-        if self.first_call_end is None:  # the first call ran the whole first epoch
+        if self.first_call_end is None:  # no call boundary heard: the first epoch
             return self.first_epoch_seconds - self.samples_per_epoch / steady
         first_batches, end = self.first_call_end
         return end - self.start - first_batches * self.batch_size / steady

@@ -3,8 +3,10 @@
 The code is read from the real files (never a copy that can drift) and split at their
 `# Step N: name` headings, so each Keras block stands next to the raw TensorFlow block that does
 the same job; what comes before the first heading (the docstring and the imports, which the
-lines-of-code total counts) is a section of its own. Side by side when the terminal is wide
-enough, else one above the other, each step's Keras block directly followed by its raw twin.
+lines-of-code total counts) is a section of its own. The extras may have several `# Extras:
+topic` headings: each topic is a part of its own, under its name, beside the other style's
+part of the same topic. Side by side when the terminal is wide enough, else one above the
+other, each step's Keras block directly followed by its raw twin.
 Long lines wrap as compare/views/code_lines.py says: indented deeper than the line they
 continue, never inside a token, comments as comments.
 """
@@ -19,25 +21,39 @@ MIN_SIDE_BY_SIDE_WIDTH = 100  # two columns of 48 and a separator, at the least
 SEPARATOR = " │ "
 SETUP = "setup"  # the section before the first heading: `--step imports`
 NAMES = ("keras", "raw_tf")
-NOTHING = "—"  # a style with no code in a section (raw TF has no extras)
+NOTHING = "—"  # a style with no code in a section, or in one topic of the extras
+TOPIC_MARK = "· "  # starts the row that names a topic of the extras
 
 
 @dataclasses.dataclass(frozen=True)
 class Block:
-    """Consecutive lines of one file: a style's part of a section."""
+    """Consecutive lines of one file: a style's part of a section. A part of the extras
+    keeps its `# Extras: topic` heading line (code_lines.Line), which names its topic."""
 
     path: object
     lines: tuple
+    heading: object = None
 
     @property
     def label(self):
         return self.path.relative_to(ROOT).as_posix()
 
+    @property
+    def topic(self):
+        """What the extras' heading names ("the loop inside the graph"), else ""."""
+        return extras_topic(self.heading.text) if self.heading else ""
 
-def file_sections(path):
-    """{"setup": lines before the first heading, "define": [...], ...}: the file's lines
-    (code_lines.Line), split at its heading comments, blank edges trimmed."""
-    sections, section = {SETUP: []}, SETUP
+
+def extras_topic(heading):
+    """The words of an `# Extras: topic ----` heading after the colon, without the rule."""
+    return heading.split(":", 1)[1].strip().rstrip("-─").strip()
+
+
+def file_blocks(path):
+    """{"setup": [Block of the lines before the first heading], "define": [Block], ...}:
+    the file's lines (code_lines.Line), split at its heading comments, blank edges
+    trimmed. Each `# Extras:` heading starts a Block of its own: a file may have several."""
+    parts, section = {SETUP: [(None, [])]}, SETUP
     for line in read_lines(path):
         heading = (
             heading_section(line.text)
@@ -46,10 +62,18 @@ def file_sections(path):
         )
         if heading:
             section = heading
-            sections[section] = []
+            parts.setdefault(section, []).append(
+                (line if section == EXTRAS else None, [])
+            )
         else:
-            sections[section].append(line)
-    return {name: trim_blank_edges(lines) for name, lines in sections.items()}
+            parts[section][-1][1].append(line)
+    return {
+        name: [
+            Block(path, tuple(trim_blank_edges(lines)), heading)
+            for heading, lines in blocks
+        ]
+        for name, blocks in parts.items()
+    }
 
 
 def trim_blank_edges(lines):
@@ -65,14 +89,16 @@ def trim_blank_edges(lines):
 
 def split_steps(source):
     """{"setup": lines before the first heading, "define": [...], ...}, blank edges trimmed:
-    the text of a file's sections (the view itself reads the file's lines with their tokens)."""
+    the text of a file's sections (the view itself reads the file's lines with their tokens).
+    The extras keep their `# Extras: topic` headings, each above what it names, so that a
+    file's extras are its lines from the first of them on, as they stand in the file."""
     sections, step = {SETUP: []}, SETUP
     for line in source.splitlines():
         heading = heading_section(line)
-        if heading:
+        if heading and heading != step:
             step = heading
             sections[step] = []
-        else:
+        if heading == EXTRAS or not heading:
             sections[step].append(line.rstrip())
     return {step: trim_blank_edges(lines) for step, lines in sections.items()}
 
@@ -80,28 +106,26 @@ def split_steps(source):
 def code_sections(model="cnn", comments=True):
     """{"keras": {section: [Block, ...]}, "raw_tf": {...}}. For cnn_bn_dropout, step 1 comes
     from its own file and the others from cnn.py; for checkpoints, step 3 comes from
-    checkpoints.py (which calls cnn.py's); for distributed (the seed's cnn under
+    checkpoints.py (which calls cnn.py's); for distributed (the lecture's CNN under
     tf.distribute), every step comes from distributed.py. The imports are those of every
     file shown, cnn.py's first. Without `comments`, no comment and no docstring."""
     variant = {"cnn_bn_dropout": "define", "checkpoints": "train"}.get(model)
     views = {}
     for name, style in STYLES.items():
         base = style.path("distributed" if model == "distributed" else "cnn")
-        sections = {
-            section: [Block(base, tuple(lines))]
-            for section, lines in file_sections(base).items()
-        }
+        sections = file_blocks(base)
         if variant:
             path = style.path(model)
-            own = file_sections(path)
-            sections[variant] = [Block(path, tuple(own[variant]))]
-            sections[SETUP] = [*sections[SETUP], Block(path, tuple(own[SETUP]))]
+            own = file_blocks(path)
+            sections[variant] = own[variant]
+            sections[SETUP] = [*sections[SETUP], *own[SETUP]]
         if not comments:
             sections = {
                 section: [
                     Block(
                         block.path,
                         tuple(trim_blank_edges(without_comments(block.lines))),
+                        block.heading,
                     )
                     for block in blocks
                 ]
@@ -116,13 +140,15 @@ def code_sections(model="cnn", comments=True):
 
 def implementation_steps(model="cnn"):
     """The sections of both styles as text: {"keras": {"define": [line, ...], ...},
-    "raw_tf": {...}} (the report shows them; the imports of two files, a blank line apart)."""
+    "raw_tf": {...}} (the report shows them; the imports of two files, a blank line apart;
+    each part of the extras under its `# Extras:` heading)."""
     return {
         name: {
             section: [
                 text
                 for index, block in enumerate(blocks)
                 for text in ([""] if index else [])
+                + ([block.heading.text] if block.heading else [])
                 + [line.text for line in block.lines]
             ]
             for section, blocks in sections.items()
@@ -251,7 +277,7 @@ def render_code(
 def side_by_side(sections, width, line_numbers=False):
     """Two columns where they take fewer rows than one above the other: from
     MIN_SIDE_BY_SIDE_WIDTH columns on, where the columns are wide enough that the lines
-    they wrap cost fewer rows than the pairing saves (cnn.py's view: from 148 columns, 126
+    they wrap cost fewer rows than the pairing saves (cnn.py's view: from 147 columns, 125
     without comments). Counted over the whole view, so every --step of it has the same
     layout."""
     if width < MIN_SIDE_BY_SIDE_WIDTH:
@@ -266,8 +292,27 @@ def side_by_side(sections, width, line_numbers=False):
     return next(rows) < next(rows)
 
 
+def by_topic(sections, section):
+    """A section's blocks as [(topic, {"keras": [Block, ...], "raw_tf": [...]}), ...]: the
+    parts of the extras that name the same topic together, in the order the Keras file
+    gives them (then the raw file's others); one part, topic "", for a step."""
+    parts = {}
+    for name in NAMES:
+        for block in sections[name].get(section, []):
+            parts.setdefault(block.topic, {other: [] for other in NAMES})
+            parts[block.topic][name].append(block)
+    return list(parts.items()) or [("", {name: [] for name in NAMES})]
+
+
+def topic_line(topic, width):
+    """The row that names a topic of the extras, cut to `width`."""
+    text = TOPIC_MARK + topic
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+
+
 def in_columns(titles, width, paint, sections, shown, gutter):
-    """Keras on the left, raw TensorFlow on the right, each section's blocks aligned."""
+    """Keras on the left, raw TensorFlow on the right, each section's blocks aligned (in
+    the extras, topic by topic)."""
     column = (width - len(SEPARATOR)) // 2
     widths = (column, width - len(SEPARATOR) - column)
     out = [
@@ -279,33 +324,41 @@ def in_columns(titles, width, paint, sections, shown, gutter):
     blank = Row("", 0)
     for section in shown:
         out.append(paint.bold(heading_line(titles[section], width)))
-        left, right = (
-            column_rows(sections[name].get(section, []), room, paint, gutter)
-            for name, room in zip(NAMES, widths)
-        )
-        for index in range(max(len(left), len(right))):
-            left_row = left[index] if index < len(left) else blank
-            right_row = right[index] if index < len(right) else blank
-            out.append(
-                left_row.text
-                + " " * (column - left_row.width)
-                + paint.faint(SEPARATOR)
-                + right_row.text
+        for topic, blocks in by_topic(sections, section):
+            if topic:
+                out.append(paint.bold(topic_line(topic, width)))
+            left, right = (
+                column_rows(blocks[name], room, paint, gutter)
+                for name, room in zip(NAMES, widths)
             )
+            for index in range(max(len(left), len(right))):
+                left_row = left[index] if index < len(left) else blank
+                right_row = right[index] if index < len(right) else blank
+                out.append(
+                    left_row.text
+                    + " " * (column - left_row.width)
+                    + paint.faint(SEPARATOR)
+                    + right_row.text
+                )
     return out
 
 
 def stacked(titles, width, paint, sections, shown, gutter):
-    """Under each section's heading, the Keras block directly followed by its raw twin."""
+    """Under each section's heading, the Keras block directly followed by its raw twin (in
+    the extras, under each topic's name, a blank row before the next)."""
     out = []
     for index, section in enumerate(shown):
         if index:
             out.append("")
         out.append(paint.bold(heading_line(titles[section], width)))
-        for name in NAMES:
-            blocks = sections[name].get(section, [])
-            out += [
-                row.text
-                for row in column_rows(blocks, width, paint, gutter, titles[name])
-            ]
+        for number, (topic, blocks) in enumerate(by_topic(sections, section)):
+            if topic:
+                out += [""] * bool(number) + [paint.bold(topic_line(topic, width))]
+            for name in NAMES:
+                out += [
+                    row.text
+                    for row in column_rows(
+                        blocks[name], width, paint, gutter, titles[name]
+                    )
+                ]
     return out

@@ -126,8 +126,8 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
         "raw": [
             "def compile_model(model, learning_rate=1e-3):",
             "return Adam(model.trainable_variables, learning_rate)",
-            "def train(model, optimizer, x_train, y_train, epochs, batch_size, seed=0, "
-            "verbose=1):",
+            "loss, accuracy = one_epoch(model, optimizer, x_train, y_train, order, "
+            "batch_size)",
             "return sparse_categorical_crossentropy(labels, logits), correct",
         ],
     },
@@ -170,8 +170,11 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
         "raw": [
             "predictions = tf.argmax(logits, axis=1, output_type=labels.dtype)",
             "correct = tf.reduce_sum(tf.cast(predictions == labels, tf.float32))",
-            ("correct += batch_correct", "train_batches"),
-            "loss, accuracy = float(loss_sum) / len(order), float(correct) / len(order)",
+            ("correct += batch_correct", "train_epoch"),
+            (
+                "return float(loss_sum) / len(order), float(correct) / len(order)",
+                "train_epoch",
+            ),
         ],
     },
     {
@@ -186,9 +189,10 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
         },
         "raw": [
             "for epoch in range(epochs):",
-            "order = shuffler.permutation(len(labels))",
-            ("@tf.function", "train_batches"),
-            "for start in tf.range(0, tf.size(indices), batch_size):",
+            "order = shuffler.permutation(len(y_train))",
+            "for start in range(0, len(order), batch_size):",
+            "loss, batch_correct = train_step(model, optimizer, images, labels)",
+            ("@tf.function", "train_step"),
             "with tf.GradientTape() as tape:",
             "gradients = tape.gradient(loss, model.trainable_variables)",
             "optimizer.apply(gradients, model.trainable_variables)",
@@ -209,6 +213,25 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
             "for start in range(0, len(x_test), batch_size):",
             'return {"loss": float(loss_sum) / len(x_test), '
             '"accuracy": float(correct) / len(x_test)}',
+        ],
+    },
+    {  # the Extras of both files: the loop inside the graph, the same idea
+        "keras": "model.steps_per_execution = steps",
+        "hides": {
+            "en": "the loop inside the graph: fit runs that many mini-batches per graph "
+            "call instead of one (an epoch's worth makes the whole epoch one call), so "
+            "Python no longer runs per batch",
+            "pt": "o laço dentro do grafo: o fit roda esse número de minilotes a cada "
+            "chamada do grafo, em vez de um (com os de uma época inteira, a época toda "
+            "vira uma chamada só), e o Python deixa de rodar a cada lote",
+        },
+        "raw": [
+            "def train_epoch_in_graph(model, optimizer, x_train, y_train, order, "
+            "batch_size):",
+            "loss_sum, correct = train_batches(model, optimizer, images, labels, order, "
+            "batch_size)",
+            ("@tf.function", "train_batches"),
+            "for start in tf.range(0, tf.size(indices), batch_size):",
         ],
     },
 ]

@@ -1,5 +1,5 @@
 """The words of the table, the code view and the report. They are written here in English;
-the seed lecture's Portuguese for them (its own words for the seed table) is in the
+the lecture's Portuguese for them (its own words for the lecture's table) is in the
 catalog that compare/language.py reads."""
 
 from compare.language import LANGUAGES, _, speaking
@@ -9,7 +9,7 @@ WORDS = {
     "characteristic": "Characteristic",
     "keras": "Keras",
     "raw_tf": "Pure TensorFlow",
-    # The seed's two rows: "high" means fast development, not fast training.
+    # The lecture's two rows: "high" means fast development, not fast training.
     "abstraction": (
         "Abstraction level",
         "High: focused on fast development",
@@ -29,7 +29,9 @@ WORDS = {
     "step_heading": "Step {number}: {name}",
     "extras_heading": "Extras: beyond the four steps",
     "loc": "Lines of code: {step}",
-    "loc_extras": "Lines of code: extras (same batch order, checkpoints)",
+    "loc_extras": (
+        "Lines of code: extras (loop inside the graph, batch order, checkpoints)"
+    ),
     "loc_total": "Lines of code: total (with imports)",
     "params": "Trainable parameters",
     "first_epoch": "First epoch, tracing included (s)",
