@@ -191,3 +191,51 @@ def test_bench_bad_flags_are_one_line_errors(args, message):
 
 def test_every_variant_is_described():
     assert all(description for _, _, description in VARIANTS.values())
+
+
+@pytest.mark.slow
+def test_record_writes_every_section_of_benchmarks_md(tmp_path):
+    """`python -m compare record`, shrunk: one file holding each section, the command
+    that wrote it named at its top, and the profiler's traces in the folder named."""
+    output, traces = tmp_path / "BENCHMARKS.md", tmp_path / "traces"
+    completed = run_cli(
+        "record",
+        "--dataset",
+        "digits",
+        "--train-samples",
+        "256",
+        "--test-samples",
+        "64",
+        "--seeds",
+        "2",
+        "--repeats",
+        "1",
+        "--pair-rounds",
+        "2",
+        "--pair-steps",
+        "2",
+        "--output",
+        output,
+        "--profile-dir",
+        traces,
+        "--quiet",
+        timeout=900,
+    )
+    assert completed.returncode == 0, completed.stderr
+    text = output.read_text()
+    assert text.startswith("# Benchmarks") and "python -m compare record" in text
+    for heading in (
+        "## The default comparison",
+        "## The machine's floors",
+        "## FLOPs and bytes per training sample, and the roofline",
+        "## The variants, each epoch as a multiple of its roofline",
+        "## Where the time goes",
+        "## Accuracy over seeds, and time to accuracy",
+        "Speed, like with like",
+    ):
+        assert heading in text, heading
+    assert list(traces.rglob("*.xplane.pb"))  # a trace for TensorBoard or Perfetto
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "BENCHMARKS.md",
+        "traces",
+    ]

@@ -95,19 +95,24 @@ def test_time_to_accuracy_takes_the_first_epoch_that_reaches_it():
     assert time_to_accuracy(result, 0.99) is None
 
 
+SMALL_RUN = (  # 256 digits, 2 epochs: seconds, not minutes
+    "--dataset",
+    "digits",
+    "--train-samples",
+    "256",
+    "--test-samples",
+    "64",
+    "--epochs",
+    "2",
+    "--batch-size",
+    "32",
+)
+
+
 @pytest.mark.slow
 def test_the_default_table_prints_the_matched_pairs():
     completed = run_cli(
-        "--dataset",
-        "digits",
-        "--train-samples",
-        "256",
-        "--test-samples",
-        "64",
-        "--epochs",
-        "2",
-        "--batch-size",
-        "32",
+        *SMALL_RUN,
         "--pair-rounds",
         "2",
         "--pair-steps",
@@ -132,16 +137,7 @@ def test_seeds_and_bad_flags_on_the_command_line():
     completed = run_cli("--target-accuracy", "1.5")
     assert completed.returncode == 2 and "between 0 and 1" in completed.stderr
     completed = run_cli(
-        "--dataset",
-        "digits",
-        "--train-samples",
-        "256",
-        "--test-samples",
-        "64",
-        "--epochs",
-        "2",
-        "--batch-size",
-        "32",
+        *SMALL_RUN,
         "--seeds",
         "2",
         "--target-accuracy",

@@ -55,8 +55,15 @@ import types
 import numpy as np
 from tabulate import tabulate
 
-from compare.harness.pairs import PAIRS, PairSettings, StepSpan, looped, summary
-from compare.stats import median_interval
+from compare.harness.pairs import (
+    PAIRS,
+    PairSettings,
+    interleaved,
+    keras_fit_timer,
+    looped,
+    pair_result,
+    raw_train,
+)
 from compare.styles import STYLES
 
 
@@ -150,19 +157,6 @@ def keras_model(cell, seed, steps_per_execution=None):
     if steps_per_execution:
         cnn.run_in_graph(model, steps_per_execution)
     return model
-
-
-def keras_fit_timer(model, x, y, batch_size):
-    """pairs.keras_fit's measurement on a model made here: the lesson's `train`, timed
-    from the first step to the last."""
-    cnn = STYLES["keras"].module("cnn")
-
-    def timed():
-        span = StepSpan()
-        cnn.train(model, x, y, 1, batch_size, verbose=0, callbacks=[span])
-        return span.seconds
-
-    return timed
 
 
 def keras_resident_step(model, images, labels, xla):
@@ -304,34 +298,6 @@ def raw_one_epoch(step, fused):
     return rebound(raw.train_epoch_in_graph, train_batches=batches)
 
 
-def raw_train_timer(cell, fused, x, y, batch_size, seed):
-    """pairs.raw_train's measurement with the cell's step: the lesson's `train`, its
-    one_epoch call timed."""
-    import tensorflow as tf
-
-    raw = STYLES["raw_tf"].module("cnn")
-    model = raw.build_model(seed)
-    optimizer = raw.compile_model(model)
-    one_epoch = raw_one_epoch(raw_step(cell), fused)
-    if fused:
-        x, y = tf.constant(x), tf.constant(y)  # copied to TF once, as fit does
-    spans = []
-
-    def timed_epoch(*args):
-        start = time.perf_counter()
-        result = one_epoch(*args)
-        spans.append(time.perf_counter() - start)
-        return result
-
-    shuffler = np.random.default_rng(seed)
-
-    def timed():
-        raw.train(model, optimizer, x, y, 1, batch_size, shuffler, 0, timed_epoch)
-        return spans[-1]
-
-    return timed
-
-
 # One cell ------------------------------------------------------------------------
 def cell_timers(pair, cell, x, y, steps, seed):
     """{"keras": timed, "raw_tf": timed} for one pair in one cell, each timing one
@@ -358,24 +324,15 @@ def cell_timers(pair, cell, x, y, steps, seed):
     model = keras_model(cell, seed, steps if fused else None)
     return {
         "keras": keras_fit_timer(model, images, labels, batch_size),
-        "raw_tf": raw_train_timer(cell, fused, images, labels, batch_size, seed),
+        "raw_tf": raw_train(
+            fused,
+            images,
+            labels,
+            batch_size,
+            seed,
+            raw_one_epoch(raw_step(cell), fused),
+        ),
     }
-
-
-def interleaved(clocks, rounds, say):
-    """pairs.measure_pairs' rounds: {pair: {style: [seconds, ...]}}, after one untimed
-    call of each clock."""
-    for pair_clocks in clocks.values():
-        for timed in pair_clocks.values():
-            timed()
-    seconds = {pair: {"keras": [], "raw_tf": []} for pair in clocks}
-    for round_index in range(rounds):
-        say(f"  round {round_index + 1}/{rounds}")
-        order = ("keras", "raw_tf") if round_index % 2 == 0 else ("raw_tf", "keras")
-        for pair, pair_clocks in clocks.items():
-            for style in order:
-                seconds[pair][style].append(pair_clocks[style]())
-    return seconds
 
 
 def measure_cell(cell, x, y, options, say):
@@ -389,12 +346,10 @@ def measure_cell(cell, x, y, options, say):
             pair: cell_timers(pair, cell, x, y, options.steps, options.seed)
             for pair in options.pairs
         }
-        seconds = interleaved(clocks, options.rounds, say)
+        seconds = interleaved(clocks, options.rounds, lambda m: say(f"  round {m}"))
     wall = time.perf_counter() - start
     rows = []
     for pair in options.pairs:
-        keras_seconds, raw_seconds = seconds[pair]["keras"], seconds[pair]["raw_tf"]
-        ratios = [k / r for k, r in zip(keras_seconds, raw_seconds)]
         rows.append(
             {
                 "xla": cell.xla,
@@ -404,9 +359,7 @@ def measure_cell(cell, x, y, options, say):
                 "steps": options.steps,
                 "rounds": options.rounds,
                 "raw_step": raw_step_name(cell),
-                "keras": summary(keras_seconds, settings),
-                "raw_tf": summary(raw_seconds, settings),
-                "raw_over_keras": {**median_interval(ratios), "runs": ratios},
+                **pair_result(seconds[pair], settings),
                 "cell_seconds": wall,  # the whole cell: building, tracing, rounds
             }
         )

@@ -40,34 +40,20 @@ def add_parser(commands):
         metavar="DIR",
         help="a new folder for the profiler's traces (TensorBoard or Perfetto open them)",
     )
-    record.add_argument(
-        "--seeds",
-        type=at_most(MAX_COUNT),
-        default=3,
-        metavar="N",
-        help="initialisations per style for accuracy and time-to-accuracy (default 3)",
-    )
-    record.add_argument(
-        "--repeats",
-        type=at_most(MAX_COUNT),
-        default=3,
-        metavar="N",
-        help="interleaved repeats of each bench variant (default 3)",
-    )
-    record.add_argument(
-        "--pair-rounds",
-        type=at_most(MAX_COUNT),
-        default=7,
-        metavar="N",
-        help="bench's rounds of the matched pairs (default 7)",
-    )
-    record.add_argument(
-        "--pair-steps",
-        type=at_most(MAX_COUNT),
-        default=64,
-        metavar="N",
-        help="bench's batches per style and round of the pairs (default 64)",
-    )
+    for flag, default, what in (
+        ("--seeds", 3, "initialisations per style for accuracy and time-to-accuracy"),
+        ("--repeats", 3, "interleaved repeats of each bench variant"),
+        ("--pair-rounds", 7, "bench's rounds of the matched pairs"),
+        ("--pair-steps", 64, "bench's batches per style and round of the pairs"),
+    ):
+        record.add_argument(
+            flag,
+            type=at_most(MAX_COUNT),
+            default=default,
+            metavar="N",
+            help=f"{what} (default {default})",
+        )
+    record.add_argument("--quiet", action="store_true", help="no progress lines")
     record.set_defaults(run=run)
 
 

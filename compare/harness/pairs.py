@@ -64,6 +64,13 @@ def keras_fit(fused, steps, x, y, batch_size, seed):
     model.jit_compile = False  # Keras' "auto" means XLA on a GPU; raw runs without it
     if fused:
         cnn.run_in_graph(model, steps)
+    return keras_fit_timer(model, x, y, batch_size)
+
+
+def keras_fit_timer(model, x, y, batch_size):
+    """The Keras lesson's `train` of a compiled `model`, timed from its first step to
+    its last."""
+    cnn = STYLES["keras"].module("cnn")
 
     def timed():
         span = StepSpan()
@@ -73,15 +80,17 @@ def keras_fit(fused, steps, x, y, batch_size, seed):
     return timed
 
 
-def raw_train(fused, x, y, batch_size, seed):
+def raw_train(fused, x, y, batch_size, seed, one_epoch=None):
     """The raw lesson's `train` on the images, its one_epoch call timed; `fused`: the
-    Extras' train_epoch_in_graph on tensors already in TensorFlow."""
+    Extras' train_epoch_in_graph on tensors already in TensorFlow. `one_epoch`: another
+    epoch function in its place (the GPU suite's, with another train step)."""
     import tensorflow as tf
 
     cnn = STYLES["raw_tf"].module("cnn")
     model = cnn.build_model(seed)
     optimizer = cnn.compile_model(model)
-    one_epoch = cnn.train_epoch_in_graph if fused else cnn.train_epoch
+    if one_epoch is None:
+        one_epoch = cnn.train_epoch_in_graph if fused else cnn.train_epoch
     if fused:
         x, y = tf.constant(x), tf.constant(y)  # copied to TF once, as fit does
     spans = []
@@ -183,27 +192,34 @@ def measure_pairs(x, y, settings=PairSettings(), say=lambda message: None):
     if len(x) < settings.steps * settings.batch_size:
         raise ValueError("fewer images than steps x batch size")
     clocks = {pair: timers(pair, x, y, settings) for pair in settings.pairs}
-    for pair_clocks in clocks.values():  # the untimed calls that trace each loop
+    seconds = interleaved(clocks, settings.rounds, say)
+    results = {pair: pair_result(seconds[pair], settings) for pair in settings.pairs}
+    return {**dataclasses.asdict(settings), "results": results}
+
+
+def interleaved(clocks, rounds, say=lambda message: None):
+    """{pair: {style: [seconds, ...]}}: one untimed call of each clock (it traces the
+    loop), then `rounds` rounds, each timing every pair's two styles, the first style
+    alternating."""
+    for pair_clocks in clocks.values():
         for timed in pair_clocks.values():
             timed()
-    seconds = {pair: {"keras": [], "raw_tf": []} for pair in settings.pairs}
-    for round_index in range(settings.rounds):
-        say(f"{round_index + 1}/{settings.rounds}")
+    seconds = {pair: {"keras": [], "raw_tf": []} for pair in clocks}
+    for round_index in range(rounds):
+        say(f"{round_index + 1}/{rounds}")
         order = ("keras", "raw_tf") if round_index % 2 == 0 else ("raw_tf", "keras")
-        for pair in settings.pairs:
+        for pair, pair_clocks in clocks.items():
             for style in order:
-                seconds[pair][style].append(clocks[pair][style]())
-    results = {}
-    for pair in settings.pairs:
-        ratios = [
-            keras_seconds / raw_seconds
-            for keras_seconds, raw_seconds in zip(
-                seconds[pair]["keras"], seconds[pair]["raw_tf"]
-            )
-        ]
-        results[pair] = {
-            "keras": summary(seconds[pair]["keras"], settings),
-            "raw_tf": summary(seconds[pair]["raw_tf"], settings),
-            "raw_over_keras": {**median_interval(ratios), "runs": ratios},
-        }
-    return {**dataclasses.asdict(settings), "results": results}
+                seconds[pair][style].append(pair_clocks[style]())
+    return seconds
+
+
+def pair_result(seconds, settings):
+    """One pair's two summaries and its raw/Keras ratio (Keras' time over raw's, round
+    by round) with its bootstrap interval."""
+    ratios = [k / r for k, r in zip(seconds["keras"], seconds["raw_tf"])]
+    return {
+        "keras": summary(seconds["keras"], settings),
+        "raw_tf": summary(seconds["raw_tf"], settings),
+        "raw_over_keras": {**median_interval(ratios), "runs": ratios},
+    }
