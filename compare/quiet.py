@@ -46,6 +46,9 @@ def load_tensorflow_quietly():
             import tensorflow as tf
 
             tf.config.list_physical_devices()  # the CUDA probe logs here
+        # Python-side warnings too: "N of the last M calls triggered retracing" counts
+        # the many models bench and the pairs build on purpose, each traced once.
+        tf.get_logger().setLevel("ERROR")
     except ImportError as error:
         fail(_("TensorFlow does not import: {error}").format(error=error))
     except ValueError as error:

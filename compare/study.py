@@ -85,6 +85,8 @@ def check_request(request):
         raise CompareError(
             _("--backends runs Keras; it does not combine with --only raw")
         )
+    if request.same_start and len(request.implementations) < 2:
+        raise CompareError(_("--same-start needs both styles (not --only)"))
     if request.seeds > 1:
         for flag, value in (
             ("--checkpoint-dir", request.checkpoint_dir),
@@ -305,7 +307,9 @@ def matched_pairs(request, dataset, say):
     """compare/harness/pairs.py's three pairs, interleaved, on the training images."""
     from compare.harness.pairs import PairSettings, measure_pairs
 
-    steps = min(request.pair_steps, len(dataset.x_train) // request.batch_size)
+    batches = len(dataset.x_train) // request.batch_size
+    say_if_fewer_pairs(request.pair_steps, batches, say)
+    steps = min(request.pair_steps, batches)
     settings = PairSettings(
         steps, request.pair_rounds, request.batch_size, request.seed
     )
@@ -316,6 +320,18 @@ def matched_pairs(request, dataset, say):
         ).format(rounds=number(settings.rounds), steps=number(settings.steps))
     )
     return measure_pairs(dataset.x_train, dataset.y_train, settings)
+
+
+def say_if_fewer_pairs(asked, batches, say):
+    """The pairs time at most the batches the training set holds: say so where
+    --pair-steps asked for more."""
+    if asked and asked > batches:
+        say(
+            _(
+                "--pair-steps {asked}: the training set holds {batches} batches; the "
+                "pairs time {batches}"
+            ).format(asked=asked, batches=batches)
+        )
 
 
 def seed_study(request, dataset, configs, runs, say):
@@ -381,7 +397,7 @@ def time_to_accuracy(result, target):
 
 def report_of(request, dataset, configs, runs, keras_backends):
     from compare.harness.training import median_of_runs
-    from compare.stats import throughput_ratio
+    from compare.stats import median_interval, throughput_ratio
 
     first = configs[request.models[0]]
     report = {
@@ -417,6 +433,18 @@ def report_of(request, dataset, configs, runs, keras_backends):
             for model in request.models
         }
         report["raw_over_keras_steady_throughput"] = ratios[request.models[0]]
+        pairwise = [
+            raw["steady_samples_per_second"] / keras["steady_samples_per_second"]
+            for raw, keras in zip(
+                runs[request.models[0], "raw_tf", None], keras_runs, strict=True
+            )
+            if raw["steady_samples_per_second"] and keras["steady_samples_per_second"]
+        ]
+        if len(pairwise) >= 3:  # enough runs for an interval
+            report["raw_over_keras_steady_throughput_interval"] = {
+                **median_interval(pairwise),
+                "runs": pairwise,
+            }
         if len(request.models) > 1:
             report["raw_over_keras_steady_throughput_by_model"] = ratios
     return report

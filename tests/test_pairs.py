@@ -114,7 +114,7 @@ def test_the_default_table_prints_the_matched_pairs():
     completed = run_cli(
         *SMALL_RUN,
         "--pair-rounds",
-        "2",
+        "3",
         "--pair-steps",
         "2",
         "--quiet",
@@ -153,3 +153,57 @@ def test_seeds_and_bad_flags_on_the_command_line():
     report = json.loads(completed.stdout)
     assert set(report["seeds"]["styles"]) == {"keras", "raw_tf"}
     assert "pairs" not in report
+
+
+HOSTILE = {  # arguments (tmp_path -> list), exit code, the one line's words
+    "rounds too few for an interval": (
+        lambda tmp: ["--pair-rounds", "2"],
+        2,
+        "or at least 3, for an interval",
+    ),
+    "same start with one style": (
+        lambda tmp: ["--only", "raw", "--same-start", "--dataset", "digits"],
+        1,
+        "--same-start needs both styles",
+    ),
+    "suite with a variant list": (
+        lambda tmp: ["bench", "--suite", "gpu", "--variants", "keras"],
+        1,
+        "--variants does not combine with --suite gpu",
+    ),
+    "suite without pairs": (
+        lambda tmp: ["bench", "--suite", "gpu", "--pair-rounds", "0"],
+        1,
+        "--pair-rounds 0 skips them",
+    ),
+    "profile folder that exists": (
+        lambda tmp: ["bench", "--dataset", "digits", "--profile-dir", tmp],
+        1,
+        "exists: name a new folder",
+    ),
+    "record with one seed": (
+        lambda tmp: ["record", "--seeds", "1", "--output", tmp / "B.md"],
+        2,
+        "at least 2",
+    ),
+    "record in Portuguese": (
+        lambda tmp: (
+            ["record", "--lang", "pt", "--output", tmp / "B.md"]
+            + ["--profile-dir", tmp / "traces"]
+        ),
+        1,
+        "em inglês",
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", HOSTILE)
+def test_bad_speed_flags_are_one_line_before_any_work(tmp_path, name):
+    make_args, code, words = HOSTILE[name]
+    completed = run_cli(*make_args(tmp_path))
+    lines = [line for line in completed.stderr.splitlines() if line.strip()]
+    assert completed.returncode == code, completed.stderr
+    assert len(lines) == 1 and words in lines[0], completed.stderr
+    assert "Traceback" not in completed.stderr and completed.stdout == ""
+    assert list(tmp_path.iterdir()) == []  # nothing written

@@ -203,7 +203,7 @@ def test_the_suite_runs_from_the_command_line():
         "--pair-steps",
         "2",
         "--pair-rounds",
-        "2",
+        "3",
         "--format",
         "json",
         "--quiet",

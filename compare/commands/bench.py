@@ -13,8 +13,11 @@ from compare.commands.options import (
     data_options,
     non_negative_int,
     output_options,
+    pair_rounds,
     positive_int,
 )
+from compare.commands.paths import check_new_folder
+from compare.errors import CompareError
 from compare.language import _
 from compare.styles import MODEL_NAMES
 
@@ -125,7 +128,7 @@ def add_parser(commands):
     )
     measure.add_argument(
         "--pair-rounds",
-        type=at_most(MAX_COUNT, non_negative_int),
+        type=at_most(MAX_COUNT, pair_rounds),
         metavar="N",
         help="interleaved rounds of the matched pairs, 0 to skip them (default 7; 5 "
         "with --suite gpu)",
@@ -151,13 +154,18 @@ def add_parser(commands):
 def run(args, say):
     """The benchmark in fresh worker processes; returns the rendered table."""
     from compare.bench.bench import BenchConfig, bench
-    from compare.study import Request, load_and_describe
+    from compare.study import Request, load_and_describe, say_if_fewer_pairs
     from compare.views.bench_view import render_bench
 
     data = ("dataset", "data_dir", "train_samples", "test_samples")
     request = Request(**{name: getattr(args, name) for name in data})
+    if args.suite:
+        check_suite_flags(args)
+    check_new_folder(args.profile_dir, "--profile-dir")
     # Fails fast, before any worker starts.
     dataset = load_and_describe(request, say, batch_sizes=args.batch_sizes)
+    for batch_size in args.batch_sizes:
+        say_if_fewer_pairs(args.pair_steps, len(dataset.x_train) // batch_size, say)
     if args.suite:
         return gpu_suite(args, dataset, say)
     settings = {f.name: getattr(args, f.name) for f in dataclasses.fields(BenchConfig)}
@@ -171,12 +179,29 @@ def run(args, say):
     return render_bench(bench(BenchConfig(**settings), say), args.format)
 
 
+SUITE_IGNORES = ("--variants", "--repeats", "--epochs", "--model", "--profile-dir")
+
+
+def check_suite_flags(args):
+    """--suite gpu runs its own grid: the flags it would ignore are refused."""
+    for flag in SUITE_IGNORES:
+        if any(word == flag or word.startswith(flag + "=") for word in args.argv):
+            raise CompareError(
+                _("{flag} does not combine with --suite gpu").format(flag=flag)
+            )
+    if args.pair_rounds == 0:
+        raise CompareError(_("--suite gpu times the pairs: --pair-rounds 0 skips them"))
+
+
 def gpu_suite(args, dataset, say):
     """--suite gpu: the matched pairs over XLA, precision and batch size, as Markdown
     (or JSON with --format json)."""
     import json
 
-    from compare.bench.suite import SuiteOptions, markdown, run_suite
+    from compare.bench.suite import SuiteOptions, device_name, markdown, run_suite
+
+    if device_name() == "CPU":
+        say(_("No GPU here: the XLA and float16 cells take minutes each on a CPU"))
 
     options = SuiteOptions(
         steps=args.pair_steps or 200,

@@ -212,6 +212,23 @@ def fraction(text):
     return value
 
 
+def pair_rounds(text):
+    """0 (skip the pairs), or enough rounds for an interval: at least 3."""
+    rounds = non_negative_int(text)
+    if 0 < rounds < 3:
+        raise argparse.ArgumentTypeError(
+            _("must be 0 (skip the pairs) or at least 3, for an interval")
+        )
+    return rounds
+
+
+def at_least_two(text):
+    value = positive_int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(_("must be at least 2, to have a spread"))
+    return value
+
+
 def seeds_and_speed_options():
     """The main command's --same-start, --seeds and the matched pairs' settings."""
     options = Parser(add_help=False)
@@ -244,7 +261,7 @@ def seeds_and_speed_options():
     )
     speed.add_argument(
         "--pair-rounds",
-        type=at_most(MAX_COUNT, non_negative_int),
+        type=at_most(MAX_COUNT, pair_rounds),
         default=5,
         metavar="N",
         help="interleaved rounds per pair (one batch per graph call; fused; the train "

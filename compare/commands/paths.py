@@ -150,3 +150,11 @@ def check_paths(args, module, flags):
     for flag, path in created:
         check_creatable(path, flag)
     check_apart(outputs, created, inputs_of(args, module.INPUTS, flags))
+
+
+def check_new_folder(path, flag):
+    """A folder the command makes anew (a profiler's traces): it must not exist yet."""
+    if path is not None and (path.exists() or path.is_symlink()):
+        raise CompareError(
+            _("{flag} {path} exists: name a new folder").format(flag=flag, path=path)
+        )

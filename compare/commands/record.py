@@ -9,7 +9,14 @@ import shlex
 import sys
 from pathlib import Path
 
-from compare.commands.options import MAX_COUNT, at_most, data_options
+from compare.commands.options import (
+    MAX_COUNT,
+    at_least_two,
+    at_most,
+    data_options,
+    pair_rounds,
+    positive_int,
+)
 
 NAME = "record"
 INPUTS = ("data_dir",)
@@ -40,15 +47,20 @@ def add_parser(commands):
         metavar="DIR",
         help="a new folder for the profiler's traces (TensorBoard or Perfetto open them)",
     )
-    for flag, default, what in (
-        ("--seeds", 3, "initialisations per style for accuracy and time-to-accuracy"),
-        ("--repeats", 3, "interleaved repeats of each bench variant"),
-        ("--pair-rounds", 7, "bench's rounds of the matched pairs"),
-        ("--pair-steps", 64, "bench's batches per style and round of the pairs"),
+    for flag, default, what, parse in (
+        (
+            "--seeds",
+            3,
+            "initialisations per style for accuracy and time-to-accuracy",
+            at_least_two,
+        ),
+        ("--repeats", 3, "interleaved repeats of each bench variant", positive_int),
+        ("--pair-rounds", 7, "bench's rounds of the matched pairs", pair_rounds),
+        ("--pair-steps", 64, "bench's batches per style and round", positive_int),
     ):
         record.add_argument(
             flag,
-            type=at_most(MAX_COUNT),
+            type=at_most(MAX_COUNT, parse),
             default=default,
             metavar="N",
             help=f"{what} (default {default})",
@@ -63,13 +75,20 @@ def run(args, say):
 
     from compare.bench import floors, profile, roofline
     from compare.bench.bench import BenchConfig, bench
-    from compare.language import speaking
+    from compare.commands.paths import check_new_folder
+    from compare.errors import CompareError
+    from compare.language import _, language
     from compare.quiet import load_tensorflow_quietly
     from compare.study import Request, compare
     from compare.views.bench_view import render_bench
     from compare.views.report import render
     from compare.views.speed import seeds_table
 
+    if language() != "en":
+        raise CompareError(
+            _("record writes BENCHMARKS.md in English: run it without --lang pt")
+        )
+    check_new_folder(args.profile_dir, "--profile-dir")
     load_tensorflow_quietly()
     data = {
         "dataset": args.dataset,
@@ -77,7 +96,7 @@ def run(args, say):
         "train_samples": args.train_samples,
         "test_samples": args.test_samples,
     }
-    with contextlib.redirect_stdout(sys.stderr), speaking("en"):
+    with contextlib.redirect_stdout(sys.stderr):
         default = compare(Request(**data, quiet=True), say)
         seeds = compare(
             Request(**data, seeds=args.seeds, curves=True, pair_rounds=0, quiet=True),
@@ -109,15 +128,15 @@ def run(args, say):
             roofline.markdown(measured["roofline"]),
             "## The variants, each epoch as a multiple of its roofline",
             render_bench(benchmark, "markdown").split("\n", 2)[2],
-            "## Where the time goes",
-            profile.markdown(measured["profile"]),
-            "## Accuracy over seeds, and time to accuracy",
-            seeds_table(seeds["seeds"]),
-            "Configs: "
+            "Bench settings: "
             + ", ".join(
                 f"{key} {value}"
                 for key, value in dataclasses.asdict(config).items()
                 if key not in ("variants", "profile_dir") and value is not None
             ),
+            "## Where the time goes",
+            profile.markdown(measured["profile"]),
+            "## Accuracy over seeds, and time to accuracy",
+            seeds_table(seeds["seeds"]),
         ]
     return "\n\n".join(sections) + "\n"  # the CLI writes it to --output

@@ -148,21 +148,26 @@ def summary(report):
         for result in report["results"]
         if "unavailable" in result
     ]
-    ratio = report.get("raw_over_keras_steady_throughput")
-    if ratio and "pairs" not in report:  # the pairs measure the ratio, like with like
-        runs = len(report["results"][0].get("runs", [None]))
-        how = (
-            quantity(
-                runs,
-                "median of {count} pairwise ratio",
-                "median of {count} pairwise ratios",
-            )
-            if runs > 1
-            else _("one run each: single runs spread by ±30% on a shared machine")
-        )
+    interval = report.get("raw_over_keras_steady_throughput_interval")
+    if (
+        interval and "pairs" not in report
+    ):  # repeats: the runs' ratio, with its interval
         lines.append(
-            _("Steady throughput, pure TensorFlow / Keras: {ratio}x ({how})").format(
-                ratio=number(ratio, 2), how=how
+            _(
+                "Steady throughput, pure TensorFlow / Keras: {ratio}x ({low}-{high}, "
+                "bootstrap 95% interval over {count} interleaved runs)"
+            ).format(
+                ratio=number(interval["median"], 2),
+                low=number(interval["low"], 2),
+                high=number(interval["high"], 2),
+                count=number(len(interval["runs"])),
+            )
+        )
+    if "pairs" in report:
+        lines.append(
+            _(
+                "Steady throughput: one training run per style (single runs spread by "
+                "±30% on a shared machine); the ratio comes from the matched pairs below"
             )
         )
     if config.get("same_start"):
