@@ -123,7 +123,7 @@ def test_the_default_table_prints_the_matched_pairs():
     succeeded(completed)
     text = completed.stdout
     assert "Speed, like with like" in text
-    for name in ("1. As the lessons are written", "2. Fused", "3. The train step"):
+    for name in ("1. The lessons as written", "2. Fused", "3. The train step"):
         assert name in text
     assert "Steady throughput, pure TensorFlow / Keras" not in text  # pairs say it
 

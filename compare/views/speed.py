@@ -10,7 +10,7 @@ from compare.language import N_, _, language, number, quantity
 from compare.views.i18n import TEXT
 
 PAIR_NAMES = {
-    "per_batch": N_("1. As the lessons are written:\none batch per graph call"),
+    "per_batch": N_("1. The lessons as written:\none batch per graph call"),
     "fused": N_("2. Fused: all the batches\nin one graph call"),
     "step": N_("3. The train step alone,\nlooped in one graph"),
 }
