@@ -37,7 +37,8 @@ class CNN(tf.Module):
 
     def __call__(self, images, training=False):  # (B, 28, 28, 1); `training` unused
         x = tf.nn.conv2d(images, self.conv_kernel, 1, "VALID")  # (B, 26, 26, 32)
-        x = tf.nn.relu(x + self.conv_bias)  # (B, 26, 26, 32)
+        # bias_add, as Keras' Conv2D: oneDNN then fuses the bias into the conv gradient
+        x = tf.nn.relu(tf.nn.bias_add(x, self.conv_bias))  # (B, 26, 26, 32)
         x = tf.nn.max_pool2d(x, ksize=2, strides=2, padding="VALID")  # (B, 13, 13, 32)
         x = tf.reshape(x, [-1, self.flat_size])  # (B, 5408)
         return x @ self.dense_kernel + self.dense_bias  # (B, 10) logits: no softmax

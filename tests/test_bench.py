@@ -239,3 +239,26 @@ def test_record_writes_every_section_of_benchmarks_md(tmp_path):
         "BENCHMARKS.md",
         "traces",
     ]
+
+
+def test_the_plus_bias_variant_is_the_same_maths(batch):
+    """bench's raw_plus_bias swaps one op (x + b for tf.nn.bias_add): the same logits to
+    float32 rounding, another graph (an AddV2 where the lesson has a BiasAdd)."""
+    import numpy as np
+    import tensorflow as tf
+
+    from compare.bench.bench import plus_bias_cnn
+    from raw_tf_impl.cnn import build_model
+
+    images = tf.constant(batch[0])
+    lesson, swapped = build_model(seed=0), build_model(seed=0)
+    swapped.__class__ = plus_bias_cnn()
+    np.testing.assert_allclose(
+        swapped(images).numpy(), lesson(images).numpy(), rtol=1e-6, atol=1e-6
+    )
+
+    def op_types(model):
+        graph = tf.function(model).get_concrete_function(images).graph
+        return {op.type for op in graph.get_operations()}
+
+    assert "BiasAdd" in op_types(lesson) and "BiasAdd" not in op_types(swapped)

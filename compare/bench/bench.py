@@ -25,6 +25,7 @@ from compare.errors import CompareError
 from compare.harness.backends import missing as missing_backend
 from compare.language import N_, _, language, number, set_language
 from compare.stats import spread, trace_over_runs
+from compare.styles import STYLES
 
 EPOCH = "epoch"  # steps_per_execution: all of an epoch's batches in one graph call
 VARIANTS = {  # name: (implementation, changes from the style's defaults, description)
@@ -65,6 +66,12 @@ VARIANTS = {  # name: (implementation, changes from the style's defaults, descri
         {},
         "raw TF, the lesson's loop: 1 batch per @tf.function call",
     ),
+    "raw_plus_bias": (
+        "raw_tf",
+        {"plus_bias": True},
+        "raw TF, the lesson's loop, the conv bias added with + instead of "
+        "tf.nn.bias_add: its gradient then a Sum apart from the conv's (an op choice)",
+    ),
     "raw_fused": (
         "raw_tf",
         {"steps_per_execution": EPOCH},
@@ -97,7 +104,14 @@ VARIANTS = {  # name: (implementation, changes from the style's defaults, descri
     ),
     "torch": ("torch", {}, "PyTorch eager, the same CNN (an outside reference)"),
 }
-DEFAULT_VARIANTS = ("keras", "keras_fit_shuffle", "keras_fused", "raw", "raw_fused")
+DEFAULT_VARIANTS = (
+    "keras",
+    "keras_fit_shuffle",
+    "keras_fused",
+    "raw",
+    "raw_plus_bias",
+    "raw_fused",
+)
 MACHINE = "machine"  # the worker that measures the machine's floors and the pairs
 
 
@@ -167,6 +181,25 @@ def keras_fit_shuffle_train(model):
     )
 
 
+def plus_bias_cnn():
+    """The lesson's CNN class with its conv bias added by `+` (AddV2) instead of
+    tf.nn.bias_add (BiasAdd, as Keras' Conv2D): the same maths, other kernels. oneDNN
+    fuses BiasAdd's gradient into the conv's filter gradient; AddV2's is a Sum apart."""
+    import tensorflow as tf
+
+    cnn = STYLES["raw_tf"].module("cnn")
+
+    class PlusBiasCNN(cnn.CNN):
+        def __call__(self, images, training=False):
+            x = tf.nn.conv2d(images, self.conv_kernel, 1, "VALID")
+            x = tf.nn.relu(x + self.conv_bias)
+            x = tf.nn.max_pool2d(x, ksize=2, strides=2, padding="VALID")
+            x = tf.reshape(x, [-1, self.flat_size])
+            return x @ self.dense_kernel + self.dense_bias
+
+    return PlusBiasCNN
+
+
 def train_tensorflow_variant(variant, dataset, batch_size, epochs, seed, model="cnn"):
     """One training run of a Keras or raw TF variant, through the same harness as the
     main table (compare.harness.training.timed_training): the same callbacks, the same
@@ -188,6 +221,8 @@ def train_tensorflow_variant(variant, dataset, batch_size, epochs, seed, model="
             checkpoint_dir=checkpoint_dir if options.get("checkpoints") else None,
         )
         trainee = build(implementation, config)
+        if options.get("plus_bias"):
+            trainee.model.__class__ = plus_bias_cnn()  # before anything traces it
         if options.get("tf_data"):
             trainee.train = keras_tf_data_train(trainee.model, seed)
         if options.get("fit_shuffle"):

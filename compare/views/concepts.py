@@ -79,7 +79,7 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
             'self.conv_kernel = tf.Variable(conv_init, name="conv_kernel")',
             'self.conv_bias = tf.Variable(tf.zeros([32]), name="conv_bias")',
             'x = tf.nn.conv2d(images, self.conv_kernel, 1, "VALID")',
-            "x = tf.nn.relu(x + self.conv_bias)",
+            "x = tf.nn.relu(tf.nn.bias_add(x, self.conv_bias))",
         ],
     },
     {
