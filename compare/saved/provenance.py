@@ -48,6 +48,7 @@ ALLOWED_OPS = {
     "serve": frozenset(
         {
             "AddV2",
+            "BiasAdd",
             "Const",
             "Conv2D",
             "Identity",
