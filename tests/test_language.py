@@ -155,12 +155,26 @@ def english_in(text):
     return sorted(phrase for phrase in english_phrases() if phrase in text)
 
 
+# Numbers as English writes them, never as Brazil does: a decimal point before 1, 2 or 4+
+# digits (Brazil's thousands have 3), a thousands comma after a non-zero (not 0,001).
+ENGLISH_NUMBER = re.compile(r"\d\.(?:\d{1,2}|\d{4,})(?!\d)|\b[1-9]\d{0,2},\d{3}(?!\d)")
+
+
+def english_numbers(text):
+    return ENGLISH_NUMBER.findall(text)
+
+
 def test_the_scan_finds_english():
-    """The negative control: an English table is caught by the same scan."""
+    """The negative control: an English table, its footer and glossary, and English
+    numbers are caught by the same scans."""
+    from compare.views.glossary import glossary_markdown
     from compare.views.report import render
 
     assert len(english_phrases()) > 50
-    assert english_in(render(synthetic_report(), "table", "en"))
+    table = render(synthetic_report(), "table", "en", width=100)
+    assert english_in(table) and english_numbers(table)
+    footer = table.split("╯")[-1]  # the summary, the accuracies' note, the glossary
+    assert english_in(footer) and english_in(glossary_markdown("en"))
 
 
 def transfer_report():
@@ -256,11 +270,38 @@ def test_every_table_and_summary_is_portuguese_with_brazilian_numbers():
     texts += [render_transfer(transfer_report(), "markdown", "pt")]
     for text in texts:
         assert english_in(text) == [], text
+    for text in texts[:2]:  # the bench's machine line has versions such as 3.11
+        assert english_numbers(text) == [], text
     comparison, full, bench, transfer = texts
+    footer = comparison.split("╯")[-1]  # under the table: why the accuracies differ
+    assert "Por que as acurácias no teste diferem" in footer
+    assert "Termos usados acima:" in footer
+    assert "- traçado (em inglês: tracing)" in footer
     assert "54.410" in comparison and "0,8810" in comparison  # params, accuracy
     assert "2,15x" in full and "Checkpoints em /tmp/ckpt" in full
     assert "Velocidade de treino" in bench and "1.000" not in bench.split("\n")[0]
     assert "23.608.202" in transfer and "+23,0" in transfer
+
+
+def test_the_projector_table_and_the_step_are_portuguese(capsys):
+    """The table at the projector's 100 columns, its pairs, footer and glossary, and
+    `compare step --lang pt` (a real step on digits): no English, no English number."""
+    from compare.cli import main
+    from compare.views.report import render
+
+    report = synthetic_report()
+    report["pairs"] = bench_report()["by_batch_size"][0]["pairs"]
+    table = render(report, "table", "pt", width=100)
+    assert main(["step", "--dataset", "digits", "--quiet", "--lang", "pt"]) == 0
+    step = capsys.readouterr().out
+    for text in (table, step):
+        unwrapped = re.sub(r"\s+", " ", text)  # a phrase may wrap across lines
+        assert english_in(text) == english_in(unwrapped) == [], text
+        assert english_numbers(text) == [], text
+        named = text.replace("inglês: tracing", "")  # the glossary names the term
+        assert "traçado" in text and "tracing" not in named
+    assert "Velocidade estável (amostras/s)" in table and "em regime" not in table
+    assert "taxa de aprendizado 0,001" in step and "minilote (em inglês" in step
 
 
 def test_the_report_page_and_the_plots_are_portuguese():

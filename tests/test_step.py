@@ -210,8 +210,9 @@ def test_the_table_fits_80_columns_and_names_the_same_model(capsys):
     assert text.startswith("One mini-batch through both styles, from the same weights")
     for label in ("Conv2D + relu", "conv_kernel", "layers[0].kernel", "Loss"):
         assert label in text
-    verdict = text.strip().split("\n\n")[-1]
+    verdict, words = text.strip().split("\n\n")[-2:]
     assert verdict.startswith("Largest difference: ") and "same model" in verdict
+    assert words.startswith("Words used above:\n- mini-batch: ")  # the glossary's
 
 
 def my_messages():

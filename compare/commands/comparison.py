@@ -282,14 +282,14 @@ def run(args, say):
 
         argv, timeout = worker_argv(args.argv), args.worker_timeout + 120
         reports = run_local_workers(argv, args.workers, timeout, say)
-        return render(merge_worker_reports(reports), args.format, args.lang)
+        return render(merge_worker_reports(reports), args.format, args.lang, args.width)
     from compare.study import compare
 
     load_tensorflow_quietly()  # after parsing: --help and bad flags answer at once
     weights = {} if args.worker_report else None
     with contextlib.redirect_stdout(sys.stderr):  # progress never mixes with the report
         report = compare(request, say, weights)
-        text = render(report, args.format, args.lang)
+        text = render(report, args.format, args.lang, args.width)
     if args.worker_report:  # a worker of --workers: its report goes to the parent
         from compare.harness.distribute import save_worker_report
 

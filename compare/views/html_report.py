@@ -27,6 +27,7 @@ from compare.views.code_view import (
     view_titles,
 )
 from compare.views.concepts import concept_map_entries
+from compare.views.glossary import entries as glossary_entries
 from compare.views.i18n import TEXT
 from compare.views.plots import lines_of_code_chart, png_bytes, training_curves
 from compare.views.report import summary, table_headers, table_rows
@@ -248,6 +249,17 @@ def table_of_contents(sections, steps):
     return f'<nav class="toc" aria-labelledby="contents"><h2 id="contents">{_("Contents")}</h2><ol>{items}</ol></nav>'
 
 
+def glossary_list():
+    """The glossary (compare/views/glossary.py) under the table, in the current language."""
+    items = "".join(
+        f"<li><b>{html.escape(term)}</b>: {html.escape(meaning)}.</li>"
+        for term, meaning in glossary_entries()
+    )
+    return (
+        f'<p class="glossary">{html.escape(_("Words used above:"))}</p><ul>{items}</ul>'
+    )
+
+
 def render_html(report, lang="en"):
     """The whole page as a string."""
     with speaking(lang):
@@ -276,7 +288,7 @@ def page(report, lang):
             "measured",
             words["measured"],
             f'<div class="table-box">{measured}</div><p class="note">{html.escape(timing_note)}.</p>'
-            f'<p class="summary">{html.escape(details)}</p>',
+            f'<p class="summary">{html.escape(details)}</p>{glossary_list()}',
         ),
         (
             "curves",

@@ -35,7 +35,7 @@ WORDS = {
     "loc_total": "Lines of code: total (with imports)",
     "params": "Trainable parameters",
     "first_epoch": "First epoch, tracing included (s)",
-    "trace": "Tracing: first graph call minus steady time (s)",
+    "trace": "Tracing: first graph call minus a later one (s)",
     "steady": "Steady throughput (samples/s)",
     "train_time": "Train time (s)",
     "test_loss": "Test loss",

@@ -8,6 +8,8 @@ from tabulate import tabulate
 
 from compare.language import N_, _, exact, language, number, quantity, speaking
 from compare.loc import STEPS
+from compare.views.fitted import fitted_table, paragraph
+from compare.views.glossary import glossary_markdown, glossary_text
 from compare.views.i18n import TEXT
 from compare.views.speed import pairs_text, seeds_lines
 from compare.views.tracing import tracing_cell
@@ -96,8 +98,8 @@ def summary(report):
     lines = [
         _(
             "{name} ({train} train / {test} test images, from {source}); epochs "
-            "{epochs}, batch size {batch_size}, lr {lr}, seed {seed}, batches per graph "
-            "call {per_call}"
+            "{epochs}, mini-batch size {batch_size}, learning rate {lr}, seed {seed}, "
+            "mini-batches per graph call {per_call}"
         ).format(
             name=dataset["name"],
             train=number(dataset["train_size"]),
@@ -174,6 +176,15 @@ def summary(report):
         lines.append(
             _("Same start: raw TF began from the Keras model's initial weights")
         )
+    elif both_styles_ran(report):
+        lines.append(
+            _(
+                "Why the test accuracies differ: each style draws its own initial "
+                "weights from the seed (both take the same mini-batches, in the same "
+                "order). --same-start gives raw TF the Keras weights: the accuracies "
+                "then agree."
+            )
+        )
     if "seeds" in report:
         lines += seeds_lines(report["seeds"])
     if any(
@@ -182,8 +193,8 @@ def summary(report):
     ):
         lines.append(
             _(
-                "n/a: no steady time to measure: with one epoch, the raw loop's only "
-                "graph call is the whole epoch (train 2 epochs or more)"
+                "n/a: no steady throughput to measure: with one epoch, the raw loop's "
+                "only graph call is the whole epoch (train 2 epochs or more)"
             )
         )
     if any("val_loss" in result.get("history", {}) for result in report["results"]):
@@ -194,6 +205,11 @@ def summary(report):
             )
         )
     return "\n".join(lines)
+
+
+def both_styles_ran(report):
+    ran = {r["implementation"] for r in report["results"] if "unavailable" not in r}
+    return {"keras", "raw_tf"} <= ran
 
 
 def flat_row(report, result):
@@ -226,14 +242,15 @@ def csv_text(rows):
     return out.getvalue()
 
 
-def render(report, fmt, lang=None):
+def render(report, fmt, lang=None, width=None):
     """The report as text in `fmt`: table, markdown, json or csv (`lang` words the tables;
-    None: the current language)."""
+    None: the current language). A table fits `width` columns (fitted.py; None: each
+    cell and line as long as it is); the glossary of its words ends it."""
     with speaking(lang):
-        return render_in_language(report, fmt)
+        return render_in_language(report, fmt, width)
 
 
-def render_in_language(report, fmt):
+def render_in_language(report, fmt, width=None):
     lang, results = language(), report["results"]
     text = report_text(
         report,
@@ -243,28 +260,40 @@ def render_in_language(report, fmt):
         table_rows(results, lang),
         summary(report),
         [flat_row(report, result) for result in results],
+        width,
+        glossary=True,
     )
     if "pairs" in report and fmt in ("table", "markdown"):
-        text += "\n" + pairs_text(report["pairs"], fmt) + "\n"
+        text += "\n" + pairs_text(report["pairs"], fmt, width) + "\n"
     return text
 
 
-def report_text(report, fmt, title, headers, rows, summary_text, flat_rows):
-    """A report as text in `fmt`: json (all of it), csv (`flat_rows`), or a titled table and summary."""
+def report_text(
+    report,
+    fmt,
+    title,
+    headers,
+    rows,
+    summary_text,
+    flat_rows,
+    width=None,
+    glossary=False,
+):
+    """A report as text in `fmt`: json (all of it), csv (`flat_rows`), or a titled table
+    (`width`: fitted.py's), its summary and, with `glossary`, the glossary."""
     if fmt == "json":
         return json.dumps(report, indent=2) + "\n"
     if fmt == "csv":
         return csv_text(flat_rows)
-    table = tabulate(
-        rows,
-        headers,
-        tablefmt="github" if fmt == "markdown" else "rounded_outline",
-        disable_numparse=True,  # the numbers are already written in the user's language
-    )
     if fmt == "markdown":  # one paragraph per line: Markdown joins single newlines
+        table = tabulate(rows, headers, tablefmt="github", disable_numparse=True)
         summary_text = summary_text.replace("\n", "\n\n")
-    heading = f"## {title}" if fmt == "markdown" else title
-    return f"{heading}\n\n{table}\n\n{summary_text}\n"
+        words = f"\n\n{_('Words used above:')}\n\n{glossary_markdown(None)}"
+        footer = words if glossary else ""
+        return f"## {title}\n\n{table}\n\n{summary_text}{footer}\n"
+    table = fitted_table(rows, headers, width)
+    footer = f"\n\n{glossary_text(width)}" if glossary else ""
+    return f"{title}\n\n{table}\n\n{paragraph(summary_text, width)}{footer}\n"
 
 
 # Transfer learning -------------------------------------------------------------------
@@ -364,9 +393,9 @@ def transfer_summary(report):
         _(
             "{name} from {source}, grey 28x28 resized to {size}x{size}x3. Target "
             "task: classes {classes}, {train} labelled images, {test} test images; "
-            "batch size {batch_size}, lr {lr}, head {epochs}, from scratch "
-            "{scratch_epochs}, fine-tuning {fine_tune_epochs} (lr {fine_tune_lr}, "
-            "stages {stages}), seed {seed}"
+            "mini-batch size {batch_size}, learning rate {lr}, head {epochs}, from "
+            "scratch {scratch_epochs}, fine-tuning {fine_tune_epochs} (learning rate "
+            "{fine_tune_lr}, stages {stages}), seed {seed}"
         ).format(
             name=report["dataset"]["name"],
             source=_(report["dataset"]["source"]),

@@ -7,6 +7,7 @@ import textwrap
 from tabulate import tabulate
 
 from compare.language import N_, _, language, number, quantity
+from compare.views.fitted import fitted_table
 from compare.views.i18n import TEXT
 
 PAIR_NAMES = {
@@ -63,20 +64,19 @@ def pair_headers():
     ]
 
 
-def pairs_text(pairs, fmt):
-    """The pairs table and the lines that say what was timed."""
+def pairs_text(pairs, fmt, width=None):
+    """The pairs table and the lines that say what was timed (a table fits `width`
+    columns where its words allow: compare/views/fitted.py; None: as it is, the notes 80
+    columns wide)."""
     rows, headers = pair_rows(pairs), pair_headers()
     if fmt == "markdown":  # a Markdown cell holds one line
         rows, headers = (
             [[cell.replace("\n", "<br>") for cell in row] for row in rows],
             [header.replace("\n", " ") for header in headers],
         )
-    table = tabulate(
-        rows,
-        headers,
-        tablefmt="github" if fmt == "markdown" else "rounded_outline",
-        disable_numparse=True,
-    )
+        table = tabulate(rows, headers, tablefmt="github", disable_numparse=True)
+    else:
+        table = fitted_table(rows, headers, width)
     notes = _(
         "Speed, like with like: batch size {batch_size}, {rounds} interleaved, each of "
         "{steps} per style; the speeds are medians, the ratio is the median of the "
@@ -92,7 +92,8 @@ def pairs_text(pairs, fmt):
     heading = _("Speed, like with like")
     if fmt == "markdown":
         return f"### {heading}\n\n{table}\n\n{notes}"
-    return f"{heading}\n\n{table}\n{textwrap.fill(notes, 80)}"
+    notes = textwrap.fill(notes, width or 80, break_on_hyphens=False)
+    return f"{heading}\n\n{table}\n{notes}"
 
 
 def seeds_lines(seeds):

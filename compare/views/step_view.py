@@ -13,9 +13,11 @@ import textwrap
 from tabulate import tabulate
 
 from compare.language import _, exact, number, scientific, speaking
+from compare.views.glossary import glossary_markdown, glossary_text
 
 WIDTH = 80
 DECIMALS = 6  # float32 holds about 7 significant digits
+TERMS = ("mini_batch", "learning_rate", "tracing")  # its words in the glossary
 
 
 def shape_text(shape):
@@ -141,8 +143,8 @@ def after_step(report):
         report["weights_after_step"], key=lambda weight: weight["max_abs_difference"]
     )
     return _(
-        "After one Adam step in each style (lr {lr}), the weights differ by at most "
-        "{difference} ({variable})."
+        "After one Adam step in each style (learning rate {lr}), the weights differ by "
+        "at most {difference} ({variable})."
     ).format(
         lr=exact(report["lr"]),
         difference=scientific(largest["max_abs_difference"]),
@@ -219,5 +221,10 @@ def render_step(report, fmt, lang=None):
             gradients_table(report, markdown),
             paragraph(after_step(report)),
             paragraph(verdict(report)),
+            (
+                _("Words used above:") + "\n\n" + glossary_markdown(None, TERMS)
+                if markdown
+                else glossary_text(WIDTH, TERMS)
+            ),
         ]
         return "\n\n".join(parts) + "\n"
