@@ -772,3 +772,53 @@ def test_code_command_fits_120_columns_without_colour_in_a_pipe():
     assert max(len(line) for line in lines) <= 120 and "\x1b[" not in completed.stdout
     assert view_titles("pt")["evaluate"] in completed.stdout
     assert "TensorFlow puro" in completed.stdout
+
+
+# Colours a light terminal reads too ------------------------------------------------------
+def test_the_theme_comes_from_colorfgbg_else_reads_on_both():
+    from compare.views.themes import terminal_theme
+
+    for value, theme in {
+        "15;0": "dark",
+        "15;default;0": "dark",  # rxvt's three fields: the background last
+        "0;15": "light",
+        "0;7": "light",
+        "": "both",
+        "default": "both",
+    }.items():
+        assert terminal_theme({"COLORFGBG": value}) == theme, value
+    assert terminal_theme({}) == "both"
+
+
+ESCAPE = re.compile(r"\x1b\[([0-9;]+)m")
+GREY_ON_WHITE = {"37", "97", "33", "93"}  # grey, white, yellow: faint on a light screen
+DIM_ON_BLACK = {"30", "34", "90"}  # black, blue, grey: faint on a dark screen
+
+
+@pytest.mark.parametrize(
+    "theme, unreadable",
+    [("light", GREY_ON_WHITE), ("both", GREY_ON_WHITE | DIM_ON_BLACK)],
+)
+def test_comments_and_code_are_readable_on_the_themes_background(
+    theme, unreadable, capsys, monkeypatch
+):
+    """The code's colours (marks around it aside) avoid what the background swallows;
+    the comments are green, as --theme makes them from the command line."""
+    from compare.cli import main
+    from compare.views.code_view import Painter
+
+    painter, sections = Painter(theme), code_sections()
+    lines = [
+        line
+        for blocks in sections.values()
+        for block in blocks["compile"]
+        for line in block.lines
+    ]
+    coloured = "".join(painter.code(line, 0, len(line.text)) for line in lines)
+    codes = {code for found in ESCAPE.findall(coloured) for code in found.split(";")}
+    assert codes and not codes & unreadable, codes
+    assert any(line.kinds() == {"comment"} for line in lines)
+    flags = ["--color", "always", "--step", "2", "--width", "100"]
+    monkeypatch.delenv("COLORFGBG", raising=False)  # auto: both
+    assert main(["code", *flags, "--theme", theme.replace("both", "auto")]) == 0
+    assert "\x1b[32m# " in capsys.readouterr().out  # a comment, in green

@@ -11,6 +11,7 @@ from compare.loc import STEPS
 from compare.styles import MODEL_NAMES
 from compare.views.code_view import MIN_SIDE_BY_SIDE_WIDTH
 from compare.views.i18n import LANGUAGES
+from compare.views.themes import THEMES, terminal_theme
 
 NAME = "code"
 INPUTS = OUTPUTS = ()
@@ -68,6 +69,13 @@ def add_parser(commands):
         choices=("auto", "always", "never"),
         default="auto",
         help="syntax colours: auto (default) colours a terminal only",
+    )
+    code.add_argument(
+        "--theme",
+        choices=THEMES,
+        default="auto",
+        help="colours for a dark or a light terminal; auto (default): from COLORFGBG "
+        "where the terminal sets it, else colours that read on both",
     )
     code.add_argument(
         "--lang",
@@ -131,6 +139,8 @@ def run(args, say):
     colour = args.color == "always" or (
         args.color == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     )
+    if colour:  # the theme's name: dark, light or both
+        colour = terminal_theme(os.environ) if args.theme == "auto" else args.theme
     sections = code_sections(args.model, comments=args.comments)
     step = None
     if args.step:

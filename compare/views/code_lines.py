@@ -272,19 +272,22 @@ def colour_spans(path):
 
 
 class Painter:
-    """Terminal colours for pieces of lines, headings and the marks around the code; with
-    `colour` off, the text as it is."""
+    """Terminal colours for pieces of lines, headings and the marks around the code, in
+    `colour`'s theme (compare/views/themes.py: dark, light, or True: both); with `colour`
+    off, the text as it is."""
 
     def __init__(self, colour):
         self.colour = colour
         if colour:
             from pygments import format as format_tokens
             from pygments.console import ansiformat
-            from pygments.formatters import TerminalFormatter
             from pygments.token import Comment
 
+            from compare.views.themes import formatter
+
             self.format_tokens, self.ansiformat = format_tokens, ansiformat
-            self.formatter, self.comment = TerminalFormatter(), Comment
+            theme = "both" if colour is True else colour
+            self.formatter, self.comment = formatter(theme), Comment
 
     def code(self, line, start, end):
         if not self.colour:
