@@ -37,6 +37,7 @@ class Request:
     checkpoint_dir: Path | None = None
     resume: bool = False
     export: Path | None = None
+    tensorboard: Path | None = None  # TensorBoard's curves, in <folder>/<style>/
     repeats: int = 1
     pair_rounds: int = 5  # the matched pairs' interleaved rounds; 0: not measured
     pair_steps: int = 32  # batches per pair measurement
@@ -65,6 +66,7 @@ def check_request(request):
                 )
             )
         for flag, value in (
+            ("--tensorboard", request.tensorboard),  # before the curves it implies
             ("--plot or --report", request.curves),
             ("--backends", request.backends),
             ("--steps-per-execution", request.steps_per_execution),
@@ -85,6 +87,16 @@ def check_request(request):
         raise CompareError(
             _("--backends runs Keras; it does not combine with --only raw")
         )
+    for other, conflict in (  # one run per style in <folder>/<style>
+        ("backends", request.backends),
+        ("model both", request.model == "both"),
+    ):
+        if request.tensorboard and conflict:
+            raise CompareError(
+                _("{flag} does not combine with --{other}").format(
+                    flag="--tensorboard", other=other
+                )
+            )
     if request.same_start and len(request.implementations) < 2:
         raise CompareError(_("--same-start needs both styles (not --only)"))
     if request.seeds > 1:
@@ -271,6 +283,11 @@ def compare(request, say, weights=None):
                         if folder
                         else []
                     )
+                    curves_folder = (  # the first run's: repeats give the same numbers
+                        request.tensorboard / implementation
+                        if request.tensorboard and repeat == 0
+                        else None
+                    )
                     result = run(
                         implementation,
                         dataset,
@@ -280,6 +297,7 @@ def compare(request, say, weights=None):
                         weights,
                         callbacks,
                         request.export,
+                        curves_folder,
                     )
                 runs[model, implementation, backend].append(result)
     report = report_of(request, dataset, configs, runs, keras_backends)

@@ -25,7 +25,7 @@ from compare.views.concepts import (
 from compare.views.i18n import TEXT
 
 QUOTES = [
-    (style, quoted)
+    (style, quoted, concept.get("file"))
     for concept in CONCEPTS
     for style, quotes in (("keras", [concept["keras"]]), ("raw_tf", concept["raw"]))
     for quoted in quotes
@@ -33,7 +33,7 @@ QUOTES = [
 
 
 def quote_id(quote):
-    style, quoted = quote
+    style, quoted, _file = quote
     text, scope = snippet_and_scope(quoted)
     return f"{style}:{text[:40]}" + (f"@{scope}" if scope else "")
 
@@ -72,11 +72,13 @@ def test_each_snippet_is_one_whole_line_of_its_file(quote):
     here again without the map's own tokenizer: a snippet on one physical line is that
     line (bar indentation, comment and trailing comma) and is Python by itself; a
     statement over several lines is quoted whole, as its one logical line (the same AST)."""
-    style, quoted = quote
-    found = locate(style, quoted)  # ConceptMapError: missing, ambiguous or partial
-    path = STYLES[style].path("cnn")
+    style, quoted, file = quote
+    found = locate(
+        style, quoted, file=file
+    )  # ConceptMapError: missing, ambiguous, partial
+    path = ROOT / file if file else STYLES[style].path("cnn")
     lines = path.read_text().splitlines()
-    assert found.path == f"{STYLES[style].package}/cnn.py"
+    assert found.path == (file or f"{STYLES[style].package}/cnn.py")
     if found.first == found.last:
         assert found.text == code_of_line(lines[found.first - 1])
         assert compiles_alone(found.text), found.text
@@ -132,7 +134,8 @@ def test_line_numbers_come_from_the_file_not_from_the_map(tmp_path, monkeypatch)
         return int(where.rsplit(":", 1)[1].split("-")[0])
 
     for old, new in zip(before, after):
-        assert [line(where) + 2 for _, where in old.raw] == [
+        moved = 2 if old.raw[0][1].startswith("raw_tf_impl/cnn.py") else 0
+        assert [line(where) + moved for _, where in old.raw] == [
             line(where) for _, where in new.raw
         ]
 
@@ -182,13 +185,38 @@ def test_steps_per_execution_is_the_raw_loop_inside_the_graph():
 
 def test_rows_follow_the_keras_file_and_every_language_has_its_words():
     rows = concept_map_entries("en")
-    firsts = [int(row.keras_at.split(":")[1].split("-")[0]) for row in rows]
+    lessons = [row for row in rows if row.keras_at.startswith("keras_impl/cnn.py:")]
+    firsts = [int(row.keras_at.split(":")[1].split("-")[0]) for row in lessons]
     assert firsts == sorted(firsts)
+    assert rows[: len(lessons)] == lessons  # the harness's rows come after the lesson
     for concept in CONCEPTS:
         assert set(concept["hides"]) == set(TEXT)
     portuguese = " ".join(row.hides for row in concept_map_entries("pt"))
     assert "vai para a perda" not in portuguese
     assert "o softmax fica dentro da perda" in portuguese
+
+
+def test_tensorboard_is_a_summary_writer_and_scalars_in_the_raw_loop():
+    """The harness's --tensorboard: Keras' callback beside tf.summary's file writer and
+    scalar, quoted from compare/harness/tensorboard.py, which writes both styles' curves."""
+    (curves,) = [
+        row
+        for row in concept_map_entries("en")
+        if "keras.callbacks.TensorBoard" in row.keras
+    ]
+    assert curves.keras_at.startswith("compare/harness/tensorboard.py:")
+    raw = [text for text, _ in curves.raw]
+    assert any("tf.summary.create_file_writer(" in text for text in raw)
+    assert any(text.startswith("tf.summary.scalar(") for text in raw)
+    assert all(
+        where.startswith("compare/harness/tensorboard.py:") for _, where in curves.raw
+    )
+    (portuguese,) = [
+        row.hides
+        for row in concept_map_entries("pt")
+        if "keras.callbacks.TensorBoard" in row.keras
+    ]
+    assert "no fim de cada época" in portuguese and "epoch_loss" in portuguese
 
 
 # Where the map is shown ------------------------------------------------------------------

@@ -23,6 +23,7 @@ from compare.commands.options import (
     positive_int,
     seeds_and_speed_options,
 )
+from compare.commands.paths import check_empty_folder
 from compare.errors import CompareError
 from compare.harness.distribute import MAX_DEVICES, STRATEGIES, read_tf_config
 from compare.language import _
@@ -34,7 +35,7 @@ from compare.views.i18n import LANGUAGES
 # The paths this command reads, writes, creates (commands/paths.py).
 INPUTS = ("data_dir",)
 OUTPUTS = ("output", "plot", "report")
-CREATES = ("export", "checkpoint_dir")
+CREATES = ("export", "checkpoint_dir", "tensorboard")
 
 
 def backend_list(text):
@@ -218,6 +219,17 @@ def root_parser():
         "step, the concept map and both implementations side by side (scores the test "
         "set after every epoch, like --plot)",
     )
+    parser.add_argument(
+        "--tensorboard",
+        type=Path,
+        metavar="DIR",
+        help="write live curves for TensorBoard (tensorboard --logdir DIR): Keras with "
+        "keras.callbacks.TensorBoard in DIR/keras, raw TF with tf.summary in "
+        "DIR/raw_tf, the same tags (epoch_loss, epoch_accuracy, epoch_learning_rate) at "
+        "the same steps, in train/ and, for the test set scored after every epoch "
+        "(like --plot), validation/. DIR must be new or empty; with --repeats, the "
+        "first run's",
+    )
     training.add_argument(
         "--repeats",
         type=at_most(MAX_COUNT),
@@ -243,7 +255,8 @@ def check_worker_flags(args):
 
 
 def write_figures(report, args, say):
-    """The --plot PNG and the --report HTML page, where asked for."""
+    """The --plot PNG and the --report HTML page, where asked for (and where
+    --tensorboard's curves are)."""
     if args.plot:
         from compare.views.plots import png_bytes, training_curves
 
@@ -254,6 +267,12 @@ def write_figures(report, args, say):
 
         args.report.write_text(render_html(report, args.lang), encoding="utf-8")
         say(_("Wrote {path}").format(path=args.report))
+    if args.tensorboard:
+        say(
+            _(
+                "Wrote TensorBoard's curves in {path}: tensorboard --logdir {path}"
+            ).format(path=args.tensorboard)
+        )
 
 
 def request_of(args):
@@ -262,7 +281,7 @@ def request_of(args):
     return Request(
         **{name: getattr(args, name) for name in named},
         implementations=tuple(chosen(args.only)),
-        curves=bool(args.plot or args.report or args.seeds > 1),
+        curves=bool(args.plot or args.report or args.seeds > 1 or args.tensorboard),
     )
 
 
@@ -273,6 +292,7 @@ def run(args, say):
     request = request_of(args)
     check_request(request)
     check_worker_flags(args)
+    check_empty_folder(args.tensorboard, "--tensorboard")
     if args.workers:  # this process only watches: the workers train
         from compare.harness.distribute import (
             merge_worker_reports,

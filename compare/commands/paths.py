@@ -152,6 +152,21 @@ def check_paths(args, module, flags):
     check_apart(outputs, created, inputs_of(args, module.INPUTS, flags))
 
 
+def check_empty_folder(path, flag):
+    """A folder the command fills (TensorBoard's curves): new, or an empty folder it may
+    write in, so that no run's files mix with an earlier one's."""
+    if path is None or not (path.exists() or path.is_symlink()):
+        return
+    if not path.is_dir() or any(path.iterdir()):
+        raise CompareError(
+            _(
+                "{flag} {path} is not an empty folder: name a new or empty folder"
+            ).format(flag=flag, path=path)
+        )
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise OSError(_("{flag} {path}: not writable").format(flag=flag, path=path))
+
+
 def check_new_folder(path, flag):
     """A folder the command makes anew (a profiler's traces): it must not exist yet."""
     if path is not None and (path.exists() or path.is_symlink()):

@@ -85,7 +85,9 @@ def keras_progress(verbose, epochs):
 
 class TestScores(keras.callbacks.Callback):
     """The test set scored after every epoch, for the curves; its time is excluded from
-    the timer's, so the timings are those of a run without curves."""
+    the timer's, so the timings are those of a run without curves. The scores join the
+    epoch's logs as val_loss and val_accuracy, as fit's validation_data puts them, for
+    the callbacks after this one (TensorBoard's)."""
 
     def __init__(self, evaluate, x_test, y_test, timer):
         super().__init__()
@@ -97,6 +99,8 @@ class TestScores(keras.callbacks.Callback):
         scores = self.evaluate(*self.data)
         for name in ("loss", "accuracy"):
             self.history[f"val_{name}"].append(float(scores[name]))
+            if logs is not None:
+                logs[f"val_{name}"] = float(scores[name])
         self.timer.exclude(time.perf_counter() - start)
 
 

@@ -225,11 +225,13 @@ def timed_training(
     curves=False,
     callbacks=(),
     nan_stop=True,
+    tensorboard=None,
 ):
     """Step 3 under the harness's callbacks: (history, timer). The main table and bench
     both train through here, so they pay for the same things: the divergence stop (one
     scalar read per Keras graph call) and nothing else unless asked (curves, checkpoints,
-    the Ctrl-C stop among `callbacks`)."""
+    the Ctrl-C stop among `callbacks`, TensorBoard's curves in the folder `tensorboard`,
+    which need the curves' test scores)."""
     timer = EpochTimer(len(dataset.x_train), config.batch_size)
     harness = [StopOnNonFiniteLoss(implementation, config.lr)] if nan_stop else []
     harness.append(timer)
@@ -241,13 +243,21 @@ def timed_training(
     if implementation == "keras":  # the raw loop prints its own line (EpochLine)
         verbose, progress = keras_progress(verbose, config.epochs)
         harness += progress
+    if scores:  # the callbacks after it see the test scores in the epoch's logs
+        harness.append(scores)
+    if tensorboard:
+        from compare.harness.tensorboard import tensorboard_callback
+
+        harness.append(
+            tensorboard_callback(implementation, tensorboard, config.lr, timer)
+        )
     history = trainee.train(
         dataset.x_train,
         dataset.y_train,
         config.epochs,
         config.batch_size,
         verbose=verbose,
-        callbacks=[*harness, *([scores] if scores else []), *callbacks],
+        callbacks=[*harness, *callbacks],
     )
     history = {
         name: [float(value) for value in values] for name, values in history.items()
@@ -266,15 +276,25 @@ def run(
     weights=None,
     callbacks=(),
     export_dir=None,
+    tensorboard=None,
 ):
     """Build, compile, train and evaluate one style; return its measured results.
     With `curves`, the test set is also scored after every epoch (not timed). A dict
     passed as `weights` receives the final values of the trainable variables;
     `callbacks` hear each epoch's end, after the checkpoint is saved. With `export_dir`,
-    the trained model is saved there as its style does (compare/saved/export.py)."""
+    the trained model is saved there as its style does (compare/saved/export.py); with
+    `tensorboard` (and `curves`), TensorBoard's curves are written in that folder
+    (compare/harness/tensorboard.py)."""
     trainee = build(implementation, config)
     history, timer = timed_training(
-        implementation, trainee, dataset, config, verbose, curves, callbacks
+        implementation,
+        trainee,
+        dataset,
+        config,
+        verbose,
+        curves,
+        callbacks,
+        tensorboard=tensorboard,
     )
     train_seconds = timer.train_seconds
     scores = trainee.evaluate(dataset.x_test, dataset.y_test)

@@ -11,6 +11,8 @@ so the map cannot drift from the code it describes. A whole line is one of:
 - one element of a list or call written one element per line, whole, as
   `layers.Conv2D(32, (3, 3), activation="relu")` in `Sequential([...])`.
 A snippet the file holds more than once is written (snippet, the def or class it is in).
+A concept whose code is the harness's, not the lessons' (TensorBoard's curves), names the
+file that holds both styles' snippets under "file", from the repository root.
 """
 
 import ast
@@ -21,7 +23,7 @@ from functools import cache
 from typing import NamedTuple
 
 from compare.language import language
-from compare.styles import STYLES
+from compare.styles import ROOT, STYLES
 
 CONCEPTS = [  # in the order of keras_impl/cnn.py
     {
@@ -234,6 +236,23 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
             "for start in tf.range(0, tf.size(indices), batch_size):",
         ],
     },
+    {  # the harness's --tensorboard: what Keras' callback does, by hand in the raw loop
+        "keras": "class KerasCurves(keras.callbacks.TensorBoard):",
+        "file": "compare/harness/tensorboard.py",
+        "hides": {
+            "en": "a file writer per run (train/, validation/) and, at each epoch's "
+            "end, each log as a scalar (epoch_loss, epoch_accuracy, epoch_learning_rate) "
+            "at step epoch",
+            "pt": "um gravador por execução (train/, validation/) e, no fim de cada "
+            "época, cada valor do log como escalar (epoch_loss, epoch_accuracy, "
+            "epoch_learning_rate) no passo da época",
+        },
+        "raw": [
+            "self.writers[run] = tf.summary.create_file_writer(folder)",
+            "with self.writers[run].as_default():",
+            'tf.summary.scalar(f"epoch_{name}", value, step=epoch)',
+        ],
+    },
 ]
 
 OPENING, CLOSING = "([{", ")]}"
@@ -406,12 +425,13 @@ def snippet_and_scope(quoted):
     return quoted if isinstance(quoted, tuple) else (quoted, None)
 
 
-def locate(style, quoted, lesson="cnn"):
-    """The Quote of `quoted` in `style`'s lesson file; ConceptMapError unless it is
-    exactly one whole line of it (in its scope, when one is given)."""
+def locate(style, quoted, lesson="cnn", file=None):
+    """The Quote of `quoted` in `style`'s lesson file (or in `file`, a path from the
+    repository root); ConceptMapError unless it is exactly one whole line of it (in its
+    scope, when one is given)."""
     text, scope = snippet_and_scope(quoted)
-    path = STYLES[style].path(lesson)
-    name = f"{path.parent.name}/{path.name}"
+    path = ROOT / file if file else STYLES[style].path(lesson)
+    name = file or f"{path.parent.name}/{path.name}"
     units = [
         unit
         for unit in units_in(path.read_text())
@@ -444,8 +464,9 @@ def concept_map_entries(lang=None):
     lang = lang or language()
     rows = []
     for concept in CONCEPTS:
-        keras = locate("keras", concept["keras"])
-        raw = [locate("raw_tf", quoted) for quoted in concept["raw"]]
+        file = concept.get("file")
+        keras = locate("keras", concept["keras"], file=file)
+        raw = [locate("raw_tf", quoted, file=file) for quoted in concept["raw"]]
         rows.append(
             MapRow(
                 keras.text,
