@@ -77,25 +77,49 @@ def column_widths(headers, rows, room):
     return widths
 
 
+def fitted_cells(headers, rows, widths):
+    """The headers (padded, not indented) and the rows, each cell wrapped to its width."""
+
+    def fit(row, padding=0):
+        return [
+            wrapped(cell, widths[i] - padding, "" if i or padding else CONTINUATION)
+            for i, cell in enumerate(row)
+        ]
+
+    return fit(headers, HEADER_PADDING), [fit(row) for row in rows]
+
+
+def height(headers, rows):
+    return sum(max(cell.count("\n") + 1 for cell in row) for row in [headers, *rows])
+
+
+def fitting_widths(headers, rows, room):
+    """The widths to wrap the cells to: the widest column narrowed first (balanced), or
+    the first column, the labels, given more and the others narrowed; whichever gives
+    the shortest table. Either way, the room the wrapped cells leave goes to the labels."""
+    candidates = [column_widths(headers, rows, room)]
+    labels = column_widths(headers, rows, 10**6)[0]
+    others = [row[1:] for row in rows]
+    for width in range(candidates[0][0] + 1, labels + 1):
+        rest = column_widths(headers[1:], others, room - width)
+        if width + sum(rest) <= room:
+            candidates.append([width, *rest])
+    fitted = []
+    for widths in candidates:
+        shown = column_widths(*fitted_cells(headers, rows, widths), room)
+        widths = [max(widths[0], room - sum(shown[1:])), *shown[1:]]
+        fitted.append((height(*fitted_cells(headers, rows, widths)), widths))
+    return min(fitted, key=lambda found: found[0])[1]  # a tie: the balanced one
+
+
 def fitted_table(rows, headers, width=None):
     """A rounded table (tabulate's rounded_outline) at most `width` columns wide where its
     words allow; None: each cell on one line, as wide as it is."""
     if width:
         # rounded_outline: "│ " before each cell, " │" after the last, " │ " between
         room = width - 3 * len(headers) - 1
-        widths = column_widths(headers, rows, room)
-
-        def fit(row, padding=0):  # a header: padded, its first column not indented
-            return [
-                wrapped(cell, widths[i] - padding, "" if i or padding else CONTINUATION)
-                for i, cell in enumerate(row)
-            ]
-
-        # Wrapped between words, the other columns come out narrower than allowed:
-        # the room they leave goes to the first column, the labels, which wrap least so.
-        shown = column_widths(fit(headers, HEADER_PADDING), map(fit, rows), room)
-        widths = [max(widths[0], room - sum(shown[1:])), *shown[1:]]
-        headers, rows = fit(headers, HEADER_PADDING), [fit(row) for row in rows]
+        widths = fitting_widths(headers, rows, room)
+        headers, rows = fitted_cells(headers, rows, widths)
     return tabulate(
         rows,
         headers,
