@@ -123,4 +123,5 @@ def scientific(value, digits=2):
     if value == 0:
         return number(0)
     pattern = "0." + "0" * (digits - 1) + "E0"
-    return format_scientific(value, format=pattern, locale=LOCALES[_language])
+    rounded = float(f"{value:.{digits - 1}e}")  # else Babel writes 9.99e-8 as 10.0E-8
+    return format_scientific(rounded, format=pattern, locale=LOCALES[_language])

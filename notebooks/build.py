@@ -1,16 +1,24 @@
 """The lesson as two notebooks, English and Brazilian Portuguese, generated from the
-lesson files: `python -m notebooks.build` writes them; with `--check` it writes nothing
-and says whether the committed ones are what it would write.
+lesson files: `python -m notebooks.build` writes them (and the "open the notebooks"
+block of the READMEs); with `--check` it writes nothing and says whether the committed
+files are what it would write.
 
-A notebook is the cells of `CELLS`, in order, the same for both languages:
+A notebook is the cells of `cells()`, in order, the same for both languages:
 - `lesson` cells: a section of a lesson file, verbatim, split at its `# Step N: name`
   headings as `python -m compare code` splits it (before the first heading: "setup"; the
-  extras from their first `# Extras:` heading on, every part under its own heading);
+  extras from their first `# Extras:` heading on, every part under its own heading),
+  under a first line `%%lesson MODULE`: each lesson file runs in its own module, so the
+  two styles never share a `build_model` (notebooks/support.py defines the magic);
+- `support`: notebooks/support.py itself, so that the notebook needs nothing but
+  TensorFlow, Keras, NumPy and matplotlib (a plain Colab runtime);
 - `prose` cells: Markdown from lesson.en.md or lesson.pt.md, one `<!-- cell: NAME -->`
-  block per cell;
+  block per cell; «CONCEPT_MAP» and «GLOSSARY» in them are generated from compare/;
 - `run` cells: the code below that runs the steps. Each «name» in it is a one-line
   `<!-- phrase: name -->` of the language file; «LANG», «REPOSITORY» and «FILES» (also
   in prose: links to the lesson files) come from here.
+
+The project itself is optional: where it is installed, two cells use it (the measured
+table, the raw ResNet50); where it is not, they say how to get it.
 
 The notebooks are committed without outputs (run them to see them): what is committed is
 exactly what this script writes, so it cannot drift from the lesson files.
@@ -23,13 +31,22 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = ROOT / "notebooks"
-# The one thing to set when publishing: where Colab clones the project from.
-REPOSITORY = "https://github.com/YOUR-ACCOUNT/keras-vs-tf"
+# The one setting to change when publishing the project, e.g.
+# "https://github.com/you/keras-vs-tf": then run `python -m notebooks.build`, which
+# writes it into the notebooks (a Colab cell clones it) and the READMEs' badges. Empty:
+# the READMEs say how to upload a notebook to Colab instead.
+REPOSITORY = ""
 BRANCH = "main"
 LANGUAGES = ("en", "pt")
 WIDTH = 88  # the lesson files' slide width, which ruff also checks in the notebooks
-MARKER = re.compile(r"^<!-- (cell|phrase): ([a-z0-9_]+) -->$")
+MARKER = re.compile(r"^<!-- (cell|phrase|readme): ([a-z0-9_]+) -->$")
 PLACEHOLDER = re.compile(r"«([A-Za-z0-9_]+)»")
+README_BLOCK = re.compile(
+    r"(<!-- notebooks: begin \(python -m notebooks.build writes this block\) -->\n)"
+    r"(.*?)(<!-- notebooks: end -->)",
+    re.DOTALL,
+)
+READMES = {"README.md": "en", "TEACHING.md": "en", "README.pt.md": "pt"}
 
 RUN = {
     "install": """
@@ -40,25 +57,30 @@ import sys
 
 REPOSITORY = "«REPOSITORY»"
 FOLDER = "/content/keras-vs-tf"
-if "google.colab" in sys.modules:  # «colab_only»
-    if not os.path.isdir(FOLDER):
-        subprocess.run(["git", "clone", "--depth", "1", REPOSITORY, FOLDER], check=True)
-        subprocess.run(
-            [sys.executable, "-m", "pip", "install", "-q", "-e", FOLDER], check=True
-        )
-    os.chdir(FOLDER)
+if "google.colab" in sys.modules and not os.path.isdir(FOLDER):
+    clone = ["git", "clone", "--depth", "1", REPOSITORY, FOLDER]
+    install = [sys.executable, "-m", "pip", "install", "-q", "-e", FOLDER]
+    if subprocess.run(clone).returncode == 0:  # «install_optional»
+        subprocess.run(install, check=True)
+if os.path.isdir(FOLDER):
     sys.path.insert(0, FOLDER)
 """,
     "settings": """
+import importlib.util
 import os
-
-from compare.language import number, scientific, set_language
-from compare.quiet import load_tensorflow_quietly
+import sys
+import time
 
 os.environ["KERAS_BACKEND"] = "tensorflow"  # «backend»
-load_tensorflow_quietly()  # «quiet_tf»
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # «quiet_tf»
+import keras
+import numpy as np
+import tensorflow as tf
+
 LANG = "«LANG»"  # «lang»
-set_language(LANG)
+# «installed»
+INSTALLED = importlib.util.find_spec("compare") is not None
+LOGS = "logs"  # «logs»
 # «small_1»
 # «small_2»
 SMALL = os.environ.get("KERAS_VS_TF_SMALL") == "1"
@@ -70,83 +92,109 @@ TRAIN_SAMPLES, TEST_SAMPLES = (512, 256) if SMALL else (None, None)  # «all»
 RESNET_WEIGHTS = None if SMALL else "imagenet"
 RESNET_TRAIN, RESNET_TEST = (32, 32) if SMALL else (2000, 1000)
 RESNET_EPOCHS = 1 if SMALL else 3
+
+
+def show_epoch(epoch, logs):  # «show_epoch»
+    loss, accuracy = number(logs["loss"], 4), number(logs["accuracy"], 4)
+    print(f"«epoch» {epoch + 1}: «loss» {loss}, «accuracy» {accuracy}")
 """,
     "data": """
-from compare.data import DataError, load_named
-
-if SMALL:  # «small_data»
-    try:
-        dataset = load_named("fashion_mnist", allow_download=False)
-    except DataError:
-        dataset = load_named("digits")
-else:  # «full_data»
-    dataset = load_named("fashion_mnist")
-dataset = dataset.subset(TRAIN_SAMPLES, TEST_SAMPLES)
-x_train, y_train = dataset.x_train, dataset.y_train  # (N, 28, 28, 1), (N,)
-x_test, y_test = dataset.x_test, dataset.y_test
-print(f"{dataset.name}: {dataset.source}")
-print(f"«train» {x_train.shape}, «test» {x_test.shape}")
+(x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
+x_train = x_train[..., None].astype("float32") / 255  # (60000, 28, 28, 1) in [0, 1]
+x_test = x_test[..., None].astype("float32") / 255  # (10000, 28, 28, 1)
+y_train, y_test = y_train.astype("int32"), y_test.astype("int32")  # 0 to 9
+# «first»
+x_train, y_train = x_train[:TRAIN_SAMPLES], y_train[:TRAIN_SAMPLES]
+x_test, y_test = x_test[:TEST_SAMPLES], y_test[:TEST_SAMPLES]
+print(f"«train»: {number(len(x_train))} «images», «test»: {number(len(x_test))}")
 """,
     "keras_define": """
-keras_model = build_model(seed=0)
-keras_model.summary()
+keras_model = keras_cnn.build_model(seed=0)
+for layer in keras_model.layers:  # «summary»
+    shape = str(layer.output.shape)
+    print(f"{layer.name:14} {shape:20} {number(layer.count_params()):>7}")
+print(f"«parameters»: {number(keras_model.count_params())}")
 """,
     "raw_define": """
-raw_model = build_model(seed=0)
+raw_model = raw_cnn.build_model(seed=0)
 for name in ("conv_kernel", "conv_bias", "dense_kernel", "dense_bias"):
-    print(f"{name:13}", getattr(raw_model, name).shape)
+    variable = getattr(raw_model, name)
+    shape = str(tuple(variable.shape))
+    print(f"{name:14} {shape:20} {number(variable.shape.num_elements()):>7}")
 parameters = sum(v.shape.num_elements() for v in raw_model.trainable_variables)
 print(f"«parameters»: {number(parameters)}")  # «as_keras»
 """,
     "keras_compile": """
-keras_model = compile_model(keras_model)
+keras_model = keras_cnn.compile_model(keras_model)
 """,
     "raw_compile": """
-optimizer = compile_model(raw_model)
+optimizer = raw_cnn.compile_model(raw_model)
 """,
     "keras_train": """
-keras_history = train(keras_model, x_train, y_train, EPOCHS, BATCH_SIZE, verbose=2)
+print_epochs = keras.callbacks.LambdaCallback(on_epoch_end=show_epoch)
+keras_board = keras.callbacks.TensorBoard(f"{LOGS}/keras")  # «keras_board»
+callbacks = [print_epochs, keras_board]
+start = time.perf_counter()
+keras_history = keras_cnn.train(
+    keras_model, x_train, y_train, EPOCHS, BATCH_SIZE, verbose=0, callbacks=callbacks
+)
+keras_seconds = time.perf_counter() - start
 """,
     "raw_train": """
-raw_history = train(raw_model, optimizer, x_train, y_train, EPOCHS, BATCH_SIZE)
+raw_writer = tf.summary.create_file_writer(f"{LOGS}/raw_tf/train")
+
+
+def raw_board(epoch, logs):  # «raw_board»
+    with raw_writer.as_default(step=epoch):
+        for name, value in logs.items():
+            tf.summary.scalar(f"epoch_{name}", value)  # epoch_loss, epoch_accuracy
+        tf.summary.scalar("epoch_learning_rate", optimizer.learning_rate)
+
+
+start = time.perf_counter()
+raw_history = raw_cnn.train(
+    raw_model,
+    optimizer,
+    x_train,
+    y_train,
+    EPOCHS,
+    BATCH_SIZE,
+    verbose=0,
+    callbacks=[show_epoch, raw_board],
+)
+raw_seconds = time.perf_counter() - start
 """,
     "keras_evaluate": """
-keras_scores = evaluate(keras_model, x_test, y_test, BATCH_SIZE)
+keras_scores = keras_cnn.evaluate(keras_model, x_test, y_test, BATCH_SIZE)
 """,
     "raw_evaluate": """
-raw_scores = evaluate(raw_model, x_test, y_test, BATCH_SIZE)
-for style, scores in (("Keras", keras_scores), ("«raw_tf»", raw_scores)):
+raw_scores = raw_cnn.evaluate(raw_model, x_test, y_test, BATCH_SIZE)
+for style, scores, seconds in (
+    ("Keras", keras_scores, keras_seconds),
+    ("«raw_tf»", raw_scores, raw_seconds),
+):
     loss, accuracy = number(scores["loss"], 4), number(scores["accuracy"], 4)
-    print(f"{style:16} «loss» {loss}   «accuracy» {accuracy}")
-""",
-    "concept_map": """
-from IPython.display import Image, Markdown, display
-
-from compare.views.concepts import concept_map_markdown
-
-display(Markdown(concept_map_markdown(LANG)))
+    trained = f"{number(seconds, 1)} s"
+    print(f"{style:16} «loss» {loss}   «accuracy» {accuracy}   «trained_in» {trained}")
 """,
     "parity_outputs": """
-import numpy as np
-import tensorflow as tf
-
-import keras_impl
-import raw_tf_impl
-from compare.saved.convert import keras_to_raw
-
-# «qualified_1»
-# «qualified_2»
 tf.config.experimental.enable_op_determinism()  # «determinism»
-keras_twin = keras_impl.compile_model(keras_impl.build_model(seed=0))
+keras_twin = keras_cnn.compile_model(keras_cnn.build_model(seed=0))
 keras_twin.jit_compile = False  # «no_xla»
-raw_twin = keras_to_raw(keras_twin)  # «copy»
+# «copy»
+raw_twin = raw_cnn.build_model(seed=1)
+conv, dense = keras_twin.layers[0], keras_twin.layers[-1]
+raw_twin.conv_kernel.assign(conv.kernel)
+raw_twin.conv_bias.assign(conv.bias)
+raw_twin.dense_kernel.assign(dense.kernel)
+raw_twin.dense_bias.assign(dense.bias)
 images, labels = x_test[:BATCH_SIZE], y_test[:BATCH_SIZE]
 
 probabilities = keras_twin(images)  # Keras: softmax
 keras_logits = probabilities._keras_logits.numpy()  # «behind_softmax»
 raw_logits = raw_twin(tf.constant(images))  # «raw_logits»
-keras_loss = keras_impl.evaluate(keras_twin, images, labels, BATCH_SIZE)["loss"]
-raw_loss = raw_tf_impl.evaluate(raw_twin, images, labels, BATCH_SIZE)["loss"]
+keras_loss = keras_cnn.evaluate(keras_twin, images, labels, BATCH_SIZE)["loss"]
+raw_loss = raw_cnn.evaluate(raw_twin, images, labels, BATCH_SIZE)["loss"]
 
 logits_gap = np.abs(raw_logits.numpy() - keras_logits).max()
 softmax_gap = np.abs(tf.nn.softmax(raw_logits).numpy() - probabilities.numpy()).max()
@@ -162,11 +210,11 @@ assert loss_gap <= PER_OP * keras_loss
     "parity_training": """
 # «few_steps»
 few_images, few_labels = x_train[:1024], y_train[:1024]
-keras_run = keras_impl.cnn.train_in_seeded_order(
+keras_run = keras_cnn.train_in_seeded_order(
     keras_twin, few_images, few_labels, 1, BATCH_SIZE, seed=0, verbose=0
 )
-raw_optimizer = raw_tf_impl.compile_model(raw_twin)
-raw_run = raw_tf_impl.train(
+raw_optimizer = raw_cnn.compile_model(raw_twin)
+raw_run = raw_cnn.train(
     raw_twin, raw_optimizer, few_images, few_labels, 1, BATCH_SIZE, seed=0, verbose=0
 )
 for style, run in (("Keras", keras_run), ("«raw_tf»", raw_run)):
@@ -177,70 +225,101 @@ REDUCTION = 1.2e-5  # «reduction»
 assert abs(raw_epoch_loss - keras_epoch_loss) <= REDUCTION * keras_epoch_loss
 assert abs(raw_run["accuracy"][0] - keras_run["accuracy"][0]) <= 1 / len(few_images)
 """,
-    "measured": """
-from compare.study import Request, compare
-from compare.views.report import render
-
-request = Request(
-    dataset=dataset.name,
-    train_samples=TRAIN_SAMPLES,
-    test_samples=TEST_SAMPLES,
-    epochs=EPOCHS,
-    batch_size=BATCH_SIZE,
-    curves=True,  # «curves»
-    quiet=True,
-)
-report = compare(request, say=print)
-display(Markdown(render(report, "markdown", LANG)))
-""",
     "curves": """
-from compare.views.plots import png_bytes, training_curves
+import matplotlib.pyplot as plt
 
-display(Image(png_bytes(training_curves(report["results"], LANG))))
+figure, axes = plt.subplots(1, 2, figsize=(9, 3), layout="constrained")
+for style, history in (("Keras", keras_history), ("«raw_tf»", raw_history)):
+    for axis, metric in zip(axes, ("loss", "accuracy")):
+        axis.plot(range(1, EPOCHS + 1), history[metric], marker="o", label=style)
+for axis, title in zip(axes, ("«loss»", "«accuracy»")):
+    axis.set(title=title, xlabel="«epoch»", xticks=range(1, EPOCHS + 1))
+    # «marks»
+    axis.yaxis.set_major_formatter(lambda value, _: number(value, 2))
+    axis.legend()
+plt.show()
+""",
+    "tensorboard": """
+if "google.colab" in sys.modules:  # «tensorboard_colab»
+    %load_ext tensorboard
+    %tensorboard --logdir {LOGS}
+else:
+    print(f"«tensorboard_elsewhere»: tensorboard --logdir {LOGS}")
+""",
+    "measured": """
+if INSTALLED:
+    from IPython.display import Markdown, display
+
+    from compare.language import set_language
+    from compare.study import Request, compare
+    from compare.views.report import render
+
+    set_language(LANG)
+    request = Request(
+        dataset="fashion_mnist",
+        train_samples=TRAIN_SAMPLES,
+        test_samples=TEST_SAMPLES,
+        epochs=EPOCHS,
+        batch_size=BATCH_SIZE,
+        quiet=True,
+    )
+    report = compare(request, say=print)
+    display(Markdown(render(report, "markdown", LANG)))
+else:
+    print("«measured_elsewhere»")
 """,
     "resnet_run": """
-from compare.transfer.transfer import to_rgb
+def to_rgb(images):  # «rgb»
+    return np.repeat(tf.image.resize(images * 255.0, (32, 32)).numpy(), 3, axis=-1)
 
-# «rgb»
-images_train = prepare_images(to_rgb(x_train[:RESNET_TRAIN], 32))  # (N, 32, 32, 3)
-images_test = prepare_images(to_rgb(x_test[:RESNET_TEST], 32))
+
+images_train = keras_resnet.prepare_images(to_rgb(x_train[:RESNET_TRAIN]))
+images_test = keras_resnet.prepare_images(to_rgb(x_test[:RESNET_TEST]))
 labels_train, labels_test = y_train[:RESNET_TRAIN], y_test[:RESNET_TEST]
 
-resnet = build_model(seed=0, input_shape=(32, 32, 3), weights=RESNET_WEIGHTS)
-freeze_base(resnet)  # «phase_1»
-keras_impl.compile_model(resnet)  # «cnn_steps»
+resnet = keras_resnet.build_model(0, (32, 32, 3), weights=RESNET_WEIGHTS)
+keras_resnet.freeze_base(resnet)  # «phase_1»
+keras_cnn.compile_model(resnet)  # «cnn_steps»
 trainable = sum(weight.shape.num_elements() for weight in resnet.trainable_weights)
 everything = number(resnet.count_params())
 print(f"«parameters»: {everything}, «trainable»: {number(trainable)}")
-keras_impl.train(resnet, images_train, labels_train, RESNET_EPOCHS, 32, verbose=2)
-scores = keras_impl.evaluate(resnet, images_test, labels_test, 32)
+keras_cnn.train(
+    resnet, images_train, labels_train, RESNET_EPOCHS, 32, 0, callbacks=[print_epochs]
+)
+scores = keras_cnn.evaluate(resnet, images_test, labels_test, 32)
 print(f"«test_accuracy»: {number(scores['accuracy'], 4)}")
 """,
     "resnet_raw": """
-from raw_tf_impl import resnet50_transfer as raw_resnet
+if INSTALLED:
+    from raw_tf_impl import resnet50_transfer as raw_resnet
 
-# «raw_loads»
-raw_resnet_model = raw_resnet.build_model(0, (32, 32, 3), weights=resnet)
-few = images_test[:8]
-keras_base = keras.Model(resnet.input, resnet.get_layer("conv5_block3_out").output)
-keras_features = keras_base(few).numpy()  # (8, 1, 1, 2048)
-raw_features = raw_resnet_model.base(tf.constant(few)).numpy()
-features_gap = np.abs(raw_features - keras_features).max()
-print(f"«features_gap»: {scientific(features_gap)}")
-DRIFT = 50 * 1e-6  # «drift»
-assert features_gap <= DRIFT * np.abs(keras_features).max()
+    # «raw_loads»
+    raw_resnet_model = raw_resnet.build_model(0, (32, 32, 3), weights=resnet)
+    few = images_test[:8]
+    keras_base = keras.Model(resnet.input, resnet.get_layer("conv5_block3_out").output)
+    keras_features = keras_base(few).numpy()  # (8, 1, 1, 2048)
+    raw_features = raw_resnet_model.base(tf.constant(few)).numpy()
+    features_gap = np.abs(raw_features - keras_features).max()
+    print(f"«features_gap»: {scientific(features_gap)}")
+    DRIFT = 50 * 1e-6  # «drift»
+    assert features_gap <= DRIFT * np.abs(keras_features).max()
+else:
+    print("«raw_resnet_elsewhere»")
 """,
 }
 
 KERAS_CNN, RAW_CNN = "keras_impl/cnn.py", "raw_tf_impl/cnn.py"
 KERAS_RESNET = "keras_impl/resnet50_transfer.py"
+MODULES = {KERAS_CNN: "keras_cnn", RAW_CNN: "raw_cnn", KERAS_RESNET: "keras_resnet"}
 CELLS = [  # (kind, what): the cells of both notebooks, in order
     ("prose", "title"),
-    ("run", "install"),
+    ("run", "install"),  # only with a REPOSITORY
+    ("support", "notebooks/support.py"),
     ("run", "settings"),
     ("prose", "lecture_cnn"),
     ("prose", "data"),
     ("run", "data"),
+    ("prose", "glossary"),
     ("prose", "imports"),
     ("lesson", (KERAS_CNN, "setup")),
     ("lesson", (RAW_CNN, "setup")),
@@ -269,8 +348,11 @@ CELLS = [  # (kind, what): the cells of both notebooks, in order
     ("lesson", (RAW_CNN, "evaluate")),
     ("run", "raw_evaluate"),
     ("prose", "evaluate_compared"),
+    ("prose", "curves"),
+    ("run", "curves"),
+    ("prose", "tensorboard"),
+    ("run", "tensorboard"),
     ("prose", "concept_map"),
-    ("run", "concept_map"),
     ("prose", "extras"),
     ("lesson", (KERAS_CNN, "extras")),
     ("prose", "extras_raw"),
@@ -281,8 +363,6 @@ CELLS = [  # (kind, what): the cells of both notebooks, in order
     ("run", "parity_training"),
     ("prose", "measured"),
     ("run", "measured"),
-    ("prose", "curves"),
-    ("run", "curves"),
     ("prose", "resnet"),
     ("lesson", (KERAS_RESNET, "setup")),
     ("lesson", (KERAS_RESNET, "define")),
@@ -294,7 +374,12 @@ CELLS = [  # (kind, what): the cells of both notebooks, in order
     ("run", "resnet_raw"),
     ("prose", "closing"),
 ]
-SKIPPED_IN_SLIDES = {"install", "settings"}
+SKIPPED_IN_SLIDES = {"install", "notebooks/support.py", "settings"}
+
+
+def cells():
+    """CELLS as this build writes them: the install cell only with a REPOSITORY."""
+    return [cell for cell in CELLS if cell != ("run", "install") or REPOSITORY]
 
 
 class BuildError(Exception):
@@ -302,8 +387,8 @@ class BuildError(Exception):
 
 
 def read_language(lang):
-    """({cell name: Markdown}, {phrase name: one line}) from lesson.LANG.md; text before
-    the first marker is a comment for whoever edits the file."""
+    """({cell name: Markdown}, {phrase name: one line}, {readme block: Markdown}) from
+    lesson.LANG.md; text before the first marker is a comment for whoever edits it."""
     path = HERE / f"lesson.{lang}.md"
     blocks, current = {}, None
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -318,8 +403,11 @@ def read_language(lang):
         elif current:
             blocks[current].append(line)
     text = {key: "\n".join(lines).strip() for key, lines in blocks.items()}
-    prose = {name: text[kind, name] for kind, name in blocks if kind == "cell"}
-    phrases = {name: text[kind, name] for kind, name in blocks if kind == "phrase"}
+    by_kind = {
+        wanted: {name: text[kind, name] for kind, name in blocks if kind == wanted}
+        for wanted in ("cell", "phrase", "readme")
+    }
+    prose, phrases, readme = by_kind["cell"], by_kind["phrase"], by_kind["readme"]
     for name, phrase in phrases.items():
         if "\n" in phrase or not phrase:
             raise BuildError(f"{path.name}: phrase {name} must be one line")
@@ -329,33 +417,52 @@ def read_language(lang):
             f"{path.name}: the cells must be {', '.join(wanted)}, in that order "
             f"(found {', '.join(prose)})"
         )
-    return prose, phrases
+    if set(readme) != {"upload", "published"}:
+        raise BuildError(f"{path.name}: the readme blocks are upload and published")
+    return prose, phrases, readme
 
 
 def lesson_section(path, section):
-    """A lesson file's section, as `compare code` shows it."""
+    """A lesson file's section, as `compare code` shows it, under the line that runs it
+    in the file's own module."""
     from compare.views.code_view import split_steps
 
     lines = split_steps((ROOT / path).read_text(encoding="utf-8")).get(section)
     if not lines:
         raise BuildError(f"{path} has no '{section}' section")
-    return "\n".join(lines)
+    return "\n".join([f"%%lesson {MODULES[path]}", *lines])
+
+
+def generated(name, lang):
+    """Markdown made by compare/ at build time, so the notebook needs no project."""
+    if name == "CONCEPT_MAP":
+        from compare.views.concepts import concept_map_markdown
+
+        return concept_map_markdown(lang)
+    from compare.views.glossary import glossary_markdown
+
+    return glossary_markdown(lang)
 
 
 def substitute(text, lang, phrases, where):
-    """`text` with each «name» replaced: «LANG», «REPOSITORY», «FILES» (where the lesson
-    files are read online) or one of `phrases`."""
+    """`text` with each «name» replaced: «LANG», «REPOSITORY», «COLAB_EN» and
+    «COLAB_PT» (the notebooks' Colab addresses), «CONCEPT_MAP» and «GLOSSARY», or one
+    of `phrases`."""
     known = {
         **phrases,
         "LANG": lang,
         "REPOSITORY": REPOSITORY,
-        "FILES": f"{REPOSITORY}/blob/{BRANCH}",
+        "COLAB_EN": colab_url("en"),
+        "COLAB_PT": colab_url("pt"),
     }
 
     def replace(match):
-        if match.group(1) not in known:
-            raise BuildError(f"lesson.{lang}.md: no phrase {match.group(1)} ({where})")
-        return known[match.group(1)]
+        name = match.group(1)
+        if name in ("CONCEPT_MAP", "GLOSSARY"):
+            return generated(name, lang)
+        if name not in known:
+            raise BuildError(f"lesson.{lang}.md: no phrase {name} ({where})")
+        return known[name]
 
     return PLACEHOLDER.sub(replace, text)
 
@@ -373,7 +480,7 @@ def run_cell(name, lang, phrases):
 
 
 def slide_type(kind, what, text):
-    if kind == "run" and what in SKIPPED_IN_SLIDES:
+    if what in SKIPPED_IN_SLIDES:
         return "skip"
     if kind == "prose" and text.startswith(("# ", "## ")):
         return "slide"
@@ -386,29 +493,37 @@ def notebook(lang):
     """The notebook in `lang`, as an nbformat object."""
     import nbformat.v4 as v4
 
-    prose, phrases = read_language(lang)
+    prose, phrases, _ = read_language(lang)
     used = {key for template in RUN.values() for key in PLACEHOLDER.findall(template)}
     unused = sorted(set(phrases) - used)
     if unused:
         raise BuildError(f"lesson.{lang}.md: phrases no cell uses: {', '.join(unused)}")
-    cells = []
-    for index, (kind, what) in enumerate(CELLS):
+    notebook_cells = []
+    for index, (kind, what) in enumerate(cells()):
         if kind == "prose":
             cell = v4.new_markdown_cell(substitute(prose[what], lang, {}, what))
             name = what
         elif kind == "lesson":
             path, section = what
             cell = v4.new_code_cell(lesson_section(path, section))
-            cell.metadata["lesson"] = {"file": path, "section": section}
+            cell.metadata["lesson"] = {
+                "file": path,
+                "section": section,
+                "module": MODULES[path],
+            }
             name = f"{path.split('/')[0]}-{Path(path).stem}-{section}"
+        elif kind == "support":
+            cell = v4.new_code_cell((ROOT / what).read_text(encoding="utf-8").strip())
+            cell.metadata["support"] = {"file": what}
+            name = "support"
         else:
             cell = v4.new_code_cell(run_cell(what, lang, phrases))
             name = f"run-{what}"
         cell.id = f"{index:02d}-{name}".replace("_", "-")
         cell.metadata["slideshow"] = {"slide_type": slide_type(kind, what, cell.source)}
-        cells.append(cell)
+        notebook_cells.append(cell)
     return v4.new_notebook(
-        cells=cells,
+        cells=notebook_cells,
         metadata={
             "kernelspec": {
                 "display_name": "Python 3",
@@ -434,18 +549,45 @@ def notebook_text(lang):
 
 
 def colab_url(lang):
+    """Where Colab opens the notebook from the published repository ("" unpublished)."""
+    if not REPOSITORY:
+        return ""
     repository = REPOSITORY.removeprefix("https://github.com/")
     path = notebook_path(lang).relative_to(ROOT)
     return f"https://colab.research.google.com/github/{repository}/blob/{BRANCH}/{path}"
 
 
+def readme_text(name):
+    """README `name` with its notebooks block written: badges to the published
+    notebooks, or how to upload one to Colab. None where the file has no block."""
+    path = ROOT / name
+    if not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8")
+    lang = READMES[name]
+    block = read_language(lang)[2]["published" if REPOSITORY else "upload"]
+    block = substitute(block, lang, {}, f"readme block in {name}") + "\n"
+    if not README_BLOCK.search(text):
+        raise BuildError(f"{name} has no notebooks block (see README_BLOCK)")
+    return README_BLOCK.sub(lambda match: match[1] + block + match[3], text, count=1)
+
+
+def outputs():
+    """{path: the text this script writes there}: the notebooks and the READMEs."""
+    texts = {notebook_path(lang): notebook_text(lang) for lang in LANGUAGES}
+    for name in READMES:
+        text = readme_text(name)
+        if text is not None:
+            texts[ROOT / name] = text
+    return texts
+
+
 def stale():
-    """The notebooks whose committed text is not what this script writes."""
+    """The files whose committed text is not what this script writes."""
     return [
-        notebook_path(lang)
-        for lang in LANGUAGES
-        if not notebook_path(lang).is_file()
-        or notebook_path(lang).read_text(encoding="utf-8") != notebook_text(lang)
+        path
+        for path, text in outputs().items()
+        if not path.is_file() or path.read_text(encoding="utf-8") != text
     ]
 
 
@@ -456,7 +598,7 @@ def main(argv=None):
     parser.add_argument(
         "--check",
         action="store_true",
-        help="write nothing; exit 1 where a committed notebook is out of date",
+        help="write nothing; exit 1 where a committed file is out of date",
     )
     args = parser.parse_args(argv)
     try:
@@ -469,10 +611,11 @@ def main(argv=None):
                     file=sys.stderr,
                 )
             return 1 if outdated else 0
-        texts = {lang: notebook_text(lang) for lang in LANGUAGES}  # all, or none
-        for lang, text in texts.items():
-            notebook_path(lang).write_text(text, encoding="utf-8")
-            print(f"wrote {notebook_path(lang).relative_to(ROOT)}  ({colab_url(lang)})")
+        texts = outputs()  # all, or none
+        for path, text in texts.items():
+            if not path.is_file() or path.read_text(encoding="utf-8") != text:
+                path.write_text(text, encoding="utf-8")
+                print(f"wrote {path.relative_to(ROOT)}")
     except BuildError as error:
         print(f"python -m notebooks.build: {error}", file=sys.stderr)
         return 2

@@ -133,11 +133,14 @@ def train(
     seed=0,
     verbose=1,
     one_epoch=train_epoch,
+    callbacks=(),
 ):
     """The loop `fit` hides: epochs x shuffled mini-batches, running loss and accuracy.
     Returns the history: {"loss": [...], "accuracy": [...]}, one value per epoch.
     `seed` may also be a numpy Generator: the shuffling goes on from where it stands.
-    `one_epoch=train_epoch_in_graph` (Extras) runs each epoch in one graph call."""
+    `one_epoch=train_epoch_in_graph` (Extras) runs each epoch in one graph call.
+    Each callback is a function called as `callback(epoch, logs)` after each epoch,
+    as fit calls a Keras callback's `on_epoch_end`."""
     shuffler = np.random.default_rng(seed)  # a Generator passes through unchanged
     history = {"loss": [], "accuracy": []}
     for epoch in range(epochs):
@@ -152,6 +155,8 @@ def train(
                 f"Epoch {epoch + 1}/{epochs} loss {loss:.4f}",
                 f"accuracy {accuracy:.4f}",
             )
+        for callback in callbacks:  # e.g. a line in your language, TensorBoard
+            callback(epoch, {"loss": loss, "accuracy": accuracy})
     return history
 
 

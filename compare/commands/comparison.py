@@ -7,6 +7,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from compare.commands.figures import figure_options, write_figures
 from compare.commands.options import (
     MAX_COUNT,
     MAX_REPLICAS,
@@ -64,6 +65,7 @@ def root_parser():
                 "history) or csv (one row per implementation, no history)"
             ),
             seeds_and_speed_options(),
+            figure_options(),
         ],
         description="Train the same CNN the Keras way and the pure-TensorFlow way, with the same data, "
         "hyper-parameters and seed, and print the seed's table 'Keras vs pure TensorFlow' "
@@ -203,33 +205,6 @@ def root_parser():
         help="language of the table, the figures and the report: en (default) or pt, "
         "the seed lecture's Portuguese",
     )
-    parser.add_argument(
-        "--plot",
-        type=Path,
-        metavar="FILE.png",
-        help="save the training curves (loss and accuracy per epoch, train and test, both "
-        "implementations) as a PNG; the test set is then scored after every epoch, "
-        "outside the timings (its time is measured and left out)",
-    )
-    parser.add_argument(
-        "--report",
-        type=Path,
-        metavar="FILE.html",
-        help="write one self-contained HTML page: the table, the curves, lines of code per "
-        "step, the concept map and both implementations side by side (scores the test "
-        "set after every epoch, like --plot)",
-    )
-    parser.add_argument(
-        "--tensorboard",
-        type=Path,
-        metavar="DIR",
-        help="write live curves for TensorBoard (tensorboard --logdir DIR): Keras with "
-        "keras.callbacks.TensorBoard in DIR/keras, raw TF with tf.summary in "
-        "DIR/raw_tf, the same tags (epoch_loss, epoch_accuracy, epoch_learning_rate) at "
-        "the same steps, in train/ and, for the test set scored after every epoch "
-        "(like --plot), validation/. DIR must be new or empty; with --repeats, the "
-        "first run's",
-    )
     training.add_argument(
         "--repeats",
         type=at_most(MAX_COUNT),
@@ -252,27 +227,6 @@ def check_worker_flags(args):
         )
     if args.strategy == "multiworker" and not args.workers:
         read_tf_config()  # a bad TF_CONFIG fails here
-
-
-def write_figures(report, args, say):
-    """The --plot PNG and the --report HTML page, where asked for (and where
-    --tensorboard's curves are)."""
-    if args.plot:
-        from compare.views.plots import png_bytes, training_curves
-
-        args.plot.write_bytes(png_bytes(training_curves(report["results"], args.lang)))
-        say(_("Wrote {path}").format(path=args.plot))
-    if args.report:
-        from compare.views.html_report import render_html
-
-        args.report.write_text(render_html(report, args.lang), encoding="utf-8")
-        say(_("Wrote {path}").format(path=args.report))
-    if args.tensorboard:
-        say(
-            _(
-                "Wrote TensorBoard's curves in {path}: tensorboard --logdir {path}"
-            ).format(path=args.tensorboard)
-        )
 
 
 def request_of(args):

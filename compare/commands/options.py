@@ -7,7 +7,6 @@ from pathlib import Path
 
 from compare.language import LANGUAGES, N_, _, number
 from compare.styles import FLAGS
-from compare.views import fitted
 
 FORMATS = ("table", "markdown", "json", "csv")
 ONLY_CHOICES = tuple(FLAGS)  # --only keras | raw
@@ -231,17 +230,8 @@ def at_least_two(text):
 
 
 def seeds_and_speed_options():
-    """The main command's --same-start, --seeds, the matched pairs' settings and the
-    width its tables fit (compare/views/fitted.py)."""
+    """The main command's --same-start, --seeds and the matched pairs' settings."""
     options = Parser(add_help=False)
-    options.add_argument_group("output").add_argument(
-        "--width",
-        type=table_width,
-        default="auto",
-        metavar="COLUMNS",
-        help=f"fit the tables to this many columns, {fitted.MIN_WIDTH} to "
-        f"{fitted.MAX_WIDTH} (default auto: the terminal's, else {fitted.DEFAULT_WIDTH})",
-    )
     training = options.add_argument_group("accuracy over seeds")
     training.add_argument(
         "--same-start",
@@ -286,18 +276,3 @@ def seeds_and_speed_options():
         help="mini-batches per style in each round of each pair (default 32)",
     )
     return options
-
-
-def table_width(text):
-    """--width: auto (the terminal's columns, else 100: fitted.terminal_width), or from
-    fitted.MIN_WIDTH on, where each column still holds a few words a line."""
-    if text == "auto":
-        return fitted.terminal_width()
-    width = at_most(fitted.MAX_WIDTH)(text)
-    if width < fitted.MIN_WIDTH:
-        raise argparse.ArgumentTypeError(
-            _("must be at least {minimum}, got {text}").format(
-                minimum=fitted.MIN_WIDTH, text=repr(text)
-            )
-        )
-    return width
