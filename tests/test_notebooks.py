@@ -281,7 +281,8 @@ def colab_python(tmp_path_factory):
     assert result.returncode == 0, result.stderr[-2000:]
     check = [python, "-c", "import importlib.util as u; print(u.find_spec('compare'))"]
     assert (
-        subprocess.run(check, capture_output=True, text=True).stdout.strip() == "None"
+        subprocess.run(check, capture_output=True, text=True, cwd=folder).stdout.strip()
+        == "None"
     )
     return python
 
