@@ -16,8 +16,8 @@ KERAS_BACKENDS = (
 
 @contextlib.contextmanager
 def stderr_silenced():
-    """Hide file descriptor 2: TensorFlow's C++ start-up logs (oneDNN, CUDA probing) bypass
-    Python and ignore a TF_CPP_MIN_LOG_LEVEL set after the process started."""
+    """Hide file descriptor 2: TensorFlow's C++ start-up logs (oneDNN, CUDA probing)
+    bypass Python and ignore a TF_CPP_MIN_LOG_LEVEL set after the process started."""
     sys.stderr.flush()
     saved = os.dup(2)
     with open(os.devnull, "w") as devnull:

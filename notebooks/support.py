@@ -7,22 +7,28 @@ cell, so a notebook runs as uploaded to Colab, without the project installed.
   which the cells run.
 - `number` and `scientific` write numbers as LANG does ("0,8853" in Brazil), the same
   strings as compare.language's Babel formats (a test checks).
+- After this file, build.py appends compare.quiet's `stderr_silenced`, which keeps
+  TensorFlow's C++ start-up logs out of the notebook as it does for the command line.
 """
 
+import contextlib  # noqa: F401  (contextlib, os: for the appended stderr_silenced)
 import decimal
 import itertools
 import linecache
+import os  # noqa: F401
 import sys
 import types
 
-LANG = "en"  # the notebook sets its own
+LANG = globals().get("LANG", "en")  # run again, this cell keeps the notebook's own
 _cells = itertools.count(1)
 
 
 def lesson(name, cell):
     """%%lesson NAME: the cell runs in the module NAME, made on first use."""
     module = sys.modules.setdefault(name, types.ModuleType(name))
-    filename = f"<{name}, cell {next(_cells)}>"
+    shell = globals().get("get_ipython", lambda: None)()
+    run = shell.execution_count if shell else next(_cells)  # the cell's In [n]
+    filename = f"<{name}, In [{run}]>"
     # AutoGraph reads a function's source back: keep the cell where `inspect` looks.
     linecache.cache[filename] = (len(cell), None, cell.splitlines(True), filename)
     exec(compile(cell, filename, "exec"), module.__dict__)

@@ -128,12 +128,18 @@ def test_both_languages_have_the_same_cells_in_the_same_order():
             assert en_cell.source != pt_cell.source, en_cell.id  # translated
 
 
-def test_the_support_cell_is_notebooks_support_py_verbatim():
-    """The helpers travel inside the notebook, copied from one file: no drift."""
+def test_the_support_cell_is_the_project_s_code_verbatim():
+    """The helpers travel inside the notebook, copied from the project's files: no drift.
+    notebooks/support.py, then compare.quiet's stderr_silenced as its file writes it."""
+    import inspect
+
+    from compare.quiet import stderr_silenced
+
     source = (ROOT / "notebooks" / "support.py").read_text(encoding="utf-8").strip()
     for lang in build.LANGUAGES:
         supports = [c for c in read(lang).cells if "support" in c.metadata]
-        assert [cell.source for cell in supports] == [source]
+        assert len(supports) == 1 and supports[0].source.startswith(source)
+        assert supports[0].source.endswith(inspect.getsource(stderr_silenced).strip())
 
 
 def test_nothing_but_a_plain_colab_runtime_is_imported():
@@ -318,6 +324,8 @@ def check_outputs(notebook, lang, installed):
     drawn; the project's cells ran where it is installed and said so where not."""
     text = printed(notebook)
     assert "Traceback" not in text
+    # TensorFlow's C++ logs (I0000 oneDNN..., E0000 cuInit...) stay out of the notebook.
+    assert not re.search(r"^[IWEF]0000 |absl::InitializeLog", text, re.M), text
     words = build.read_language(lang)[1]
     for phrase in (
         "logits_gap",
@@ -358,8 +366,9 @@ def english_and_english_numbers(text):
     # (512, 28, 28, 1) are fine.
     numbers = re.findall(r"(?<![\w.,])\d[\d.,]*\d(?:E-?\d+)?(?!\w)", text)
     # Three decimals read as English thousands: the notebooks print 1, 2, 4 or 6.
+    # (0,001 is Brazilian: no English thousands start with 0).
     decimals = r"(?:,(?:\d{1,2}|\d{4,}))?"
-    brazilian = re.compile(rf"\d+|\d{{1,3}}(?:\.\d{{3}})*{decimals}(?:E-?\d+)?")
+    brazilian = re.compile(rf"\d+|0,\d+|\d{{1,3}}(?:\.\d{{3}})*{decimals}(?:E-?\d+)?")
     return found + [n for n in numbers if not brazilian.fullmatch(n)]
 
 
@@ -367,9 +376,7 @@ def test_the_scan_finds_english_in_an_english_notebook_output():
     """The negative control of the scan below, and a Portuguese line it lets pass."""
     sample = "Epoch 2: loss 0.3512, accuracy 0.8810\nparameters: 54,410 1.2E-7"
     assert len(english_and_english_numbers(sample)) >= 5
-    brazilian = (
-        "época 2: perda 0,3512, acurácia 0,8810\nparâmetros: 54.410 1,2E-7 (None, 5408)"
-    )
+    brazilian = "época 2: perda 0,3512, acurácia 0,8810\nparâmetros: 54.410 1,2E-7 (None, 5408) 0,001"
     assert english_and_english_numbers(brazilian) == []
 
 
@@ -400,8 +407,8 @@ def code_cells(notebook, kind):
 @pytest.mark.slow
 def test_step_cells_run_again_and_in_any_order(colab_python, tmp_path, monkeypatch):
     """After the whole notebook: each step cell again, in order; then every lesson cell in
-    a shuffled order (the ResNet50 file's `build_model` among them) and the steps' run
-    cells again. Each style keeps its own functions, and the steps still run."""
+    a shuffled order (the ResNet50 file's `build_model` among them), the steps' run
+    cells again, and the parity cells twice (their asserts still hold). Each style keeps its own functions, and the steps still run."""
     client = client_for("en", tmp_path, colab_python, monkeypatch)
     notebook = client.nb
     lessons = code_cells(notebook, lambda cell: "lesson" in cell.metadata)
@@ -417,6 +424,8 @@ def test_step_cells_run_again_and_in_any_order(colab_python, tmp_path, monkeypat
         ),
     )
     runs = [(index, cell) for index, cell in steps if "lesson" not in cell.metadata]
+    parity = code_cells(notebook, lambda cell: "-run-parity-" in cell.id)
+    assert len(parity) == 2
     assert len(steps) == 16 and len(runs) == 8, [cell.id for _, cell in steps]
     shuffled = lessons[:]
     random.Random(0).shuffle(shuffled)
@@ -431,7 +440,7 @@ def test_step_cells_run_again_and_in_any_order(colab_python, tmp_path, monkeypat
     with client.setup_kernel():
         for index, cell in enumerate(notebook.cells):
             client.execute_cell(cell, index)
-        for index, cell in [*steps, *shuffled, *runs]:
+        for index, cell in [*steps, *shuffled, *runs, *parity, *parity]:
             client.execute_cell(cell, index)
         notebook.cells.append(probe)
         client.execute_cell(probe, len(notebook.cells) - 1)

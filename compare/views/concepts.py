@@ -45,7 +45,7 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
             "en": "a model object that holds every layer's variables and, called on a "
             "batch, runs the layers in order, each on the output of the one before",
             "pt": "o objeto do modelo, que guarda as variáveis de todas as camadas e, "
-            "quando recebe um lote, aplica as camadas em ordem, cada uma sobre a saída "
+            "quando recebe um minilote, aplica as camadas em ordem, cada uma sobre a saída "
             "da anterior",
         },
         "raw": [
@@ -96,7 +96,7 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
         "keras": "layers.Flatten()",
         "hides": {
             "en": "a reshape to (batch, 5408), with the size worked out for you",
-            "pt": "um reshape para (lote, 5408), com o tamanho já calculado para você",
+            "pt": "um reshape para (minilote, 5408), com o tamanho já calculado para você",
         },
         "raw": ["x = tf.reshape(x, [-1, self.flat_size])"],
     },
@@ -156,7 +156,7 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
             "en": "cross-entropy computed from the logits behind the softmax (stable), "
             "averaged over the batch",
             "pt": "a entropia cruzada calculada direto dos logits, sem passar pelo "
-            "softmax (numericamente estável), com média no lote",
+            "softmax (numericamente estável), com média no minilote",
         },
         "raw": [
             "per_example = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)",
@@ -206,7 +206,7 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
         "hides": {
             "en": "a loop over the test batches, forward pass only (no gradients), "
             "the mean loss and the accuracy",
-            "pt": "um laço pelos lotes de teste, só com a propagação direta (sem "
+            "pt": "um laço pelos minilotes de teste, só com a propagação direta (sem "
             "gradientes), a perda média e a acurácia",
         },
         "raw": [
@@ -225,7 +225,7 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
             "Python no longer runs per batch",
             "pt": "o laço dentro do grafo: o fit roda esse número de minilotes a cada "
             "chamada do grafo, em vez de um (com os de uma época inteira, a época toda "
-            "vira uma chamada só), e o Python deixa de rodar a cada lote",
+            "vira uma chamada só), e o Python deixa de rodar a cada minilote",
         },
         "raw": [
             "def train_epoch_in_graph(model, optimizer, x_train, y_train, order, "
