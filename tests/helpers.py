@@ -3,6 +3,7 @@
 the bad flags every language must answer, reports shaped like the commands' JSON, and
 headless Chromium."""
 
+import contextlib
 import gzip
 import io
 import os
@@ -15,6 +16,7 @@ import numpy as np
 import pytest
 
 from compare.bench.bench import summarise
+from compare.cli import main
 from compare.data import IDX_NAMES
 from compare.loc import STEPS
 from compare.saved.convert import keras_and_raw_pair  # noqa: F401  (tests import it from here)
@@ -40,6 +42,14 @@ def run_cli(*args, timeout=180):
         text=True,
         timeout=timeout,
     )
+
+
+def run_main(argv):
+    """`python -m compare ARGS` in this process: (exit code, stdout, stderr)."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = main([str(argument) for argument in argv])
+    return code, stdout.getvalue(), stderr.getvalue()
 
 
 def succeeded(process):

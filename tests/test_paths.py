@@ -3,12 +3,10 @@ against every path it reads and against its other outputs, as the system sees th
 (symlinks, hard links, an output inside a folder read or written). In-process calls of
 compare.cli.main, each refused in one line with every file left as it was."""
 
-import contextlib
-import io
 import os
 
 import pytest
-from helpers import write_idx_folder, write_npz
+from helpers import run_main, write_idx_folder, write_npz
 
 import compare.commands.comparison
 import compare.commands.convert
@@ -16,7 +14,6 @@ import compare.commands.predict
 import compare.commands.step
 import compare.commands.transfer
 import compare.data as data
-from compare.cli import main
 
 
 class WorkStarted(BaseException):
@@ -59,13 +56,6 @@ def files(root):
         else path.read_bytes()
         for path in root.rglob("*")
     }
-
-
-def run_main(argv):
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        code = main([str(argument) for argument in argv])
-    return code, stdout.getvalue(), stderr.getvalue()
 
 
 def dataset(tmp):

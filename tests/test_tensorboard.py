@@ -4,17 +4,14 @@ TensorBoard's own reader, and they are the history the run returned; a DIR that 
 new or empty, or that lies where the command's paths rules refuse it, is one line before
 any work."""
 
-import contextlib
-import io
 import json
 import os
 
 import numpy as np
 import pytest
-from helpers import SMALL, write_npz
+from helpers import SMALL, run_main, write_npz
 
 import compare.commands.comparison
-from compare.cli import main
 
 event_accumulator = pytest.importorskip(
     "tensorboard.backend.event_processing.event_accumulator",
@@ -28,13 +25,6 @@ TAGS = {  # what keras.callbacks.TensorBoard writes per epoch (Keras 3)
     "validation": {"epoch_loss", "epoch_accuracy"},
 }
 EPOCHS, LR = 2, 1e-3
-
-
-def run_main(argv):
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        code = main([str(argument) for argument in argv])
-    return code, stdout.getvalue(), stderr.getvalue()
 
 
 def scalars(folder):
