@@ -12,6 +12,7 @@ from compare.commands import (
     code,
     comparison,
     convert,
+    exercise,
     predict,
     record,
     step,
@@ -22,7 +23,7 @@ from compare.commands.paths import check_paths
 from compare.errors import CompareError, explained
 from compare.language import _, speaking
 
-COMMANDS = (bench, code, transfer, predict, convert, step, record)
+COMMANDS = (bench, code, transfer, predict, convert, step, record, exercise)
 
 
 def build_parser():
@@ -97,6 +98,9 @@ def run_command(argv):
         module = next((c for c in COMMANDS if c.NAME == args.command), comparison)
         check_paths(args, module, args.flags)
         text = (args.run if args.command else comparison.run)(args, say)
+        exit_code = 0
+        if isinstance(text, tuple):  # (text, exit code): a check that did not pass
+            text, exit_code = text
         if text is None:  # nothing to print (a --workers worker reports to its parent)
             return 0
         if getattr(args, "output", None):
@@ -104,6 +108,7 @@ def run_command(argv):
             say(_("Wrote {path}").format(path=args.output))
         else:
             sys.stdout.write(text)
+        return exit_code
     except (CompareError, OSError) as error:
         print(f"{parser.prog}: {_('error')}: {explained(error)}", file=sys.stderr)
         return getattr(error, "exit_code", 1)

@@ -1,0 +1,142 @@
+"""Grading one exercise: the student's code runs beside Keras from the same weights and
+batches, and the first tensor that differs beyond float32's tolerance is named, with a
+hint where it matches one of the mistakes students make.
+
+Each exercise's module (compare/exercises/checks/) holds an `EXERCISE` and a
+`compare(student)` that returns a Comparison: the pairs to compare in order and the
+grader's own mistaken twins, each reproducing one typical mistake.
+"""
+
+import linecache
+import sys
+import traceback
+import types
+from dataclasses import dataclass
+
+from compare.exercises.verdict import (
+    Broken,
+    Unwritten,
+    Verdict,
+    agrees,
+    as_array,
+    first_difference,
+)
+from compare.language import _, scientific
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: its file name in exercises/, the names the student's code defines,
+    and the texts (English, translated where shown)."""
+
+    name: str
+    title: str
+    statement: str
+    concept: str
+    lesson: str  # where in the lesson to look: a file and a name in it
+    wanted: tuple
+    hint: str  # the hint when no known mistake matches
+
+
+@dataclass
+class Comparison:
+    """`pairs`: (what, yours, keras, tolerance) in the order the code computes them;
+    `mistakes`: a function returning (hint, values) for each mistaken twin, its values in
+    the order of `pairs` (None where the twin says nothing). A check module's ERRORS
+    holds (exception type, or text in its message; hint) for mistakes that raise."""
+
+    pairs: list
+    mistakes: object = list
+
+
+def defined(student, name):
+    """The student's `name`, or one line saying it is missing."""
+    try:
+        return getattr(student, name)
+    except AttributeError:
+        raise Broken(
+            _("your code defines no `{name}`: keep the starter's names").format(
+                name=name
+            )
+        ) from None
+
+
+def load(source, filename):
+    """The student's code run as a module, its lines in linecache so that tf.function and
+    tracebacks can read them; no bytecode is written."""
+    module = types.ModuleType("student_exercise")
+    module.__file__ = filename
+    lines = source.splitlines(keepends=True)
+    linecache.cache[filename] = (len(source), None, lines, filename)
+    sys.modules[module.__name__] = module
+    try:
+        code = compile(source, filename, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        raise Broken(
+            _("line {line}: {message}").format(line=error.lineno, message=error.msg)
+        ) from None
+    exec(code, module.__dict__)
+    return module
+
+
+def error_line(error, filename):
+    """The exception as one line: its type, message and the student's line that raised."""
+    lines = [
+        frame.lineno
+        for frame in traceback.extract_tb(error.__traceback__)
+        if frame.filename == filename
+    ]
+    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    where = _("line {line}: ").format(line=lines[-1]) if lines else ""
+    return f"{where}{type(error).__name__}" + (f": {message}" if message else "")
+
+
+def grade(check, student, filename="<student>"):
+    """The Verdict of `check` (a module of compare/exercises/checks/) on `student` (a
+    module or namespace holding the student's definitions)."""
+    exercise = check.EXERCISE
+    try:
+        comparison = check.compare(student)
+        found = first_difference(comparison.pairs)
+    except (NotImplementedError, Unwritten):
+        return Verdict("unwritten", _("the part marked YOUR CODE HERE still raises"))
+    except Broken as error:
+        return Verdict("broken", str(error), _(exercise.hint))
+    except Exception as error:  # the student's code raised: one line, a hint if known
+        hint = next(
+            (
+                _(hint)
+                for known, hint in getattr(check, "ERRORS", ())
+                if (isinstance(known, str) and known in str(error))
+                or (isinstance(known, type) and isinstance(error, known))
+            ),
+            _(exercise.hint),
+        )
+        return Verdict("broken", error_line(error, filename), hint)
+    if found is None:
+        largest = max(
+            (
+                relative_error(yours, keras)
+                for _what, yours, keras, _t in comparison.pairs
+            ),
+            default=0.0,
+        )
+        return Verdict(
+            "right",
+            _(
+                "equal to Keras in {count} comparisons; largest difference "
+                "{largest} of Keras' largest value"
+            ).format(count=len(comparison.pairs), largest=scientific(largest)),
+        )
+    yours = [pair[1] for pair in comparison.pairs]
+    hint = next(
+        (hint for hint, twin in comparison.mistakes() if agrees(yours, twin)),
+        exercise.hint,
+    )
+    return Verdict("wrong", found.line(), _(hint))
+
+
+def relative_error(yours, keras):
+    yours, keras = as_array(yours, ""), as_array(keras, "")
+    scale = abs(keras).max() if keras.size else 0.0
+    return float(abs(yours - keras).max() / scale) if scale else 0.0
