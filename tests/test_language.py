@@ -52,6 +52,18 @@ def messages_in_code():
     return found
 
 
+def exercise_comments():
+    """The `#:` comments of the exercises (exercises/*.py): a student's starter says them
+    in the student's language."""
+    from compare.exercises.starter import comment_messages
+
+    return {
+        message: f"exercises/{path.name}"
+        for path in sorted((ROOT / "exercises").glob("*.py"))
+        for message in comment_messages(path.read_text(encoding="utf-8"))
+    }
+
+
 def words_messages():
     """The words of the tables and headings (compare/views/i18n.py's WORDS)."""
     from compare.views.i18n import WORDS
@@ -67,7 +79,11 @@ def words_messages():
 
 
 def test_every_message_in_the_code_has_its_portuguese():
-    wanted = {**messages_in_code(), **dict.fromkeys(words_messages(), "i18n.WORDS")}
+    wanted = {
+        **messages_in_code(),
+        **exercise_comments(),
+        **dict.fromkeys(words_messages(), "i18n.WORDS"),
+    }
     missing = {
         message: where
         for message, where in wanted.items()
@@ -78,7 +94,7 @@ def test_every_message_in_the_code_has_its_portuguese():
 
 def test_the_catalog_holds_only_what_the_code_says():
     """No stale translation: every message in the catalog is one the code still says."""
-    said = set(messages_in_code()) | words_messages()
+    said = set(messages_in_code()) | set(exercise_comments()) | words_messages()
     assert sorted(map(str, set(catalog("pt")) - said)) == []
 
 

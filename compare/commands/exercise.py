@@ -3,7 +3,6 @@ them, `start NAME` writes a starter file, `check NAME` grades the student's file
 Keras from the same weights and batches (compare/exercises/), `check --all DIR` grades a
 class's folder."""
 
-import argparse
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -135,6 +134,8 @@ def readable(path):
 
 def check(name, path, time_limit):
     """One file's verdict, exit code 0 when right, 1 otherwise."""
+    if name and name not in ORDER:
+        check_module(name)  # one line naming the exercises
     path = path or Path(f"{name}.py")
     named = exercise_named_in(readable(path))
     name = name or named
@@ -188,7 +189,8 @@ def class_table(folder, time_limit):
         if name is None:
             return (student, path.name, _("not an exercise"), "")
         verdict = grade_file(name, path, language(), time_limit)
-        return (student, name, _(STATUS_WORDS[verdict.status]), verdict.detail)
+        detail = "" if verdict.passed else verdict.detail
+        return (student, name, _(STATUS_WORDS[verdict.status]), detail)
 
     with ThreadPoolExecutor(
         max_workers=max(1, min(4, (os.cpu_count() or 2) // 2))

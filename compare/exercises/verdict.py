@@ -57,7 +57,7 @@ class Difference:
             what=self.what,
             largest=amount(self.largest),
             scale=amount(self.scale),
-            relative=scientific(relative) if math.isfinite(relative) else "inf",
+            relative=amount(relative),
             tolerance=scientific(self.tolerance),
         )
 
