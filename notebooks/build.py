@@ -606,8 +606,12 @@ def readme_text(name):
 
 
 def outputs():
-    """{path: the text this script writes there}: the notebooks and the READMEs."""
+    """{path: the text this script writes there}: the notebooks (the lesson's and the
+    exercises', notebooks/exercises.py) and the READMEs."""
+    from notebooks import exercises  # deferred: it imports the project's grader
+
     texts = {notebook_path(lang): notebook_text(lang) for lang in LANGUAGES}
+    texts.update(exercises.outputs())
     for name in READMES:
         text = readme_text(name)
         if text is not None:

@@ -148,17 +148,8 @@ def check(name, path, time_limit):
     if name not in ORDER:
         check_module(name)  # one line naming the exercises
     verdict = grade_file(name, path, language(), time_limit)
-    lines = [
-        _("Exercise {name} ({path}): {status}").format(
-            name=name, path=path, status=_(STATUS_WORDS[verdict.status])
-        )
-    ]
-    if verdict.detail:
-        label = _("first difference") if verdict.status == "wrong" else _("detail")
-        lines.append(f"  {label}: {verdict.detail}")
-    if verdict.hint:
-        lines.append(f"  {_('hint')}: {verdict.hint}")
-    return "\n".join(lines) + "\n", 0 if verdict.passed else 1
+    heading = _("Exercise {name} ({path})").format(name=name, path=path)
+    return verdict.text(heading) + "\n", 0 if verdict.passed else 1
 
 
 def students_files(folder):

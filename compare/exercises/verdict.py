@@ -75,6 +75,17 @@ class Verdict:
     def passed(self):
         return self.status == "right"
 
+    def text(self, heading):
+        """The verdict as the student reads it: `heading` and the status, then the first
+        difference (or the error) and the hint, each on its own line."""
+        lines = [f"{heading}: {_(STATUS_WORDS[self.status])}"]
+        if self.detail:
+            label = _("first difference") if self.status == "wrong" else _("detail")
+            lines.append(f"  {label}: {self.detail}")
+        if self.hint:
+            lines.append(f"  {_('hint')}: {self.hint}")
+        return "\n".join(lines)
+
 
 STATUS_WORDS = {
     "right": N_("right"),
