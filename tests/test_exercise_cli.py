@@ -6,9 +6,9 @@ import shutil
 
 import pytest
 from helpers import run_main
+from mutations.glorot import MUTATIONS
 
 from compare.exercises.starter import reference
-from mutations.glorot import MUTATIONS
 
 pytestmark = pytest.mark.slow  # each check starts a Python with TensorFlow
 
@@ -66,16 +66,34 @@ def test_a_mistake_gets_the_first_difference_and_its_hint_and_nothing_is_written
 @pytest.mark.parametrize(
     ("code_text", "status", "detail"),
     [
-        ("def glorot_uniform(rng, shape):\n    while True:\n        pass\n", "too slow", "stopped after 20 s"),
+        (
+            "def glorot_uniform(rng, shape):\n    while True:\n        pass\n",
+            "too slow",
+            "stopped after 20 s",
+        ),
         ("def glorot_uniform(rng, shape)\n    return 0\n", "does not run", "line 1: "),
-        ("def glorot_uniform(rng, shape):\n    return [1, 2]\n", "does not run", "has shape (2,)"),
-        ("def glorot_uniform(rng, shape):\n    return {}['x']\n", "does not run", "line 2: KeyError: 'x'"),
+        (
+            "def glorot_uniform(rng, shape):\n    return [1, 2]\n",
+            "does not run",
+            "has shape (2,)",
+        ),
+        (
+            "def glorot_uniform(rng, shape):\n    return {}['x']\n",
+            "does not run",
+            "line 2: KeyError: 'x'",
+        ),
         ("import os\nos._exit(3)\n", "does not run", "ended with code 3"),
-        ("def glorot(rng, shape):\n    return 0\n", "does not run", "defines no `glorot_uniform`"),
+        (
+            "def glorot(rng, shape):\n    return 0\n",
+            "does not run",
+            "defines no `glorot_uniform`",
+        ),
     ],
     ids=["hangs", "syntax", "shape", "raises", "exits", "missing"],
 )
-def test_code_that_cannot_be_graded_gets_one_clear_line(tmp_path, code_text, status, detail):
+def test_code_that_cannot_be_graded_gets_one_clear_line(
+    tmp_path, code_text, status, detail
+):
     path = tmp_path / "glorot.py"
     path.write_text(code_text)
     code, out, err = run_main(
@@ -97,7 +115,9 @@ def test_a_class_folder_gets_a_table_in_portuguese(tmp_path):
     code, out, err = run_main(["exercise", "check", "--all", tmp_path, "--lang", "pt"])
     assert code == 0, err
     assert "aluno" in out and "primeira diferença" in out
-    cells = [[cell.strip() for cell in line.split("│")[1:-1]] for line in out.splitlines()]
+    cells = [
+        [cell.strip() for cell in line.split("│")[1:-1]] for line in out.splitlines()
+    ]
     rows = [row[:3] for row in cells if row and row[0] in ("ana", "bruno")]
     assert rows == [
         ["ana", "glorot", "certo"],
@@ -113,9 +133,15 @@ def test_a_class_folder_gets_a_table_in_portuguese(tmp_path):
     [
         (["exercise", "check", "nope"], "no exercise nope: the exercises are glorot,"),
         (["exercise", "start"], "name an exercise"),
-        (["exercise", "check", "glorot", "--file", "missing.py"], "missing.py is not a file"),
+        (
+            ["exercise", "check", "glorot", "--file", "missing.py"],
+            "missing.py is not a file",
+        ),
         (["exercise", "check", "--all", "missing"], "missing is not a folder"),
-        (["exercise", "start", "glorot", "--file", "no/such/dir/g.py"], "does not exist"),
+        (
+            ["exercise", "start", "glorot", "--file", "no/such/dir/g.py"],
+            "does not exist",
+        ),
     ],
 )
 def test_bad_input_gets_one_line(argv, words, tmp_path, monkeypatch):
@@ -132,7 +158,9 @@ def test_the_grader_needs_no_write_access(tmp_path):
     shutil.copy(os.path.join("exercises", "glorot.py"), folder / "glorot.py")
     folder.chmod(0o555)
     try:
-        code, out, _err = run_main(["exercise", "check", "glorot", "--file", folder / "glorot.py"])
+        code, out, _err = run_main(
+            ["exercise", "check", "glorot", "--file", folder / "glorot.py"]
+        )
     finally:
         folder.chmod(0o755)
     assert code == 0, out

@@ -4,7 +4,6 @@ written yet", the reference solutions are right, in Portuguese without English; 
 otter-grader's bundle grades a class's notebooks offline."""
 
 import json
-import shutil
 import subprocess
 import sys
 
