@@ -8,10 +8,12 @@ grader's own mistaken twins, each reproducing one typical mistake.
 """
 
 import linecache
+import re
 import sys
 import traceback
 import types
 from dataclasses import dataclass
+from pathlib import Path
 
 from compare.exercises.verdict import (
     Broken,
@@ -61,16 +63,23 @@ def defined(student, name):
         ) from None
 
 
+def source_name(filename):
+    """The name the student's code runs under: not a file on disk, so that AutoGraph and
+    tracebacks read the lines graded (from linecache), never a file of the same name."""
+    return f"<{filename}>"
+
+
 def load(source, filename):
     """The student's code run as a module, its lines in linecache so that tf.function and
     tracebacks can read them; no bytecode is written."""
+    name = source_name(filename)
     module = types.ModuleType("student_exercise")
-    module.__file__ = filename
+    module.__file__ = name
     lines = source.splitlines(keepends=True)
-    linecache.cache[filename] = (len(source), None, lines, filename)
+    linecache.cache[name] = (len(source), None, lines, name)
     sys.modules[module.__name__] = module
     try:
-        code = compile(source, filename, "exec", dont_inherit=True)
+        code = compile(source, name, "exec", dont_inherit=True)
     except SyntaxError as error:
         raise Broken(
             _("line {line}: {message}").format(line=error.lineno, message=error.msg)
@@ -79,14 +88,33 @@ def load(source, filename):
     return module
 
 
+LIBRARIES = tuple(
+    {str(Path(__file__).parents[1]), sys.prefix, sys.base_prefix, sys.exec_prefix}
+)
+# TensorFlow's op errors name the kernel inside: {{function_node __wrapped__...}} first,
+# [Op:Reshape] last. The student reads only what went wrong.
+TF_INTERNALS = re.compile(r"\{\{function_node [^}]*\}\}\s*|\s*\[Op:[^\]]*\].*$")
+
+
+def student_lines(error, filename):
+    """The line numbers, innermost last, of the student's frames in the traceback: their
+    file's, or in a notebook those outside the project and the Python installation."""
+    frames = traceback.extract_tb(error.__traceback__)
+    own = [frame.lineno for frame in frames if frame.filename == filename]
+    if own or filename.startswith("<") and filename != "<notebook>":
+        return own
+    return [
+        frame.lineno
+        for frame in frames
+        if not frame.filename.startswith(LIBRARIES) and "<frozen" not in frame.filename
+    ]
+
+
 def error_line(error, filename):
     """The exception as one line: its type, message and the student's line that raised."""
-    lines = [
-        frame.lineno
-        for frame in traceback.extract_tb(error.__traceback__)
-        if frame.filename == filename
-    ]
-    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    text = TF_INTERNALS.sub("", str(error)).strip()
+    message = text.splitlines()[0] if text else ""
+    lines = student_lines(error, filename)
     where = _("line {line}: ").format(line=lines[-1]) if lines else ""
     return f"{where}{type(error).__name__}" + (f": {message}" if message else "")
 
@@ -95,14 +123,19 @@ def grade(check, student, filename="<student>"):
     """The Verdict of `check` (a module of compare/exercises/checks/) on `student` (a
     module or namespace holding the student's definitions)."""
     exercise = check.EXERCISE
+    filename = getattr(student, "__file__", filename)
     try:
         comparison = check.compare(student)
         found = first_difference(comparison.pairs)
-    except (NotImplementedError, Unwritten):
+    except Unwritten:
         return Verdict("unwritten", _("the part marked YOUR CODE HERE still raises"))
     except Broken as error:
-        return Verdict("broken", str(error), _(exercise.hint))
+        return Verdict("broken", str(error), _(error.hint or exercise.hint))
     except Exception as error:  # the student's code raised: one line, a hint if known
+        if type(error) is NotImplementedError and not str(error):  # the starter's raise
+            return Verdict(
+                "unwritten", _("the part marked YOUR CODE HERE still raises")
+            )
         hint = next(
             (
                 _(hint)

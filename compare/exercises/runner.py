@@ -16,6 +16,8 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from compare.exercises.catalog import check_module
+from compare.exercises.grading import Broken, error_line, grade, load
 from compare.exercises.verdict import Verdict
 from compare.language import _, speaking
 
@@ -24,9 +26,6 @@ TIME_LIMIT = 120  # seconds; TensorFlow's start and the longest check take about
 
 def grade_source(name, source, filename):
     """The Verdict of exercise `name` on `source`, in this process."""
-    from compare.exercises.catalog import check_module
-    from compare.exercises.grading import Broken, grade, load
-
     check = check_module(name)
     try:
         student = load(source, filename)
@@ -36,8 +35,6 @@ def grade_source(name, source, filename):
             status, str(error) or _("the part marked YOUR CODE HERE still raises")
         )
     except Exception as error:  # the file raised while it ran
-        from compare.exercises.grading import error_line
-
         return Verdict("broken", error_line(error, filename))
     return grade(check, student, filename)
 

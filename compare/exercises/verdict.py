@@ -35,7 +35,12 @@ class Unwritten(Exception):
 
 class Broken(Exception):
     """The student's code cannot be compared: it raises, misses a name, returns the wrong
-    shape. The message is the one line the student reads."""
+    shape. The message is the one line the student reads; `hint` (an English message)
+    replaces the exercise's own hint where the check knows the mistake."""
+
+    def __init__(self, message, hint=None):
+        super().__init__(message)
+        self.hint = hint
 
 
 @dataclass(frozen=True)
