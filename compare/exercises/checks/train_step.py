@@ -172,9 +172,8 @@ def updated_twice(model, optimizer, images, labels):
 def traced(function):
     """The student's tf.function traced without AutoGraph, which train_step's straight
     code does not need: an error then names the student's own line (AutoGraph rewrites
-    it as "in user code:"), and the code graded is the code given (AutoGraph re-reads a
-    function's source from the disk when a loaded module bears its file name:
-    _fix_linecache_record in tensorflow/python/autograph/pyct/inspect_utils.py)."""
+    it as "in user code:"), and AutoGraph does not warn that the graded code, which runs
+    under a name not on disk, has no source file to convert."""
     python_function = getattr(function, "python_function", None)
     if python_function is None:  # not a tf.function: run as written
         return function
