@@ -73,8 +73,8 @@ def load(source, filename):
     """The student's code run as a module, its lines in linecache so that tf.function and
     tracebacks can read them; no bytecode is written."""
     name = source_name(filename)
-    module = types.ModuleType("student_exercise")
-    module.__file__ = name
+    module = types.ModuleType("student_exercise")  # no __file__: AutoGraph then
+    # finds the source in linecache (with one, it looks for that file and gives up)
     lines = source.splitlines(keepends=True)
     linecache.cache[name] = (len(source), None, lines, name)
     sys.modules[module.__name__] = module
@@ -93,7 +93,9 @@ LIBRARIES = tuple(
 )
 # TensorFlow's op errors name the kernel inside: {{function_node __wrapped__...}} first,
 # [Op:Reshape] last. The student reads only what went wrong.
-TF_INTERNALS = re.compile(r"\{\{function_node [^}]*\}\}\s*|\s*\[Op:[^\]]*\].*$")
+TF_INTERNALS = re.compile(
+    r"\{\{function_node [^}]*\}\}\s*|\s*\[Op:[^\]]*\].*$|\s*for '\{\{node .*$", re.M
+)
 
 
 def student_lines(error, filename):
@@ -113,17 +115,22 @@ def student_lines(error, filename):
 def error_line(error, filename):
     """The exception as one line: its type, message and the student's line that raised."""
     text = TF_INTERNALS.sub("", str(error)).strip()
-    message = text.splitlines()[0] if text else ""
     lines = student_lines(error, filename)
+    if text.startswith("in user code:"):  # AutoGraph's: its frames, then the error
+        inside = re.findall(rf'File "{re.escape(filename)}", line (\d+)', text)
+        lines = [int(line) for line in inside] or lines
+        text = text.splitlines()[-1].strip()
+        text = text.split(": ", 1)[1] if re.match(r"\w+: ", text) else text
+    message = text.splitlines()[0] if text else ""
     where = _("line {line}: ").format(line=lines[-1]) if lines else ""
     return f"{where}{type(error).__name__}" + (f": {message}" if message else "")
 
 
-def grade(check, student, filename="<student>"):
+def grade(check, student, filename="<notebook>"):
     """The Verdict of `check` (a module of compare/exercises/checks/) on `student` (a
-    module or namespace holding the student's definitions)."""
+    module or namespace holding the student's definitions), whose code runs under the
+    name `filename` (source_name of its file; a notebook's cells have their own)."""
     exercise = check.EXERCISE
-    filename = getattr(student, "__file__", filename)
     try:
         comparison = check.compare(student)
         found = first_difference(comparison.pairs)

@@ -17,7 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from compare.exercises.catalog import check_module
-from compare.exercises.grading import Broken, error_line, grade, load
+from compare.exercises.grading import Broken, error_line, grade, load, source_name
 from compare.exercises.verdict import Verdict
 from compare.language import _, speaking
 
@@ -35,8 +35,8 @@ def grade_source(name, source, filename):
             status, str(error) or _("the part marked YOUR CODE HERE still raises")
         )
     except Exception as error:  # the file raised while it ran
-        return Verdict("broken", error_line(error, filename))
-    return grade(check, student, filename)
+        return Verdict("broken", error_line(error, source_name(filename)))
+    return grade(check, student, source_name(filename))
 
 
 def grade_file(name, path, lang, time_limit=TIME_LIMIT):
