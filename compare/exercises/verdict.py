@@ -9,6 +9,12 @@ Tolerances, as tests/test_parity.py justifies them (float32: machine epsilon 6e-
 - TRAJECTORY: several Adam steps from equal weights; a step moves a weight by at most the
   learning rate, and 1e-5 of relative difference in the gradients changes it by 1e-8:
   the weights stay within 1e-6 of Keras' after 20 steps.
+- after_steps(k, learning_rate, n): a weight after k Adam steps on gradients that sum n
+  terms each. Adam moves a weight by about the learning rate at most, whatever the
+  gradient's scale, so gradients off by reduction(n) of themselves change a step by at
+  most learning_rate * reduction(n): after k steps, k times that, relative to the
+  weight's largest value, where that exceeds TRAJECTORY (for the biases, which start at
+  zero and stay small beside that drift).
 """
 
 import math
@@ -27,6 +33,16 @@ NEAR_MISTAKE = 1e-4  # a grader's own mistaken twin reproduces the mistake to th
 def reduction(terms):
     """The tolerance for a sum of `terms` numbers added in another order."""
     return max(PER_OP, math.sqrt(terms) * EPSILON)
+
+
+def after_steps(steps, learning_rate, terms, keras):
+    """The tolerance of a weight after `steps` Adam updates on gradients that sum
+    `terms` numbers, relative to Keras' value `keras` of it: TRAJECTORY, or `steps`
+    learning rates times the gradients' rounding, whichever is larger (the latter for
+    the biases, which start at zero)."""
+    scale = float(np.abs(keras).max())
+    drift = steps * learning_rate * reduction(terms)
+    return max(TRAJECTORY, drift / scale) if scale else TRAJECTORY
 
 
 class Unwritten(Exception):

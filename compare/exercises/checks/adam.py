@@ -2,16 +2,16 @@
 values, on the same gradients; Keras' optimizer is the answer key
 (keras/src/optimizers/adam.py).
 
-Compared: each variable (a 3x4 kernel and a bias of 4) after each of 6 steps, with
-Keras' defaults (the lesson's) and with other hyper-parameters (learning rate 0.05,
-beta_1 0.8, beta_2 0.99, epsilon 1e-3, as tests/test_parity.py), in the order the steps
-happen; first with apply called as it is, then inside a tf.function, as the lesson's
-train_step calls it (a Python step counter is read once there, when traced). The large
-epsilon shows where it goes: inside or outside the square root, and against the
-bias-corrected v of the paper, where Keras' folded step size effectively scales it by
-1 / sqrt(1 - beta_2^t). The second setting's gradients are positive (Adam treats a
-gradient and its opposite alike), so that a v built from the raw gradient stays
-positive and its mistake can be recognised: with mixed signs it ends in NaN.
+Compared (trajectories.py): each variable (a 3x4 kernel and a bias of 4) after each of 6
+steps, with Keras' defaults (the lesson's) and with other hyper-parameters (learning
+rate 0.05, beta_1 0.8, beta_2 0.99, epsilon 1e-3, as tests/test_parity.py), in the order
+the steps happen; first with apply called as it is, then inside a tf.function, as the
+lesson's train_step calls it (a Python step counter is read once there, when traced).
+The large epsilon shows where it goes: inside or outside the square root, and against
+the bias-corrected v of the paper, where Keras' folded step size effectively scales it
+by 1 / sqrt(1 - beta_2^t). The second setting's gradients are positive (Adam treats a
+gradient and its opposite alike), so that a v built from the raw gradient stays positive
+and its mistake can be recognised: with mixed signs it ends in NaN.
 
 Tolerance: TRAJECTORY (1e-6 of Keras' largest value). The step is Keras' few ops, one
 rounding each, and moves a weight by at most about the learning rate: 6 steps stay
@@ -21,19 +21,14 @@ within a few roundings (6e-8 each) of Keras', as tests/test_parity.py's 20 steps
 import keras
 import numpy as np
 
-from compare.exercises.checks import sgd_momentum
-from compare.exercises.checks.sgd_momentum import (
+from compare.exercises.checks import trajectories
+from compare.exercises.checks.trajectories import (
+    compared,
     flat,
     gradient_sequence,
-    in_graph_labels,
     initial_values,
-    keras_trajectory,
-    labelled_pairs,
-    step_labels,
-    student_trajectory,
 )
 from compare.exercises.grading import Comparison, Exercise, defined
-from compare.exercises.verdict import TRAJECTORY
 from compare.language import N_, _, exact, scientific
 
 EXERCISE = Exercise(
@@ -60,7 +55,7 @@ EXERCISE = Exercise(
 )
 
 ERRORS = (
-    *sgd_momentum.ERRORS,  # a .numpy() or a new tf.Variable inside the tf.function
+    *trajectories.ERRORS,  # a .numpy() or a new tf.Variable inside the tf.function
     (
         "EagerTensor of dtype int64",
         N_(
@@ -132,23 +127,12 @@ def twin(sequence, learning_rate, beta_1, beta_2, epsilon, mistake=None):
 
 def compare(student):
     optimizer_class = defined(student, "Adam")
-    file = getattr(student, "__file__", "<student>")
     sequences = [gradients_for(index) for index in range(len(SETTINGS))]
-    keras_values, labels, yours = [], [], {False: [], True: []}
-    for settings, sequence in zip(SETTINGS, sequences, strict=True):
-        optimizer = keras.optimizers.Adam(**settings)
-        keras_values.append(keras_trajectory(optimizer, sequence))
-        labels.append(step_labels(setting_label(settings)))
-    for in_graph in (False, True):
-        for settings, sequence in zip(SETTINGS, sequences, strict=True):
-            yours[in_graph].append(
-                student_trajectory(optimizer_class, settings, sequence, in_graph, file)
-            )
-    pairs = []
-    for in_graph in (False, True):
-        for index, trajectory in enumerate(yours[in_graph]):
-            names = in_graph_labels(labels[index]) if in_graph else labels[index]
-            pairs += labelled_pairs(names, trajectory, keras_values[index], TRAJECTORY)
+    runs = [
+        (settings, sequence, setting_label(settings))
+        for settings, sequence in zip(SETTINGS, sequences, strict=True)
+    ]
+    pairs = compared(optimizer_class, keras.optimizers.Adam, runs)
     per_setting = len(pairs) // (2 * len(SETTINGS))
 
     def mistakes():

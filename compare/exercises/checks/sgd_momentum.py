@@ -2,10 +2,10 @@
 take the same steps from the same values, on the same gradients; Keras' optimizer is the
 answer key (keras/src/optimizers/sgd.py).
 
-Compared: each variable (a 3x4 kernel and a bias of 4) after each of 6 steps, for two
-settings of learning rate and momentum, in the order the steps happen; first with apply
-called as it is, then inside a tf.function, as the lesson's train_step calls its
-optimizer (a velocity kept in a Python list is read once there, when traced).
+Compared (trajectories.py): each variable (a 3x4 kernel and a bias of 4) after each of 6
+steps, for two settings of learning rate and momentum, in the order the steps happen;
+first with apply called as it is, then inside a tf.function, as the lesson's train_step
+calls its optimizer (a velocity kept in a Python list is read once there, when traced).
 
 Tolerance: TRAJECTORY (1e-6 of Keras' largest value). The step is the same two ops as
 Keras' (a multiply-subtract, then an add), one rounding each; a velocity is a sum of at
@@ -13,15 +13,17 @@ most 6 decayed gradients, so a student who writes it in another order stays with
 roundings (6e-8 each) of Keras' after 6 steps.
 """
 
-import re
-import traceback
-
 import keras
 import numpy as np
-import tensorflow as tf
 
+from compare.exercises.checks import trajectories
+from compare.exercises.checks.trajectories import (
+    compared,
+    flat,
+    gradient_sequence,
+    initial_values,
+)
 from compare.exercises.grading import Comparison, Exercise, defined
-from compare.exercises.verdict import TRAJECTORY
 from compare.language import N_, _, exact
 
 EXERCISE = Exercise(
@@ -45,139 +47,7 @@ EXERCISE = Exercise(
 )
 
 SETTINGS = ((0.01, 0.9), (0.1, 0.5))  # (learning rate, momentum)
-STEPS = 6
-NAMES = (N_("the kernel"), N_("the bias"))
-
-
-class GraphModeError(Exception):
-    """The student's apply raised inside a tf.function: TensorFlow's long message cut
-    to the student's line and the error itself."""
-
-
-ERRORS = (
-    (
-        GraphModeError,
-        N_(
-            "apply runs inside a tf.function, as the lesson's train_step calls it: use "
-            "TensorFlow ops and the variables' assign methods, not .numpy() or new "
-            "tf.Variables"
-        ),
-    ),
-)
-
-
-def initial_values(seed=0):
-    """A kernel (3, 4) and a bias (4,), as NumPy float32 arrays."""
-    generator = tf.random.Generator.from_seed(seed)
-    kernel = generator.normal((3, 4), stddev=0.5)  # (3, 4)
-    bias = generator.normal((4,), stddev=0.1)  # (4,)
-    return [kernel.numpy(), bias.numpy()]
-
-
-def gradient_sequence(seed=1, steps=STEPS, scale=1.0, positive=False):
-    """`steps` lists of gradients, one per variable of initial_values()."""
-    generator = tf.random.Generator.from_seed(seed)
-    shapes = [value.shape for value in initial_values()]
-    sequence = []
-    for _step in range(steps):
-        if positive:
-            gradients = [generator.uniform(s, scale / 10, scale) for s in shapes]
-        else:
-            gradients = [generator.normal(s, stddev=scale) for s in shapes]
-        sequence.append(gradients)
-    return sequence
-
-
-def keras_trajectory(optimizer, gradients_sequence):
-    """Keras' optimizer on keras.Variables from initial_values(): the values after each
-    step."""
-    variables = [keras.Variable(value) for value in initial_values()]
-    trajectory = []
-    for gradients in gradients_sequence:
-        optimizer.apply(gradients, variables)
-        trajectory.append([variable.numpy() for variable in variables])
-    return trajectory
-
-
-def student_trajectory(optimizer_class, settings, gradients_sequence, in_graph, file):
-    """The student's optimizer, built as `optimizer_class(variables, **settings)`, on
-    tf.Variables from initial_values(): the values after each step; `in_graph`: apply
-    runs inside a tf.function, as the lesson's train_step calls it."""
-    variables = [tf.Variable(value) for value in initial_values()]
-    optimizer = optimizer_class(variables, **settings)
-    # No AutoGraph: it would read apply's source from the disk, not the code graded.
-    apply = (
-        tf.function(optimizer.apply, autograph=False) if in_graph else optimizer.apply
-    )
-    trajectory = []
-    for gradients in gradients_sequence:
-        if in_graph:
-            try:
-                apply(gradients, variables)
-            except Exception as error:  # TensorFlow's message runs to many lines
-                raise graph_mode_error(error, file) from None
-        else:
-            apply(gradients, variables)
-        trajectory.append([variable.numpy() for variable in variables])
-    return trajectory
-
-
-def graph_mode_error(error, file):
-    """A GraphModeError saying the student's line and the error: the traceback's, or
-    that of TensorFlow's message ("in user code: File ..., line N ... Error: ...")."""
-    text = str(error).strip()
-    found = [
-        str(frame.lineno)
-        for frame in traceback.extract_tb(error.__traceback__)
-        if frame.filename == file
-    ] or re.findall(rf'File "{re.escape(file)}", line (\d+)', text)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    last = lines[-1] if lines else type(error).__name__
-    if not re.match(r"\w+(Error|Exception)\b", last):
-        last = f"{type(error).__name__}: {last}"
-    where = _("line {line}: ").format(line=found[-1]) if found else ""
-    return GraphModeError(
-        _("{where}{error} (inside a tf.function)").format(where=where, error=last)
-    )
-
-
-def labelled_pairs(labels, yours, keras_values, tolerance):
-    """(what, yours, keras, tolerance) for each step and variable, in order."""
-    return [
-        (label, mine, theirs, tolerance)
-        for step, mine_step, theirs_step in zip(
-            labels, yours, keras_values, strict=True
-        )
-        for label, mine, theirs in zip(step, mine_step, theirs_step, strict=True)
-    ]
-
-
-def step_labels(setting, steps=STEPS):
-    """For each step, a label per variable: "{setting}, step 2: the kernel after the
-    update"."""
-    return [
-        [
-            _("{setting}, step {step}: {variable} after the update").format(
-                setting=setting, step=step, variable=_(name)
-            )
-            for name in NAMES
-        ]
-        for step in range(1, steps + 1)
-    ]
-
-
-def in_graph_labels(labels):
-    return [
-        [_("in a tf.function, {what}").format(what=label) for label in step]
-        for step in labels
-    ]
-
-
-def flat(trajectories):
-    """Values per pair, in the pairs' order, from [setting][step][variable]."""
-    return [
-        value for trajectory in trajectories for step in trajectory for value in step
-    ]
+ERRORS = trajectories.ERRORS  # a .numpy() or a new tf.Variable inside the tf.function
 
 
 def twin(gradients_sequence, learning_rate, momentum, mistake=None):
@@ -215,24 +85,16 @@ def setting_label(learning_rate, momentum):
 
 def compare(student):
     optimizer_class = defined(student, "SGD")
-    file = getattr(student, "__file__", "<student>")
     sequences = [gradient_sequence(seed) for seed in range(1, len(SETTINGS) + 1)]
-    keras_values, labels, yours = [], [], {False: [], True: []}
-    for (lr, momentum), sequence in zip(SETTINGS, sequences, strict=True):
-        optimizer = keras.optimizers.SGD(learning_rate=lr, momentum=momentum)
-        keras_values.append(keras_trajectory(optimizer, sequence))
-        labels.append(step_labels(setting_label(lr, momentum)))
-    for in_graph in (False, True):
-        for (lr, momentum), sequence in zip(SETTINGS, sequences, strict=True):
-            settings = {"learning_rate": lr, "momentum": momentum}
-            yours[in_graph].append(
-                student_trajectory(optimizer_class, settings, sequence, in_graph, file)
-            )
-    pairs = []
-    for in_graph in (False, True):
-        for index, trajectory in enumerate(yours[in_graph]):
-            names = in_graph_labels(labels[index]) if in_graph else labels[index]
-            pairs += labelled_pairs(names, trajectory, keras_values[index], TRAJECTORY)
+    runs = [
+        (
+            {"learning_rate": lr, "momentum": momentum},
+            sequence,
+            setting_label(lr, momentum),
+        )
+        for (lr, momentum), sequence in zip(SETTINGS, sequences, strict=True)
+    ]
+    pairs = compared(optimizer_class, keras.optimizers.SGD, runs)
 
     def mistakes():
         def twice(mistake):  # the same mistake called as it is and in a tf.function

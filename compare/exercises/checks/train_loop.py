@@ -11,9 +11,10 @@ Tolerances, as tests/test_parity.py justifies them (float32: machine epsilon 6e-
   reduction(43,264), 1.2e-5.
 - the accuracy: one borderline prediction may fall on the other side after float32
   rounding: 1 / 300.
-- the weights after k steps: TRAJECTORY (1e-6 of the largest value), or, for the biases,
-  which start at zero and grow by at most the learning rate a step, k updates' worth of
-  the gradients' rounding: k * lr * 1.2e-5, of their largest value.
+- the weights after k steps: after_steps(k, lr, 43,264), TRAJECTORY (1e-6 of the largest
+  value), or, for the biases, which start at zero and grow by at most the learning rate
+  a step, k updates' worth of the gradients' rounding: k * lr * 1.2e-5, of their
+  largest value.
 """
 
 import math
@@ -23,17 +24,22 @@ import keras
 import numpy as np
 
 from compare.data import load_digits_28x28
+from compare.exercises.checks.train_step import (  # the same CNN, batches and Adam
+    BATCH,
+    LEARNING_RATE,
+    TERMS,
+    VARIABLES,
+    weights,
+)
 from compare.exercises.grading import Broken, Comparison, Exercise, defined
-from compare.exercises.verdict import TRAJECTORY, reduction
+from compare.exercises.verdict import after_steps, reduction
 from compare.language import N_, _
 from compare.saved.convert import keras_and_raw_pair
 from keras_impl.cnn import train_in_seeded_order
 from raw_tf_impl.cnn import train_step
 
-IMAGES, BATCH, EPOCHS, SEED, LEARNING_RATE = 300, 64, 2, 3, 1e-3
+IMAGES, EPOCHS, SEED = 300, 2, 3
 STEPS = math.ceil(IMAGES / BATCH)  # per epoch: 4 of 64 images and 1 of 44
-VARIABLES = ("conv_kernel", "conv_bias", "dense_kernel", "dense_bias")  # Keras' order
-TERMS = BATCH * 26 * 26  # the conv bias gradient: one term per image and position
 
 EXERCISE = Exercise(
     name="train_loop",
@@ -57,10 +63,6 @@ EXERCISE = Exercise(
         "the batch's mean times its size, then divided by the number of images"
     ),
 )
-
-
-def weights(model):
-    return [getattr(model, name).numpy() for name in VARIABLES]
 
 
 def restart(model, optimizer, initial):
@@ -173,7 +175,8 @@ def compare(student):
             VARIABLES, yours_after[epoch], ends[epoch], strict=True
         ):
             what = _("{name} after epoch {epoch}").format(name=name, epoch=epoch + 1)
-            pairs.append((what, yours, keras_weight, after_steps(steps, keras_weight)))
+            tolerance = after_steps(steps, LEARNING_RATE, TERMS, keras_weight)
+            pairs.append((what, yours, keras_weight, tolerance))
 
     def mistakes():
         def run(orders, **mistake):
@@ -290,12 +293,3 @@ def running_loss(epochs, epoch):
 
 def running_accuracy(epochs, epoch):
     return sum(mean_accuracy(epochs, e) for e in range(epoch + 1))
-
-
-def after_steps(steps, keras):
-    """The tolerance of a weight after `steps` updates, relative to its largest value:
-    TRAJECTORY, or `steps` learning rates times the gradients' rounding, whichever is
-    larger (the latter for the biases, which start at zero)."""
-    scale = float(np.abs(keras).max())
-    drift = steps * LEARNING_RATE * reduction(TERMS)
-    return max(TRAJECTORY, drift / scale) if scale else TRAJECTORY

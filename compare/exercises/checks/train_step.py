@@ -7,17 +7,17 @@ Tolerances, as tests/test_parity.py justifies them (float32: machine epsilon 6e-
   carry the gradients' rounding, and the conv bias gradient sums 64 * 26 * 26 = 43,264
   terms, which two graphs may add in another order: reduction(43,264), 1.2e-5.
 - the right answers: counts, equal to one rounding (PER_OP).
-- the weights after step k: TRAJECTORY (1e-6 of the largest value), or, for the biases,
-  which start at zero and grow by at most the learning rate a step, k updates' worth of
-  the gradients' rounding: k * lr * 1.2e-5, of their largest value.
+- the weights after step k: after_steps(k, lr, 43,264), TRAJECTORY (1e-6 of the largest
+  value), or, for the biases, which start at zero and grow by at most the learning rate
+  a step, k updates' worth of the gradients' rounding: k * lr * 1.2e-5, of their
+  largest value.
 """
 
-import numpy as np
 import tensorflow as tf
 
 from compare.data import load_digits_28x28
 from compare.exercises.grading import Broken, Comparison, Exercise, defined
-from compare.exercises.verdict import PER_OP, TRAJECTORY, reduction
+from compare.exercises.verdict import PER_OP, after_steps, reduction
 from compare.language import N_, _
 from compare.saved.convert import keras_and_raw_pair
 from raw_tf_impl.cnn import CNN, Adam, loss_and_correct
@@ -204,7 +204,8 @@ def compare(student):
             what = _("step {step}: {name} after the update").format(
                 step=step, name=name
             )
-            pairs.append((what, yours, keras, after_steps(step, keras)))
+            tolerance = after_steps(step, LEARNING_RATE, TERMS, keras)
+            pairs.append((what, yours, keras, tolerance))
 
     def mistakes():
         keras = [pair[2] for pair in pairs]
@@ -245,12 +246,3 @@ def compare(student):
         ]
 
     return Comparison(pairs, mistakes)
-
-
-def after_steps(step, keras):
-    """The tolerance of a weight after `step` updates, relative to its largest value:
-    TRAJECTORY, or `step` learning rates times the gradients' rounding, whichever is
-    larger (the latter for the biases, which start at zero)."""
-    scale = float(np.abs(keras).max())
-    drift = step * LEARNING_RATE * reduction(TERMS)
-    return max(TRAJECTORY, drift / scale) if scale else TRAJECTORY
