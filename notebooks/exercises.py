@@ -41,14 +41,14 @@ def heading(exercise):
 
 def starter_code(exercise):
     """The starter file without its header (the Markdown above says it)."""
-    return body(starter(exercise, 0, 0, "")).strip() + "\n"
+    return body(starter(exercise, 0, 0, "")).strip()
 
 
 def setup_code(lang):
     return (
         "from compare.exercises.notebook import check\n"
         "from compare.language import set_language\n\n"
-        f'set_language("{lang}")\n'
+        f'set_language("{lang}")'
     )
 
 
@@ -102,7 +102,7 @@ def with_solutions(nb):
         if name:
             lines = solution_code(check_module(name).EXERCISE).splitlines()
             kept = [line for line in lines if line.strip() not in (BEGIN, END)]
-            cell.source = "\n".join(kept).strip() + "\n"
+            cell.source = "\n".join(kept).strip()
     return solved
 
 
@@ -138,14 +138,14 @@ def otter_master(lang):
             test = (
                 "from compare.exercises.notebook import verdict_of\n"
                 f'verdict = verdict_of("{name}", globals())\n'
-                f'assert verdict.passed, verdict.text("{name}")\n'
+                f'assert verdict.passed, verdict.text("{name}")'
             )
             cells += [
                 v4.new_raw_cell(f"# BEGIN QUESTION\nname: {name}\npoints: 1"),
                 v4.new_markdown_cell(heading(exercise)),
                 v4.new_raw_cell("# BEGIN SOLUTION"),
                 v4.new_code_cell(
-                    solution_code(exercise).strip() + "\n",
+                    solution_code(exercise).strip(),
                     metadata={"exercise": name},
                 ),
                 v4.new_raw_cell("# END SOLUTION"),
