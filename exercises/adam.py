@@ -3,18 +3,19 @@
 import tensorflow as tf
 
 
+#: Adam as Keras computes it (keras/src/optimizers/adam.py). Its __init__ gives
+#: self.iterations, the number of steps taken so far, and each variable's m and v
+#: (self.momentums and self.velocities), starting at zero.
 class Adam(tf.Module):
-    """Adam exactly as Keras computes it (keras/src/optimizers/adam.py)."""
-
     def __init__(
         self, variables, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7
     ):
         super().__init__()
         self.learning_rate, self.beta_1, self.beta_2 = learning_rate, beta_1, beta_2
         self.epsilon = epsilon
-        self.iterations = tf.Variable(0, dtype=tf.int64)  # the steps taken so far
-        self.momentums = [tf.Variable(tf.zeros_like(v)) for v in variables]  # m
-        self.velocities = [tf.Variable(tf.zeros_like(v)) for v in variables]  # v
+        self.iterations = tf.Variable(0, dtype=tf.int64)
+        self.momentums = [tf.Variable(tf.zeros_like(v)) for v in variables]
+        self.velocities = [tf.Variable(tf.zeros_like(v)) for v in variables]
 
     def apply(self, gradients, variables):
         #: One step of keras.optimizers.Adam. The step number t is iterations + 1. For

@@ -11,8 +11,8 @@ class BatchNorm(tf.Module):
     def __init__(self, channels, momentum=0.99, epsilon=1e-3):
         super().__init__()
         self.momentum, self.epsilon = momentum, epsilon
-        self.gamma = tf.Variable(tf.ones([channels]), name="gamma")  # learned scale
-        self.beta = tf.Variable(tf.zeros([channels]), name="beta")  # learned shift
+        self.gamma = tf.Variable(tf.ones([channels]), name="gamma")
+        self.beta = tf.Variable(tf.zeros([channels]), name="beta")
         self.moving_mean = tf.Variable(
             tf.zeros([channels]), trainable=False, name="moving_mean"
         )

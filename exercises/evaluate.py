@@ -1,6 +1,6 @@
 """Exercise: evaluation, the loop Keras' evaluate hides (the reference solution)."""
 
-from raw_tf_impl.cnn import loss_and_correct  # (mean loss, number right) of one batch
+from raw_tf_impl.cnn import loss_and_correct
 
 
 def evaluate(model, x_test, y_test, batch_size):

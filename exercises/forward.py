@@ -7,9 +7,10 @@ from raw_tf_impl import cnn
 
 #: raw_tf_impl/cnn.py's CNN: its __init__ gives the variables conv_kernel (3, 3, 1, 32),
 #: conv_bias (32,), dense_kernel (5408, 10) and dense_bias (10,), and flat_size: the
-#: 5408 values of a flattened image.
+#: 5408 values of a flattened image. This model has no dropout or batch norm: the
+#: training argument changes nothing.
 class CNN(cnn.CNN):
-    def __call__(self, images, training=False):  # (B, 28, 28, 1); `training` unused
+    def __call__(self, images, training=False):  # (B, 28, 28, 1)
         #: The logits (B, 10) of the images, as the layers of keras_impl/cnn.py compute
         #: them: Conv2D(32, (3, 3), activation="relu") with Keras' default padding
         #: (none), MaxPooling2D((2, 2)), Flatten, then Dense(10) without its softmax:

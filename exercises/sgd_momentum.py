@@ -4,13 +4,12 @@ solution)."""
 import tensorflow as tf
 
 
+#: SGD with momentum as Keras computes it (keras/src/optimizers/sgd.py). Its __init__
+#: gives each variable a velocity of its shape, starting at zero.
 class SGD(tf.Module):
-    """SGD with momentum exactly as Keras computes it (keras/src/optimizers/sgd.py)."""
-
     def __init__(self, variables, learning_rate=0.01, momentum=0.9):
         super().__init__()
         self.learning_rate, self.momentum = learning_rate, momentum
-        # One velocity per variable, of its shape, starting at rest.
         self.velocities = [tf.Variable(tf.zeros_like(v)) for v in variables]
 
     def apply(self, gradients, variables):

@@ -13,8 +13,9 @@ MUTATIONS = [
     (
         "alpha = self.learning_rate * correction",
         "alpha = self.learning_rate",
-        "m and v start at zero, so early steps need the bias correction: alpha = "
-        "learning_rate * sqrt(1 - beta_2^t) / (1 - beta_1^t)",
+        "m and v start at zero, so early on they fall short of the averages: the "
+        "bias correction makes up for it, and Keras folds it into the step size "
+        "alpha",
     ),
     (
         "variable.assign_sub(m * alpha / (tf.sqrt(v) + self.epsilon))",
@@ -23,15 +24,15 @@ MUTATIONS = [
         "            variable.assign_sub(\n"
         "                self.learning_rate * m_hat / (tf.sqrt(v_hat) + self.epsilon)\n"
         "            )",
-        "that is the paper's bias correction, of m and v; Keras folds it into the step "
-        "size, alpha = learning_rate * sqrt(1 - beta_2^t) / (1 - beta_1^t), with "
-        "epsilon added to sqrt(v) itself: a large epsilon shows the difference",
+        "that is the paper's bias correction, of m and v; Keras folds it into the "
+        "step size alpha instead and adds epsilon to the uncorrected sqrt(v): a "
+        "large epsilon shows the difference",
     ),
     (
         "self.iterations.assign_add(1)",
         "pass",
-        "the step number t must grow: iterations goes up by one after each step, or "
-        "the bias correction stays at step 1's",
+        "the step number t is 1 at the first update and must grow by one at every "
+        "call: the bias correction depends on it",
     ),
     (
         "m.assign_add((gradient - m) * (1 - self.beta_1))\n"

@@ -10,14 +10,14 @@ MUTATIONS = [
     (
         "self.moving_mean * self.momentum + mean * (1 - self.momentum)",
         "self.moving_mean * (1 - self.momentum) + mean * self.momentum",
-        "momentum is the share of the old moving statistic that stays: new = old * "
-        "momentum + batch * (1 - momentum)",
+        "momentum is the share of the old moving statistic that stays; the batch's "
+        "statistic brings the rest, 1 - momentum",
     ),
     (
         "self.moving_variance * self.momentum + variance * (1 - self.momentum)",
         "self.moving_variance * (1 - self.momentum) + variance * self.momentum",
-        "momentum is the share of the old moving statistic that stays: new = old * "
-        "momentum + batch * (1 - momentum)",
+        "momentum is the share of the old moving statistic that stays; the batch's "
+        "statistic brings the rest, 1 - momentum",
     ),
     (
         "            self.moving_mean.assign(\n"

@@ -2,8 +2,8 @@ MUTATIONS = [
     (
         "loss_and_correct(model, images, labels, training=False)",
         "loss_and_correct(model, images, labels, training=True)",
-        "evaluation runs the model in inference mode: pass training=False, so that "
-        "batch norm uses its moving statistics and dropout keeps every unit",
+        "evaluation runs the model in inference mode, in which batch norm uses its "
+        "moving statistics and dropout keeps every unit",
     ),
     (
         "loss_and_correct(model, images, labels, training=False)",
@@ -29,8 +29,8 @@ MUTATIONS = [
     (
         "loss_sum += loss * len(labels)",
         "loss_sum += loss * batch_size",
-        "weight each batch's mean loss by its own number of images, len(labels): the "
-        "last batch holds fewer than batch_size",
+        "weight each batch's mean loss by its own number of images: the last batch "
+        "holds fewer than batch_size",
     ),
     (
         "range(0, len(x_test), batch_size)",
@@ -47,7 +47,7 @@ MUTATIONS = [
     (
         '"accuracy": float(correct) / len(x_test),',
         '"accuracy": float(correct) / (-(-len(x_test) // batch_size) * batch_size),',
-        "divide by the number of images, len(x_test): the last batch is not full, so "
-        "there are fewer than batches times batch_size",
+        "divide by the number of images: the last batch is not full, so there are "
+        "fewer than batches times batch_size",
     ),
 ]

@@ -1,7 +1,7 @@
 HINT = (  # the hint with the shapes' one line, when the weights do not fit
-    "four layers after the Input, as the raw CNN computes: Conv2D with 32 filters of "
-    "3x3, no padding and a ReLU; MaxPooling2D of 2x2; Flatten; Dense of num_classes "
-    "units with a softmax"
+    "one Keras layer per stage of the raw CNN, each holding its own weights and "
+    "activation: the convolution with its bias and ReLU, the pooling, the "
+    "flattening, the dense layer with its softmax"
 )
 
 MUTATIONS = [
@@ -14,8 +14,8 @@ MUTATIONS = [
     (
         'layers.Conv2D(32, (3, 3), activation="relu")',
         "layers.Conv2D(32, (3, 3))",
-        "the convolution's activation is a ReLU: Conv2D applies none unless told, "
-        'activation="relu"',
+        "the convolution's activation is a ReLU: Conv2D applies none unless its "
+        "activation argument names one",
     ),
     (
         "layers.MaxPooling2D((2, 2))",

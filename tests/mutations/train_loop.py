@@ -28,8 +28,8 @@ MUTATIONS = [
         '    history = {"loss": [], "accuracy": []}\n'
         "    for _epoch in range(epochs):\n"
         "        shuffler = np.random.default_rng(seed)\n",
-        "each epoch draws a new order from the same generator: create "
-        "np.random.default_rng(seed) once, before the epochs, not in each",
+        "each epoch draws a new order from the run's one generator: create it once, "
+        "before the epochs, not in each",
     ),
     (  # no shuffling
         "order = shuffler.permutation(len(y_train))",

@@ -19,8 +19,8 @@ MUTATIONS = [
     (
         "    optimizer.apply(gradients, model.trainable_variables)\n",
         "",
-        "the weights never change: after the gradients, "
-        "optimizer.apply(gradients, variables) makes the update",
+        "the weights never change: the gradients only say which way to move; the "
+        "optimizer makes the update",
     ),
     (
         "    optimizer.apply(gradients, model.trainable_variables)\n",

@@ -48,9 +48,9 @@ EXERCISE = Exercise(
     lesson="raw_tf_impl/cnn.py: Adam",
     wanted=("Adam",),
     hint=N_(
-        "compare your step with Keras': m and v first, then the variable down by "
-        "learning_rate * sqrt(1 - beta_2^t) / (1 - beta_1^t) * m / (sqrt(v) + "
-        "epsilon), then iterations up by one"
+        "compare your order with Keras': m and v first, then each variable moves "
+        "with the new ones by the bias-corrected step size, then iterations counts "
+        "the step"
     ),
 )
 
@@ -171,24 +171,24 @@ def compare(student):
             ),
             (
                 N_(
-                    "m and v start at zero, so early steps need the bias correction: "
-                    "alpha = learning_rate * sqrt(1 - beta_2^t) / (1 - beta_1^t)"
+                    "m and v start at zero, so early on they fall short of the "
+                    "averages: the bias correction makes up for it, and Keras folds "
+                    "it into the step size alpha"
                 ),
                 twice("uncorrected"),
             ),
             (
                 N_(
-                    "that is the paper's bias correction, of m and v; Keras folds it "
-                    "into the step size, alpha = learning_rate * sqrt(1 - beta_2^t) / "
-                    "(1 - beta_1^t), with epsilon added to sqrt(v) itself: a large "
-                    "epsilon shows the difference"
+                    "that is the paper's bias correction, of m and v; Keras folds "
+                    "it into the step size alpha instead and adds epsilon to the "
+                    "uncorrected sqrt(v): a large epsilon shows the difference"
                 ),
                 twice("paper"),
             ),
             (
                 N_(
-                    "the step number t must grow: iterations goes up by one after "
-                    "each step, or the bias correction stays at step 1's"
+                    "the step number t is 1 at the first update and must grow by "
+                    "one at every call: the bias correction depends on it"
                 ),
                 twice("frozen"),
             ),

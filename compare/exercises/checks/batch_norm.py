@@ -38,8 +38,8 @@ EXERCISE = Exercise(
     wanted=("BatchNorm",),
     hint=N_(
         "per channel: in training, the batch's mean and biased variance, the moving "
-        "statistics updated first; in inference, the moving statistics; then (x - mean) "
-        "/ sqrt(variance + epsilon) * gamma + beta"
+        "statistics updated first; in inference, the moving statistics; then "
+        "normalise, scale by gamma and shift by beta"
     ),
 )
 
@@ -219,8 +219,8 @@ def compare(student):
             "divided by n, not n - 1"
         )
         momentum = N_(
-            "momentum is the share of the old moving statistic that stays: new = old "
-            "* momentum + batch * (1 - momentum)"
+            "momentum is the share of the old moving statistic that stays; the "
+            "batch's statistic brings the rest, 1 - momentum"
         )
         never = N_(
             "in training, update moving_mean and moving_variance with .assign: "

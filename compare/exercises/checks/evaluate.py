@@ -132,15 +132,14 @@ def compare(student):
             "the full batches"
         )
         images_not_slots = N_(
-            "divide by the number of images, len(x_test): the last batch is not full, "
-            "so there are fewer than batches times batch_size"
+            "divide by the number of images: the last batch is not full, so there "
+            "are fewer than batches times batch_size"
         )
         return [
             (
                 N_(
-                    "evaluation runs the model in inference mode: pass training=False, "
-                    "so that batch norm uses its moving statistics and dropout keeps "
-                    "every unit"
+                    "evaluation runs the model in inference mode, in which batch "
+                    "norm uses its moving statistics and dropout keeps every unit"
                 ),
                 [trained[:, 0] @ trained[:, 2] / count, trained[:, 1].sum() / count],
             ),
@@ -148,8 +147,8 @@ def compare(student):
             (weights, [loss, (right / sizes).mean()]),
             (
                 N_(
-                    "weight each batch's mean loss by its own number of images, "
-                    "len(labels): the last batch holds fewer than batch_size"
+                    "weight each batch's mean loss by its own number of images: the "
+                    "last batch holds fewer than batch_size"
                 ),
                 [losses.sum() * BATCH_SIZE / count, None],
             ),

@@ -68,22 +68,24 @@ def compare(student):
         return [
             (
                 N_(
-                    "a convolution's fans count its window: fan_in = 3 * 3 * channels "
-                    "in, fan_out = 3 * 3 * channels out"
+                    "a convolution's fans count its 3x3 window as well as its "
+                    "channels: an output sees the whole window of every channel in, "
+                    "an input feeds the whole window of every channel out"
                 ),
                 twin(lambda shape: shape[-2:]),
             ),
             (
                 N_(
-                    "Glorot counts both fans: limit = sqrt(6 / (fan_in + fan_out)), not "
-                    "sqrt(6 / fan_in)"
+                    "Glorot's limit counts both fans, in and out; counting fan_in "
+                    "alone gives He's initialiser"
                 ),
                 twin(lambda shape: (compute_fans(shape)[0], 0)),
             ),
             (
                 N_(
-                    "sqrt(2 / (fan_in + fan_out)) is the standard deviation of Glorot's "
-                    "normal; the uniform's limit is sqrt(6 / (fan_in + fan_out))"
+                    "sqrt(2 / (fan_in + fan_out)) is the standard deviation of "
+                    "Glorot's normal; a uniform of the same spread reaches sqrt(3) "
+                    "times as far"
                 ),
                 twin(compute_fans, numerator=2.0),
             ),

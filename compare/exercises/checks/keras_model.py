@@ -38,9 +38,9 @@ EXERCISE = Exercise(
     lesson="raw_tf_impl/cnn.py: CNN; keras_impl/cnn.py: build_model",
     wanted=("build_model",),
     hint=N_(
-        "four layers after the Input, as the raw CNN computes: Conv2D with 32 filters "
-        "of 3x3, no padding and a ReLU; MaxPooling2D of 2x2; Flatten; Dense of "
-        "num_classes units with a softmax"
+        "one Keras layer per stage of the raw CNN, each holding its own weights and "
+        "activation: the convolution with its bias and ReLU, the pooling, the "
+        "flattening, the dense layer with its softmax"
     ),
 )
 
@@ -144,8 +144,8 @@ def compare(student):
             ),
             (
                 N_(
-                    "the convolution's activation is a ReLU: Conv2D applies none unless "
-                    'told, activation="relu"'
+                    "the convolution's activation is a ReLU: Conv2D applies none "
+                    "unless its activation argument names one"
                 ),
                 twin(relu=False),
             ),

@@ -38,7 +38,7 @@ EXERCISE = Exercise(
         "Momentum: each step keeps a share (momentum) of the step before and adds the "
         "new gradient's, so steps grow along a steady slope and zig-zags cancel."
     ),
-    lesson="raw_tf_impl/cnn.py: Adam (the same structure: a state per variable)",
+    lesson="raw_tf_impl/cnn.py: Adam, Adam.apply",
     wanted=("SGD",),
     hint=N_(
         "compare your step with Keras' rule: velocity = momentum * velocity - "

@@ -204,8 +204,8 @@ def compare(student):
         return [
             (
                 N_(
-                    "each epoch draws a new order from the same generator: create "
-                    "np.random.default_rng(seed) once, before the epochs, not in each"
+                    "each epoch draws a new order from the run's one generator: "
+                    "create it once, before the epochs, not in each"
                 ),
                 values(run([orders[0]] * EPOCHS)),
             ),

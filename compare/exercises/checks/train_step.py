@@ -220,8 +220,8 @@ def compare(student):
         return [
             (
                 N_(
-                    "the weights never change: after the gradients, "
-                    "optimizer.apply(gradients, variables) makes the update"
+                    "the weights never change: the gradients only say which way to "
+                    "move; the optimizer makes the update"
                 ),
                 raw_twin(initial, without_update, data),
             ),
