@@ -3,6 +3,8 @@ a file in a child process with a time limit and changes no file; --all grades a 
 
 import os
 import shutil
+import subprocess
+import time
 
 import pytest
 from helpers import run_main
@@ -11,6 +13,34 @@ from mutations.glorot import MUTATIONS
 from compare.exercises.starter import reference
 
 pytestmark = pytest.mark.slow  # each check starts a Python with TensorFlow
+# A wrong answer that writes a "right" verdict straight to file descriptor 1, then exits.
+FORGED = """import json, os
+
+
+def glorot_uniform(rng, shape):
+    verdict = {"status": "right", "detail": "", "hint": ""}
+    os.write(1, (json.dumps(verdict) + "\\n").encode())
+    os._exit(0)
+"""
+# Leaves a process behind in a session of its own, past the time limit.
+ESCAPES = """import os
+
+
+def glorot_uniform(rng, shape):
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.execvp("sleep", ["sleep", "97"])
+        os._exit(0)
+    while True:
+        pass
+"""
+
+
+@pytest.fixture(autouse=True)
+def wide_terminal(monkeypatch):
+    """Verdicts wrap at the terminal's width: these tests read them unwrapped."""
+    monkeypatch.setenv("COLUMNS", "1000")
 
 
 def files_and_times(folder):
@@ -58,7 +88,7 @@ def test_a_mistake_gets_the_first_difference_and_its_hint_and_nothing_is_written
         f"  hint: {hint}",
     ]
     assert out.splitlines()[1].startswith(
-        "  first difference: the kernel of shape (3, 3, 1, 32): largest difference"
+        "  first difference: the kernel of shape (3, 3, 1, 32): off by up to"
     )
     assert files_and_times(tmp_path) == before  # no __pycache__, nothing else
 
@@ -82,14 +112,29 @@ def test_a_mistake_gets_the_first_difference_and_its_hint_and_nothing_is_written
             "does not run",
             "line 2: KeyError: 'x'",
         ),
-        ("import os\nos._exit(3)\n", "does not run", "ended with code 3"),
+        (
+            "import os\nos._exit(3)\n",
+            "does not run",
+            "(exit code 3) before it answered",
+        ),
+        ("import sys\n\nsys.exit('bye')\n", "does not run", "line 3: SystemExit: bye"),
+        (FORGED, "does not run", "(exit code 0) before it answered"),
         (
             "def glorot(rng, shape):\n    return 0\n",
             "does not run",
             "defines no `glorot_uniform`",
         ),
     ],
-    ids=["hangs", "syntax", "shape", "raises", "exits", "missing"],
+    ids=[
+        "hangs",
+        "syntax",
+        "shape",
+        "raises",
+        "exits",
+        "sys.exit",
+        "forged",
+        "missing",
+    ],
 )
 def test_code_that_cannot_be_graded_gets_one_clear_line(
     tmp_path, code_text, status, detail
@@ -113,16 +158,16 @@ def test_a_class_folder_gets_a_table_in_portuguese(tmp_path):
     (tmp_path / "bruno" / "notes.py").write_text("x = 1\n")
     before = files_and_times(tmp_path)
     code, out, err = run_main(["exercise", "check", "--all", tmp_path, "--lang", "pt"])
-    assert code == 0, err
+    assert code == 1 and err == ""  # not every file is right
     assert "aluno" in out and "primeira diferença" in out
     cells = [
         [cell.strip() for cell in line.split("│")[1:-1]] for line in out.splitlines()
     ]
-    rows = [row[:3] for row in cells if row and row[0] in ("ana", "bruno")]
+    rows = [row[:4] for row in cells if row and row[0] in ("ana", "bruno")]
     assert rows == [
-        ["ana", "glorot", "certo"],
-        ["bruno", "glorot", "ainda não está certo"],
-        ["bruno", "notes.py", "não é um exercício"],
+        ["ana", "ana/glorot.py", "glorot", "certo"],
+        ["bruno", "bruno/glorot.py", "glorot", "ainda não está certo"],
+        ["bruno", "bruno/notes.py", "", "não é um exercício"],
     ]
     assert out.splitlines()[-1] == "1 de 3 certos"
     assert files_and_times(tmp_path) == before
@@ -135,8 +180,10 @@ def test_a_class_folder_gets_a_table_in_portuguese(tmp_path):
         (["exercise", "start"], "name an exercise"),
         (
             ["exercise", "check", "glorot", "--file", "missing.py"],
-            "missing.py is not a file",
+            "missing.py does not exist",
         ),
+        (["exercise", "check", "glorot", "--file", "."], ". is not a file"),
+        (["exercise", "start", "glorot", "--file", ""], "--file needs a file name"),
         (["exercise", "check", "--all", "missing"], "missing is not a folder"),
         (
             ["exercise", "start", "glorot", "--file", "no/such/dir/g.py"],
@@ -164,3 +211,31 @@ def test_the_grader_needs_no_write_access(tmp_path):
     finally:
         folder.chmod(0o755)
     assert code == 0, out
+
+
+def test_the_time_limit_holds_and_nothing_is_left_running(tmp_path):
+    """Code that loops and leaves a process in its own session: stopped at the limit,
+    and the process it left is stopped too."""
+    path = tmp_path / "glorot.py"
+    path.write_text(ESCAPES)
+    began = time.monotonic()
+    code, out, _err = run_main(
+        ["exercise", "check", "glorot", "--file", path, "--time-limit", 15]
+    )
+    assert code == 1 and ": too slow" in out
+    assert time.monotonic() - began < 15 + 30  # TensorFlow's start, the clean-up
+    left = subprocess.run(["pgrep", "-f", "sleep 97"], capture_output=True, text=True)
+    assert left.stdout == ""
+
+
+def test_start_names_the_command_that_checks_it_in_the_student_s_language(tmp_path):
+    path = tmp_path / "meu glorot.py"
+    code, out, _err = run_main(
+        ["exercise", "start", "glorot", "--file", path, "--lang", "pt"]
+    )
+    command = f"python -m compare exercise check glorot --file '{path}' --lang pt"
+    assert code == 0 and out.strip().endswith(command)
+    assert command in path.read_text()
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # as open() makes files

@@ -33,7 +33,8 @@ def test_the_reference_solution_is_right(name):
 def test_the_starter_is_not_written_yet(name, lang):
     with speaking(lang):
         exercise = check_module(name).EXERCISE
-        text = starter(exercise, position(name), len(ORDER), f"{name}.py")
+        command = f"python -m compare exercise check {name} --file {name}.py"
+        text = starter(exercise, position(name), len(ORDER), command)
         verdict = grade_source(name, text, f"{name}.py")
     assert verdict.status == "unwritten", verdict
     compile(text, f"{name}.py", "exec")  # valid Python as written

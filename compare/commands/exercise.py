@@ -3,8 +3,11 @@ them, `start NAME` writes a starter file, `check NAME` grades the student's file
 Keras from the same weights and batches (compare/exercises/), `check --all DIR` grades a
 class's folder."""
 
+import argparse
 import os
+import shlex
 import tempfile
+import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,6 +23,18 @@ from compare.views.fitted import fitted_table, terminal_width
 
 NAME = "exercise"
 INPUTS = OUTPUTS = ()  # `start` checks its own file: it never overwrites one
+MIN_TIME_LIMIT = 10  # seconds: TensorFlow alone takes several to start
+
+
+def time_limit(text):
+    seconds = at_most(3600)(text)
+    if seconds < MIN_TIME_LIMIT:
+        raise argparse.ArgumentTypeError(
+            _("must be at least {minimum}, got {text}").format(
+                minimum=MIN_TIME_LIMIT, text=repr(text)
+            )
+        )
+    return seconds
 
 
 def add_parser(commands):
@@ -36,8 +51,7 @@ def add_parser(commands):
     exercise.add_argument("action", choices=("list", "start", "check"))
     exercise.add_argument("name", nargs="?", metavar="NAME", help="an exercise's name")
     exercise.add_argument(
-        "--file",
-        type=Path,
+        "--file",  # a str: Path("") would be ".", which start must not take
         metavar="PATH",
         help="the student's file (default: NAME.py in the current folder)",
     )
@@ -47,14 +61,16 @@ def add_parser(commands):
         metavar="DIR",
         dest="folder",
         help="check: every .py file under DIR, one row each (the exercise named in the "
-        "file's header, else by its name; the student by the folder under DIR)",
+        "file's header, else by its name; the student by the folder under DIR); with "
+        "NAME, only that exercise's files",
     )
     exercise.add_argument(
         "--time-limit",
-        type=at_most(3600),
+        type=time_limit,
         default=TIME_LIMIT,
         metavar="SECONDS",
-        help=f"check: stop a file's check after this long (default {TIME_LIMIT})",
+        help=f"check: stop a file's check after this long ({MIN_TIME_LIMIT} to 3600; "
+        f"default {TIME_LIMIT})",
     )
     exercise.set_defaults(run=run)
 
@@ -64,15 +80,20 @@ def run(args, say):
         load_tensorflow_quietly()  # the exercises' texts sit beside their checks
     if args.action == "list":
         return listing()
+    if args.name and args.name not in ORDER:
+        check_module(args.name)  # one line naming the exercises
+    if args.file is not None and not args.file.strip():
+        raise CompareError(_("--file needs a file name"))
     if args.action == "check" and args.folder:
-        return class_table(args.folder, args.time_limit)
+        return class_table(args.folder, args.name, args.time_limit)
     if not args.name and not (args.action == "check" and args.file):
         raise CompareError(
             _("name an exercise: python -m compare exercise list shows them")
         )
+    path = Path(args.file) if args.file else Path(f"{args.name}.py")
     if args.action == "start":
-        return start(args.name, args.file or Path(f"{args.name}.py"), say)
-    return check(args.name, args.file, args.time_limit)
+        return start(args.name, path, say)
+    return check(args.name, path, args.time_limit)
 
 
 def listing():
@@ -84,46 +105,58 @@ def listing():
     return fitted_table(rows, headers, terminal_width()) + "\n"
 
 
+def check_command(name, path):
+    """The command that checks `path`, quoted for a shell, in the current language."""
+    words = ["python", "-m", "compare", "exercise", "check", name, "--file", str(path)]
+    if language() != "en":
+        words += ["--lang", language()]
+    return shlex.join(words)
+
+
 def start(name, path, say):
     """Write the starter at `path`, atomically and never over an existing file."""
-    exercise = check_module(name).EXERCISE
-    text = starter(exercise, position(name), len(ORDER), path)
+    exists = _("{path} exists: start never overwrites a file; name another with --file")
     if path.exists() or path.is_symlink():
-        raise CompareError(
-            _(
-                "{path} exists: start never overwrites a file; name another with --file"
-            ).format(path=path)
-        )
+        raise CompareError(exists.format(path=path))
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise CompareError(_("folder {folder} does not exist").format(folder=folder))
-    handle, temporary = tempfile.mkstemp(
-        dir=folder, prefix=f".{path.name}.", suffix=".tmp"
-    )
+    exercise = check_module(name).EXERCISE
+    text = starter(exercise, position(name), len(ORDER), check_command(name, path))
+    try:
+        handle, temporary = tempfile.mkstemp(
+            dir=folder, prefix=f".{path.name}.", suffix=".tmp"
+        )
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, str(path)) from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(
+            temporary, 0o666 & ~umask
+        )  # as open() would make it, not mkstemp's 0600
         os.link(temporary, path)  # fails if `path` appeared meanwhile: nothing replaced
     except FileExistsError:
-        raise CompareError(
-            _(
-                "{path} exists: start never overwrites a file; name another with --file"
-            ).format(path=path)
-        ) from None
+        raise CompareError(exists.format(path=path)) from None
+    except OSError as error:  # a full disk: the user's file is named, not the temporary
+        raise OSError(error.errno, error.strerror, str(path)) from None
     finally:
         os.unlink(temporary)
     say(_("Wrote {path}").format(path=path))
     return (
         _(
-            "Write the part marked YOUR CODE HERE in {path}, then check it: python -m "
-            "compare exercise check {name} --file {path}"
-        ).format(path=path, name=name)
+            "Write the part marked YOUR CODE HERE in {path}, then check it: {command}"
+        ).format(path=path, command=check_command(name, path))
         + "\n"
     )
 
 
 def readable(path):
     """The student's file as text, or one line saying why not."""
+    if not path.exists():
+        raise CompareError(_("{path} does not exist").format(path=path))
     if not path.is_file():
         raise CompareError(_("{path} is not a file").format(path=path))
     try:
@@ -134,11 +167,8 @@ def readable(path):
 
 def check(name, path, time_limit):
     """One file's verdict, exit code 0 when right, 1 otherwise."""
-    if name and name not in ORDER:
-        check_module(name)  # one line naming the exercises
-    path = path or Path(f"{name}.py")
-    named = exercise_named_in(readable(path))
-    name = name or named
+    source = readable(path)
+    name = name or exercise_named_in(source)
     if not name:
         raise CompareError(
             _(
@@ -147,13 +177,29 @@ def check(name, path, time_limit):
         )
     if name not in ORDER:
         check_module(name)  # one line naming the exercises
-    verdict = grade_file(name, path, language(), time_limit)
+    verdict = grade_file(name, path, source, language(), time_limit)
     heading = _("Exercise {name} ({path})").format(name=name, path=path)
-    return verdict.text(heading) + "\n", 0 if verdict.passed else 1
+    return wrapped(verdict.text(heading)) + "\n", 0 if verdict.passed else 1
 
 
-def students_files(folder):
-    """(student, exercise, path) for every .py file under `folder`, sorted."""
+def wrapped(text):
+    """Each line wrapped between words to the terminal, continued under its text."""
+    width = terminal_width()
+    return "\n".join(
+        textwrap.fill(
+            line,
+            width,
+            subsequent_indent=" " * (len(line) - len(line.lstrip()) + 2),
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        for line in text.splitlines()
+    )
+
+
+def students_files(folder, only=None):
+    """(student, exercise, path, text) for every .py file under `folder`, sorted; with
+    `only`, those of that exercise."""
     if not folder.is_dir():
         raise CompareError(_("{path} is not a folder").format(path=folder))
     found = []
@@ -161,33 +207,50 @@ def students_files(folder):
         relative = path.relative_to(folder)
         student = relative.parts[0] if len(relative.parts) > 1 else path.stem
         try:
-            named = exercise_named_in(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
-            named = None
+            text = None
+        named = exercise_named_in(text) if text is not None else None
         name = named or (path.stem if path.stem in ORDER else None)
-        found.append((student, name, path))
+        if only is None or name == only:
+            found.append((student, name, path, text))
     return found
 
 
-def class_table(folder, time_limit):
-    """A row per student's file: student, exercise, result, first difference."""
-    files = students_files(folder)
+def class_table(folder, only, time_limit):
+    """A row per student's file: student, file, exercise, result, first difference;
+    exit code 0 when every file is right."""
+    files = students_files(folder, only)
     if not files:
         raise CompareError(_("{path} holds no .py file").format(path=folder))
 
     def row(entry):
-        student, name, path = entry
+        student, name, path, text = entry
+        shown = str(path.relative_to(folder))
         if name is None:
-            return (student, path.name, _("not an exercise"), "")
-        verdict = grade_file(name, path, language(), time_limit)
+            return (student, shown, "", _("not an exercise"), "")
+        if text is None:
+            return (
+                student,
+                shown,
+                name,
+                _(STATUS_WORDS["broken"]),
+                _("not UTF-8 text"),
+            )
+        verdict = grade_file(name, path, text, language(), time_limit)
         detail = "" if verdict.passed else verdict.detail
-        return (student, name, _(STATUS_WORDS[verdict.status]), detail)
+        return (student, shown, name, _(STATUS_WORDS[verdict.status]), detail)
 
-    with ThreadPoolExecutor(
-        max_workers=max(1, min(4, (os.cpu_count() or 2) // 2))
-    ) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) // 2)) as pool:
         rows = list(pool.map(row, files))
-    headers = (_("student"), _("exercise"), _("result"), _("first difference"))
-    passed = sum(row[2] == _(STATUS_WORDS["right"]) for row in rows)
+    headers = (
+        _("student"),
+        _("file"),
+        _("exercise"),
+        _("result"),
+        _("first difference"),
+    )
+    passed = sum(row[3] == _(STATUS_WORDS["right"]) for row in rows)
     summary = _("{passed} of {total} right").format(passed=passed, total=len(rows))
-    return fitted_table(rows, headers, terminal_width()) + "\n" + summary + "\n"
+    table = fitted_table(rows, headers, terminal_width()) + "\n" + summary + "\n"
+    return table, 0 if passed == len(rows) else 1

@@ -22,8 +22,9 @@ from compare.exercises.verdict import (
     agrees,
     as_array,
     first_difference,
+    ratio,
 )
-from compare.language import _, scientific
+from compare.language import _
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ def grade(check, student, filename="<notebook>"):
         return Verdict("unwritten", _("the part marked YOUR CODE HERE still raises"))
     except Broken as error:
         return Verdict("broken", str(error), _(error.hint or exercise.hint))
-    except Exception as error:  # the student's code raised: one line, a hint if known
+    except (Exception, SystemExit) as error:  # the code raised: one line, a hint
         if type(error) is NotImplementedError and not str(error):  # the starter's raise
             return Verdict(
                 "unwritten", _("the part marked YOUR CODE HERE still raises")
@@ -164,9 +165,9 @@ def grade(check, student, filename="<notebook>"):
         return Verdict(
             "right",
             _(
-                "equal to Keras in {count} comparisons; largest difference "
-                "{largest} of Keras' largest value"
-            ).format(count=len(comparison.pairs), largest=scientific(largest)),
+                "equal to Keras in {count} comparisons (largest difference: {largest} "
+                "times Keras' largest value)"
+            ).format(count=len(comparison.pairs), largest=ratio(largest)),
         )
     yours = [pair[1] for pair in comparison.pairs]
     hint = next(

@@ -80,7 +80,7 @@ def without_solutions(source):
     return "\n".join(out) + "\n"
 
 
-def header(exercise, number, total, path):
+def header(exercise, number, total, command):
     """The starter's docstring: title, statement, concept, where to look, how to check."""
     title = _("Exercise {number} of {total}: {title}").format(
         number=number, total=total, title=_(exercise.title)
@@ -90,18 +90,17 @@ def header(exercise, number, total, path):
         _(exercise.statement),
         _("Concept: {concept}").format(concept=_(exercise.concept)),
         _("In the lesson: {where}").format(where=exercise.lesson),
-        _("Check it: {command}").format(
-            command=f"python -m compare exercise check {exercise.name} --file {path}"
-        ),
     ]
     text = "\n\n".join(textwrap.fill(paragraph, WIDTH - 3) for paragraph in paragraphs)
+    text += "\n\n" + _("Check it:") + "\n    " + command  # one line, to copy whole
     return f'"""{text}\n"""\n\n'
 
 
-def starter(exercise, number, total, path):
-    """The starter file's text for `exercise`, in the current language."""
+def starter(exercise, number, total, command):
+    """The starter file's text for `exercise`, in the current language; `command`
+    checks it (its header names it)."""
     code = translated_comments(without_solutions(body(reference(exercise.name))))
-    return header(exercise, number, total, path) + code
+    return header(exercise, number, total, command) + code
 
 
 def solution_code(exercise):

@@ -72,13 +72,13 @@ class Difference:
     def line(self):
         relative = self.largest / self.scale if self.scale else math.inf
         return _(
-            "{what}: largest difference {largest} against Keras' largest value "
-            "{scale} ({relative} of it; float32 allows {tolerance})"
+            "{what}: off by up to {largest}, {relative} times Keras' largest value "
+            "({scale}); float32's rounding explains at most {tolerance} times"
         ).format(
             what=self.what,
             largest=amount(self.largest),
             scale=amount(self.scale),
-            relative=amount(relative),
+            relative=ratio(relative),
             tolerance=scientific(self.tolerance),
         )
 
@@ -122,6 +122,13 @@ def amount(value):
     else in scientific notation (3.1E-5)."""
     if math.isfinite(value) and 1e-3 <= abs(value) < 1e4:
         return number(value, 4)
+    return scientific(value) if math.isfinite(value) else str(value)
+
+
+def ratio(value):
+    """A ratio as the language writes it: 2.00 or 0.14 from 0.01 up, else 5.8E-4."""
+    if math.isfinite(value) and value >= 0.01:
+        return number(value, 2)
     return scientific(value) if math.isfinite(value) else str(value)
 
 
