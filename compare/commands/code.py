@@ -4,7 +4,7 @@ import argparse
 import os
 import sys
 
-from compare.commands.options import MAX_WIDTH, at_most
+from compare.commands.options import MAX_WIDTH, between
 from compare.errors import CompareError
 from compare.language import _
 from compare.loc import STEPS
@@ -18,15 +18,7 @@ INPUTS = OUTPUTS = ()
 MIN_WIDTH = 40  # narrower, the headings and the shortest statements no longer fit
 
 
-def code_width(text):
-    width = at_most(MAX_WIDTH)(text)
-    if width < MIN_WIDTH:
-        raise argparse.ArgumentTypeError(
-            _("must be at least {minimum}, got {text}").format(
-                minimum=MIN_WIDTH, text=repr(text)
-            )
-        )
-    return width
+code_width = between(MIN_WIDTH, MAX_WIDTH)
 
 
 def section_name(text):

@@ -3,7 +3,6 @@ them, `start NAME` writes a starter file, `check NAME` grades the student's file
 Keras from the same weights and batches (compare/exercises/), `check --all DIR` grades a
 class's folder."""
 
-import argparse
 import os
 import shlex
 import tempfile
@@ -11,7 +10,7 @@ import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from compare.commands.options import at_most
+from compare.commands.options import between
 from compare.errors import CompareError
 from compare.exercises.catalog import ORDER, check_module, position
 from compare.exercises.runner import TIME_LIMIT, grade_file
@@ -26,15 +25,7 @@ INPUTS = OUTPUTS = ()  # `start` checks its own file: it never overwrites one
 MIN_TIME_LIMIT = 10  # seconds: TensorFlow alone takes several to start
 
 
-def time_limit(text):
-    seconds = at_most(3600)(text)
-    if seconds < MIN_TIME_LIMIT:
-        raise argparse.ArgumentTypeError(
-            _("must be at least {minimum}, got {text}").format(
-                minimum=MIN_TIME_LIMIT, text=repr(text)
-            )
-        )
-    return seconds
+time_limit = between(MIN_TIME_LIMIT, 3600)
 
 
 def add_parser(commands):

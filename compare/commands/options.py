@@ -69,6 +69,23 @@ def at_most(limit, parse=positive_int):
     return parse_capped
 
 
+def between(minimum, maximum):
+    """An integer from `minimum` to `maximum`: below, the command cannot do its work;
+    above, at_most's reason."""
+
+    def parse_bounded(text):
+        value = at_most(maximum)(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                _("must be at least {minimum}, got {text}").format(
+                    minimum=minimum, text=repr(text)
+                )
+            )
+        return value
+
+    return parse_bounded
+
+
 def positive_float(text):
     try:
         value = float(text)
