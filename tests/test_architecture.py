@@ -19,6 +19,7 @@ LAYERS = [
     ["compare.harness"],  # training, timing, checkpoints, distribute, backends
     ["compare.saved", "compare.views"],  # exported models; tables, pages, plots
     ["compare.data", "compare.loc"],
+    ["compare.safety"],  # the defences: processes, signals, atomic writes, locks
     ["compare.styles", "compare.errors", "compare.quiet", "compare.stats"],
     ["compare.language"],  # the user's language: every layer speaks it
 ]
