@@ -22,6 +22,7 @@ from compare.commands.options import add_language_option, choose_language
 from compare.commands.paths import check_paths
 from compare.errors import CompareError, explained
 from compare.language import _, speaking
+from compare.safety import atomic, locks
 
 COMMANDS = (bench, code, transfer, predict, convert, step, record, exercise)
 
@@ -103,11 +104,13 @@ def run_command(argv):
             text, exit_code = text
         if text is None:  # nothing to print (a --workers worker reports to its parent)
             return 0
-        if getattr(args, "output", None):
-            args.output.write_text(text, encoding="utf-8")
+        if getattr(args, "output", None):  # beside it, then renamed into place
+            atomic.replace(args.output, text, args.flags.get("output", "--output"))
             say(_("Wrote {path}").format(path=args.output))
         else:
             sys.stdout.write(text)
+        for write_next in getattr(args, "then", ()):  # figures: after the results
+            write_next()
         return exit_code
     except (CompareError, OSError) as error:
         print(f"{parser.prog}: {_('error')}: {explained(error)}", file=sys.stderr)
@@ -122,4 +125,6 @@ def run_command(argv):
     except KeyboardInterrupt:
         print(f"{parser.prog}: {_('interrupted')}", file=sys.stderr)
         return 130
+    finally:
+        locks.release_all()  # the checkpoint folder's and the export targets'
     return 0

@@ -204,9 +204,11 @@ def compare(request, say, weights=None):
     `weights` receives each style's final weights."""
     import tensorflow as tf
 
+    from compare.data import files_read
     from compare.harness.backends import run_on_backend
     from compare.harness.checkpointing import (
         StopOnSignal,
+        data_record,
         implementation_folder,
         prepare_folder,
     )
@@ -247,6 +249,7 @@ def compare(request, say, weights=None):
             "seed": request.seed,
             "model": request.model,
             "epochs": request.epochs,
+            "data": data_record(dataset, files_read(request.dataset, request.data_dir)),
         }
         trainees = [
             (implementation, model)

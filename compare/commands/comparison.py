@@ -35,7 +35,7 @@ from compare.views.i18n import LANGUAGES
 
 # The paths this command reads, writes, creates (commands/paths.py).
 INPUTS = ("data_dir",)
-OUTPUTS = ("output", "plot", "report")
+OUTPUTS = ("output", "plot", "report", "worker_report")
 CREATES = ("export", "checkpoint_dir", "tensorboard")
 
 
@@ -269,5 +269,5 @@ def run(args, say):
 
         save_worker_report(report, weights, args.worker_report)
         return None
-    write_figures(report, args, say)
+    args.then = [lambda: write_figures(report, args, say)]  # after the results
     return text

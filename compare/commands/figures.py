@@ -6,6 +6,7 @@ from pathlib import Path
 
 from compare.commands.options import Parser, at_most
 from compare.language import _
+from compare.safety import atomic
 from compare.views import fitted
 
 
@@ -72,12 +73,13 @@ def write_figures(report, args, say):
     if args.plot:
         from compare.views.plots import png_bytes, training_curves
 
-        args.plot.write_bytes(png_bytes(training_curves(report["results"], args.lang)))
+        png = png_bytes(training_curves(report["results"], args.lang))
+        atomic.replace(args.plot, png, "--plot")
         say(_("Wrote {path}").format(path=args.plot))
     if args.report:
         from compare.views.html_report import render_html
 
-        args.report.write_text(render_html(report, args.lang), encoding="utf-8")
+        atomic.replace(args.report, render_html(report, args.lang), "--report")
         say(_("Wrote {path}").format(path=args.report))
     if args.tensorboard:
         say(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from compare.errors import CompareError
 from compare.language import _
+from compare.safety import atomic
 
 
 def check_writable(path, flag):
@@ -149,7 +150,9 @@ def check_paths(args, module, flags):
         check_writable(path, flag)
     for flag, path in created:
         check_creatable(path, flag)
-    check_apart(outputs, created, inputs_of(args, module.INPUTS, flags))
+    inputs = inputs_of(args, module.INPUTS, flags)
+    check_apart(outputs, created, inputs)
+    atomic.remember([*outputs, *created], inputs)  # what each write will check again
 
 
 def check_empty_folder(path, flag):

@@ -6,13 +6,17 @@ holds that implementation's checkpoints, each written the way its style does it.
 """
 
 import json
+import os
 import signal
 
 import keras
+import numpy as np
 
 from compare.errors import CompareError
 from compare.harness.durable import write_atomically
 from compare.language import _, number
+from compare.safety import locks
+from compare.safety.fingerprint import fingerprint
 
 RUN_FILE = "run.json"
 RESUMABLE_SETTINGS = (
@@ -46,9 +50,10 @@ def prepare_folder(checkpoint_dir, resume, settings, trainees=()):
     of that model (keras_saves.py, raw_saves.py). Nothing is written before all of it
     has been checked, and run.json is replaced atomically."""
     run_file = checkpoint_dir / RUN_FILE
+    take_folder(checkpoint_dir)
     if not resume:
-        if checkpoint_dir.exists() and (
-            not checkpoint_dir.is_dir() or any(checkpoint_dir.iterdir())
+        if not checkpoint_dir.is_dir() or any(
+            path.name != locks.LOCK_FILE for path in checkpoint_dir.iterdir()
         ):
             raise CompareError(
                 _(
@@ -56,9 +61,9 @@ def prepare_folder(checkpoint_dir, resume, settings, trainees=()):
                     "on with the run saved there, or name a new folder"
                 ).format(folder=checkpoint_dir)
             )
-        checkpoint_dir.mkdir(parents=True, exist_ok=True)
         write_atomically(run_file, run_text(settings))
         return
+    refuse_links(checkpoint_dir)
     saved = read_run_file(checkpoint_dir)
     differences = [
         _("{flag} {saved} (not {wanted})").format(
@@ -82,10 +87,66 @@ def prepare_folder(checkpoint_dir, resume, settings, trainees=()):
                 "--epochs may grow, not shrink"
             ).format(folder=run_file, epochs=saved["epochs"])
         )
+    check_same_data(run_file, saved.get("data"), settings.get("data"))
     for implementation, model in trainees:
         check_saves(checkpoint_dir, implementation, model)
     if settings["epochs"] != saved["epochs"]:
         write_atomically(run_file, run_text({**saved, "epochs": settings["epochs"]}))
+
+
+def take_folder(checkpoint_dir):
+    """The folder's lock, held until the command ends: a second run on it (a --resume
+    while this one trains) is refused, naming this one, before it touches a file."""
+    if checkpoint_dir.exists() and not checkpoint_dir.is_dir():
+        raise CompareError(
+            _(
+                "--checkpoint-dir {folder} is not an empty folder; pass --resume to go "
+                "on with the run saved there, or name a new folder"
+            ).format(folder=checkpoint_dir)
+        )
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    locks.hold(checkpoint_dir / locks.LOCK_FILE, "--checkpoint-dir", checkpoint_dir)
+
+
+def refuse_links(checkpoint_dir):
+    """A resume writes only inside the folder named: no symbolic link within it (an
+    implementation's folder linked elsewhere) is followed."""
+    for folder, names, files in os.walk(checkpoint_dir):
+        for name in names + files:
+            if os.path.islink(os.path.join(folder, name)):
+                raise CompareError(
+                    _(
+                        "--resume: {path} is a symbolic link; a checkpoint folder's "
+                        "saves must lie inside it (nothing was changed)"
+                    ).format(path=os.path.join(folder, name))
+                )
+
+
+def data_record(dataset, files):
+    """What run.json records of the data trained on: the files it was read from and a
+    hash of the training images and labels loaded (the test set may change)."""
+    arrays = (
+        np.ascontiguousarray(dataset.x_train),
+        np.ascontiguousarray(dataset.y_train),
+    )
+    return fingerprint(arrays, files)
+
+
+def check_same_data(run_file, saved, wanted):
+    """Another dataset of the same name and size is refused (a run.json from before
+    the data was recorded holds nothing to compare)."""
+    if not saved or not wanted or saved.get("sha256") == wanted["sha256"]:
+        return
+    raise CompareError(
+        _(
+            "--resume: the run in {run_file} was trained on other data ({saved}); "
+            "these images ({wanted}) differ: resume with the same --data-dir"
+        ).format(
+            run_file=run_file,
+            saved=", ".join(saved.get("files") or ()) or str(saved.get("sha256"))[:12],
+            wanted=", ".join(wanted["files"]) or wanted["sha256"][:12],
+        )
+    )
 
 
 def run_text(settings):
@@ -110,6 +171,11 @@ def read_run_file(checkpoint_dir):
         for name, kind in wanted.items():
             if not (kinds[name] is kind or (kind is float and kinds[name] is int)):
                 raise TypeError(name)
+        data = saved.get("data", {})  # absent from a run.json of an older run
+        if not (isinstance(data, dict) and isinstance(data.get("sha256", ""), str)):
+            raise TypeError("data")
+        if not all(isinstance(path, str) for path in data.get("files", [])):
+            raise TypeError("data")
     except FileNotFoundError:
         raise CompareError(
             _("--resume: {folder} holds no run to resume (no {run_file})").format(

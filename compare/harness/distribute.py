@@ -7,6 +7,7 @@ out of time stops them all) and checks that they end with identical weights.
 """
 
 import functools
+import io
 import json
 import os
 import socket
@@ -20,6 +21,7 @@ import numpy as np
 
 from compare.errors import CompareError
 from compare.language import _, number, quantity
+from compare.safety import atomic
 
 STRATEGIES = ("none", "mirrored", "multiworker")
 # --devices: 32 logical CPU devices train here (2 cores, 4 inter-op threads each); 64 hung
@@ -326,17 +328,25 @@ def run_local_workers(argv, workers, timeout, say):
                     process.wait()
 
 
+REPORT_ENTRY = "report.json"  # the worker's report, beside its weights in one file
+
+
 def load_worker_report(path):
-    report = json.loads(path.read_text())
-    with np.load(path.with_suffix(".npz")) as archive:
-        report["weights"] = {name: archive[name] for name in archive.files}
+    with np.load(path, allow_pickle=False) as archive:
+        report = json.loads(archive[REPORT_ENTRY].tobytes())
+        report["weights"] = {
+            name: archive[name] for name in archive.files if name != REPORT_ENTRY
+        }
     return report
 
 
 def save_worker_report(report, weights, path):
-    """A worker's report (JSON) and its final weights (npz, "<implementation>/<index>") side by side."""
-    Path(path).write_text(json.dumps(report))
-    np.savez(Path(path).with_suffix(".npz"), **weights)
+    """A worker's report (JSON) and its final weights ("<implementation>/<index>") in
+    one .npz, written only at `path` (beside it, then renamed: compare/safety)."""
+    memory = io.BytesIO()
+    text = np.frombuffer(json.dumps(report).encode(), dtype=np.uint8)
+    np.savez(memory, **{REPORT_ENTRY: text}, **weights)
+    atomic.replace(path, memory.getvalue(), "--worker-report")
 
 
 def merge_worker_reports(reports):

@@ -12,6 +12,7 @@ import os
 
 from compare.errors import CompareError, explained
 from compare.language import N_, _, number
+from compare.safety import atomic
 
 # TensorFlow's words for a write that failed, beside compare.errors.SYSTEM_ERRORS.
 WRITE_ERRORS = (N_("File too large"),)
@@ -74,18 +75,10 @@ def write_durably(path, data):
 
 
 def write_atomically(path, data):
-    """Replaces `path` by `data` (bytes): write beside it, fsync, rename. A crash at any
-    moment leaves the old file or the new one; a full disk raises OSError and leaves the
-    old one."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        temporary.unlink(missing_ok=True)
-        write_durably(temporary, data)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    fsync_path(path.parent)
+    """Replaces `path` by `data` (bytes): write beside it, fsync, rename
+    (compare/safety/atomic.py). A crash at any moment leaves the old file or the new
+    one; a full disk raises OSError and leaves the old one."""
+    atomic.replace(path, data)
 
 
 def digest(path):

@@ -315,6 +315,18 @@ class AtomicSaves(keras.callbacks.Callback):
         self.last_saved = epoch
 
 
+def weights_h5_bytes(model):
+    """The bytes `model.save_weights` would write, HDF5 writing into memory: a full
+    disk then meets Python's write (an OSError), never HDF5's (a segfault at exit)."""
+    from keras.src.saving import saving_lib  # what model.save_weights runs
+
+    memory = io.BytesIO()
+    weights = saving_lib.H5IOStore(memory, mode="w")
+    saving_lib._save_state(model, weights, None, "", set())
+    weights.close()
+    return memory.getvalue()
+
+
 class BackupInMemory(keras.callbacks.BackupAndRestore):
     """BackupAndRestore whose HDF5 file is written in memory, then to the disk by Python:
     HDF5 meeting a full disk truncates its file and crashes the process at exit
@@ -322,16 +334,10 @@ class BackupInMemory(keras.callbacks.BackupAndRestore):
     same files as keras_impl/checkpoints.py's BackupAndRestore."""
 
     def _save_model(self):
-        from keras.src.saving import saving_lib  # what model.save_weights runs
-
-        memory = io.BytesIO()
-        weights = saving_lib.H5IOStore(memory, mode="w")
-        saving_lib._save_state(self.model, weights, None, "", set())
-        weights.close()
         metadata = {"epoch": self._current_epoch, "batch": self._last_batch_seen}
         folder = Path(self.backup_dir)
         folder.mkdir(parents=True, exist_ok=True)
-        write_atomically(Path(self._weights_path), memory.getvalue())
+        write_atomically(Path(self._weights_path), weights_h5_bytes(self.model))
         write_atomically(
             Path(self._training_metadata_path), json.dumps(metadata).encode()
         )

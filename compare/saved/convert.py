@@ -16,7 +16,7 @@ from compare.saved.architectures import (
     raw_model_name,
     raw_variable,
 )
-from compare.saved.export import refuse_to_overwrite
+from compare.saved.export import refuse_to_overwrite, save_new
 from compare.saved.predict import export_module, load_classifier
 from compare.styles import STYLES
 
@@ -131,13 +131,23 @@ def convert(source, to, destination):
             classifier.model,
             keras_to_raw(classifier.model, str(source)),
         )
-        export_module("raw_tf").save(raw_model, destination, classifier.input_shape)
+        save_new(
+            destination,
+            lambda to: export_module("raw_tf").save(
+                raw_model, to, classifier.input_shape
+            ),
+            "--output",
+        )
     else:
         raw_model, keras_model = (
             classifier.model,
             raw_to_keras(classifier.model, classifier.input_shape, str(source)),
         )
-        export_module("keras").save(keras_model, destination)
+        save_new(
+            destination,
+            lambda to: export_module("keras").save(keras_model, to),
+            "--output",
+        )
     model_name = keras_model_name(keras_model, str(source))
     weights = [
         {"keras": keras_name, "raw_tf": raw_name, "shape": list(keras_variable.shape)}

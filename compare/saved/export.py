@@ -5,6 +5,7 @@ from pathlib import Path
 
 from compare.data import IMAGE_SHAPE
 from compare.language import _
+from compare.safety import atomic, locks
 from compare.saved.architectures import ModelError
 from compare.saved.predict import export_module
 
@@ -18,26 +19,48 @@ def export_path(folder, implementation, model_name="cnn"):
 def refuse_to_overwrite(path, flag):
     """The project's rule: never overwrite a file the user did not name."""
     if path.exists() or path.is_symlink():
-        raise ModelError(
-            _(
-                "{flag}: {path} already exists; not overwriting it (move it away or "
-                "choose another path)"
-            ).format(flag=flag, path=path)
-        )
+        raise overwrite_refused(path, flag)
+
+
+def overwrite_refused(path, flag):
+    return ModelError(
+        _(
+            "{flag}: {path} already exists; not overwriting it (move it away or "
+            "choose another path)"
+        ).format(flag=flag, path=path)
+    )
 
 
 def check_export(folder, implementations, model_names):
-    """Fail before training, not after, where an export would overwrite something."""
+    """Fail before training, not after, where an export would overwrite something; then
+    hold each target's lock for the run, so that a second run exporting there is
+    refused now, not overwritten (or overwriting) at the end."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise ModelError(
             _("--export {folder} is a file, not a folder").format(folder=folder)
         )
-    for implementation in implementations:
-        for model_name in model_names:
-            refuse_to_overwrite(
-                export_path(folder, implementation, model_name), "--export"
-            )
+    targets = [
+        export_path(folder, implementation, model_name)
+        for implementation in implementations
+        for model_name in model_names
+    ]
+    for path in targets:
+        refuse_to_overwrite(path, "--export")
+    folder.mkdir(parents=True, exist_ok=True)  # the locks lie in it
+    atomic.remember_folder(folder, "--export")
+    for path in targets:
+        locks.hold(locks.beside(path), "--export", path)
+        refuse_to_overwrite(path, "--export")  # made before the lock was taken
+
+
+def save_new(path, save, flag):
+    """`save(temporary path)` writes a model beside `path`, renamed into place only
+    where nothing is there by then (compare/safety/atomic.py)."""
+    locks.hold(locks.beside(path), flag, path)
+    refuse_to_overwrite(path, flag)
+    atomic.create(path, save, flag, exists=lambda _path: overwrite_refused(path, flag))
+    return path
 
 
 def export_model(
@@ -48,7 +71,11 @@ def export_model(
     refuse_to_overwrite(path, "--export")
     path.parent.mkdir(parents=True, exist_ok=True)
     if implementation == "keras":
-        export_module("keras").save(model, path)
-    else:
-        export_module("raw_tf").save(model, path, input_shape)
-    return path
+        return save_new(
+            path, lambda to: export_module("keras").save(model, to), "--export"
+        )
+    return save_new(
+        path,
+        lambda to: export_module("raw_tf").save(model, to, input_shape),
+        "--export",
+    )

@@ -19,11 +19,13 @@ import raw_tf_impl
 from compare.data import NUM_CLASSES, DataError
 from compare.errors import CompareError
 from compare.harness.callbacks import keras_progress
+from compare.harness.keras_saves import weights_h5_bytes
 from compare.harness.raw_loop import train_raw
 from compare.harness.timing import EpochTimer
 from compare.harness.training import check_finite, parameter_count
 from compare.language import _, number, quantity
 from compare.loc import STEPS, count_lines, lines_per_step
+from compare.safety import atomic
 from compare.styles import STYLES
 from compare.transfer.config import DEFAULT_SAMPLES
 from keras_impl import resnet50_transfer as keras_resnet
@@ -296,7 +298,8 @@ def pretrain(data, config, path, verbose):
         train="source_train",
         test="source_test",
     )
-    keras.Model(model.input, model.get_layer(BASE_OUTPUT).output).save_weights(path)
+    base = keras.Model(model.input, model.get_layer(BASE_OUTPUT).output)
+    atomic.replace(path, weights_h5_bytes(base), "--save-pretrained")  # never half
     return {
         **phase,
         "samples": len(data["source_train"][0]),
