@@ -22,7 +22,7 @@ from compare.commands.options import add_language_option, choose_language
 from compare.commands.paths import check_paths
 from compare.errors import CompareError, explained
 from compare.language import _, speaking
-from compare.safety import atomic, locks
+from compare.safety import atomic, children, locks
 
 COMMANDS = (bench, code, transfer, predict, convert, step, record, exercise)
 
@@ -70,6 +70,7 @@ def check_no_root_flags(argv, command):
 
 
 def main(argv=None):
+    children.guard_process()  # SIGTERM as Ctrl-C; a run's child dies with the run
     argv = sys.argv[1:] if argv is None else list(argv)
     for stream in (
         sys.stdout,
@@ -122,9 +123,10 @@ def run_command(argv):
             file=sys.stderr,
         )
         return 1
-    except KeyboardInterrupt:
-        print(f"{parser.prog}: {_('interrupted')}", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM handled as Ctrl-C is
+        message, exit_code = children.how_stopped(stop)
+        print(f"{parser.prog}: {message}", file=sys.stderr)
+        return exit_code
     finally:
         locks.release_all()  # the checkpoint folder's and the export targets'
     return 0

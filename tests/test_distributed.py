@@ -19,7 +19,8 @@ from helpers import SMALL as SMALL_RUN
 from helpers import run_cli, succeeded
 
 from compare.errors import CompareError
-from compare.harness.distribute import free_ports, read_tf_config
+from compare.harness.distribute import read_tf_config
+from compare.harness.local_workers import free_ports
 
 pytestmark = pytest.mark.slow  # every test here starts processes or trains end to end
 

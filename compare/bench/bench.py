@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import platform
 import resource
+import signal
 import statistics
 import tempfile
 import time
@@ -24,6 +25,7 @@ from compare.bench.flops import training_flops_per_sample
 from compare.errors import CompareError
 from compare.harness.backends import missing as missing_backend
 from compare.language import N_, _, language, number, set_language
+from compare.safety.children import die_with_parent
 from compare.stats import spread, trace_over_runs
 from compare.styles import STYLES
 
@@ -279,10 +281,21 @@ def measure_machine(dataset, config, batch_size):
     return machine
 
 
-def serve(connection, role, config, batch_size, lang="en"):
+def serve(connection, role, config, batch_size, lang="en", parent=None):
     """A worker's life: load TensorFlow and the data, say ready, answer commands until "stop".
-    It speaks `lang`, the parent's language (a spawned process starts in English)."""
+    It speaks `lang`, the parent's language (a spawned process starts in English). It dies
+    with its `parent`, and leaves Ctrl-C to it (the parent stops its workers)."""
+    if parent:
+        die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     set_language(lang)
+    try:
+        answer_commands(connection, role, config, batch_size)
+    except (BrokenPipeError, EOFError):  # the parent is gone: nobody to tell
+        pass
+
+
+def answer_commands(connection, role, config, batch_size):
     try:
         from compare.data import load_dataset
         from compare.quiet import load_tensorflow_quietly
@@ -334,7 +347,7 @@ class Worker:
         self.connection, child_end = context.Pipe()
         self.process = context.Process(
             target=serve,
-            args=(child_end, role, config, batch_size, language()),
+            args=(child_end, role, config, batch_size, language(), os.getpid()),
             daemon=True,
         )
         self.process.start()
@@ -369,6 +382,9 @@ class Worker:
         if self.process.is_alive():
             self.process.terminate()
         self.process.join(5)
+        if self.process.is_alive():  # stuck in native code, deaf to SIGTERM
+            self.process.kill()
+            self.process.join()
 
 
 # Putting it together, in the parent process ------------------------------------------

@@ -248,11 +248,8 @@ def run(args, say):
     check_worker_flags(args)
     check_empty_folder(args.tensorboard, "--tensorboard")
     if args.workers:  # this process only watches: the workers train
-        from compare.harness.distribute import (
-            merge_worker_reports,
-            run_local_workers,
-            worker_argv,
-        )
+        from compare.harness.distribute import merge_worker_reports
+        from compare.harness.local_workers import run_local_workers, worker_argv
 
         argv, timeout = worker_argv(args.argv), args.worker_timeout + 120
         reports = run_local_workers(argv, args.workers, timeout, say)

@@ -9,6 +9,9 @@ import sys
 
 
 def main():
+    from compare.safety.children import die_with_parent
+
+    die_with_parent()  # never an orphan training on (compare/safety/children.py)
     request = json.load(sys.stdin)
     from compare.quiet import load_tensorflow_quietly
 
@@ -60,6 +63,8 @@ def join_cluster(coordinator, processes, process_id, timeout):
     from compare.language import _
     from keras_impl.distributed_jax import join_cluster
 
+    if process_id == 0:
+        check_port_free(coordinator, process_id)
     try:
         join_cluster(coordinator, processes, process_id, timeout)
     except (
@@ -73,6 +78,31 @@ def join_cluster(coordinator, processes, process_id, timeout):
                 address=coordinator,
                 error=(str(error).strip().splitlines() or [type(error).__name__])[0],
             )
+        ) from None
+
+
+def check_port_free(address, process_id):
+    """Process 0 serves the coordinator: a port another program holds makes JAX crash
+    (SIGSEGV, no message), so it is tried first and named."""
+    import socket
+
+    from compare.errors import CompareError
+    from compare.language import _
+
+    host, _colon, port = address.rpartition(":")
+    try:
+        family, kind, _proto, _name, where = socket.getaddrinfo(
+            host.strip("[]"), int(port), type=socket.SOCK_STREAM
+        )[0]
+        with socket.socket(family, kind) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(where)
+    except OSError as error:  # EADDRINUSE; an address not of this machine
+        raise CompareError(
+            _(
+                "Keras on JAX, process {index}: cannot serve the coordinator at "
+                "{address} ({error}): choose another --coordinator port"
+            ).format(index=process_id, address=address, error=error.strerror or error)
         ) from None
 
 

@@ -14,6 +14,8 @@ import numpy as np
 from compare.errors import CompareError
 from compare.language import N_, _, language, number
 from compare.quiet import KERAS_BACKENDS
+from compare.safety.child_lines import meaningful_line, signal_name
+from compare.safety.children import ChildGroup
 
 BACKENDS = KERAS_BACKENDS  # --backends all, in this order
 NOT_INSTALLED = {  # reasons kept in the report in English, translated where shown
@@ -66,6 +68,8 @@ def run_on_backend(
         "cluster": cluster,
     }
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    if cluster:  # JAX's coordinator listens on every interface unless told where
+        env["JAX_COORDINATOR_BIND_ADDRESS"] = cluster["coordinator"]
     if devices:  # JAX makes its CPU devices from this flag, read when it starts
         env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
     with tempfile.TemporaryDirectory() as folder:
@@ -81,26 +85,34 @@ def run_on_backend(
 
 
 def backend_process(backend, request, env, timeout):
-    try:
-        return subprocess.run(
+    """The backend's process, run to its end: in a process group of its own, dying with
+    this one (compare/safety/children.py)."""
+    with ChildGroup() as group:
+        process = group.popen(
             [sys.executable, "-m", "compare.harness.backend_run"],
-            input=json.dumps(request),
             env=env,
-            capture_output=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=timeout,
         )
-    except subprocess.TimeoutExpired:
-        raise CompareError(
-            _("Keras on {backend} did not finish within {seconds} s").format(
-                backend=backend, seconds=number(timeout)
-            )
-        ) from None
+        try:
+            stdout, stderr = process.communicate(json.dumps(request), timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise CompareError(
+                _("Keras on {backend} did not finish within {seconds} s").format(
+                    backend=backend, seconds=number(timeout)
+                )
+            ) from None
+        return subprocess.CompletedProcess(
+            process.args, process.returncode, stdout, stderr
+        )
 
 
 def backend_failed(backend, completed, cluster):
     """The line for a Keras process that failed. A peer that never joins makes JAX abort
-    the process (a C++ CHECK, SIGABRT) once the cluster's timeout has passed."""
+    the process (a C++ CHECK, SIGABRT) once the cluster's timeout has passed; a peer
+    that dies mid-run, once its heartbeats have stopped."""
     if cluster and completed.returncode in (-6, 134):
         if "DEADLINE_EXCEEDED" in completed.stderr:
             return _(
@@ -112,7 +124,16 @@ def backend_failed(backend, completed, cluster):
                 address=cluster["coordinator"],
                 seconds=number(cluster["timeout"]),
             )
-    last_line = (completed.stderr.strip().splitlines() or [_("no message")])[-1]
+        if "UNAVAILABLE" in completed.stderr or "heartbeat" in completed.stderr:
+            return _(
+                "Keras on JAX, process {index}: another process of the cluster at "
+                "{address} stopped answering during training (ended by {signal})"
+            ).format(
+                index=cluster["process_id"],
+                address=cluster["coordinator"],
+                signal=signal_name(completed.returncode),
+            )
     return _("Keras on {backend} failed: {line}").format(
-        backend=backend, line=last_line
+        backend=backend,
+        line=meaningful_line(completed.stderr, completed.returncode),
     )

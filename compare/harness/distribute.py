@@ -2,26 +2,24 @@
 
 `mirrored` uses the machine's GPUs or, without any, logical CPU devices carved from the CPU.
 `multiworker` runs this process as one worker of the cluster in TF_CONFIG, or with --workers N
-starts N workers of the same command on 127.0.0.1 itself, watches them (one failing or running
-out of time stops them all) and checks that they end with identical weights.
+starts N workers of the same command on 127.0.0.1 itself (compare/harness/local_workers.py)
+and checks that they end with identical weights.
 """
 
 import functools
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
-import tempfile
-import time
-from pathlib import Path
 
 import numpy as np
 
 from compare.errors import CompareError
 from compare.language import _, number, quantity
 from compare.safety import atomic
+from compare.safety.child_lines import meaningful_line
+from compare.safety.network import EXPOSURE_SAID
 
 STRATEGIES = ("none", "mirrored", "multiworker")
 # --devices: 32 logical CPU devices train here (2 cores, 4 inter-op threads each); 64 hung
@@ -118,7 +116,7 @@ def read_tf_config():
     if not (
         isinstance(task, dict)
         and task.get("type") == "worker"
-        and isinstance(task.get("index"), int)
+        and type(task.get("index")) is int  # not true, which Python counts as 1
         and 0 <= task["index"] < len(workers)
     ):
         raise CompareError(
@@ -136,9 +134,8 @@ def multiworker_strategy(timeout_seconds):
     import tensorflow as tf
 
     workers, index = read_tf_config()
-    peers = ", ".join(
-        worker for position, worker in enumerate(workers) if position != index
-    )
+    peers = peer_list(workers, index)
+    say_exposure(workers, index)
     watchdog = start_watchdog(
         timeout_seconds,
         "python -m compare: "
@@ -165,22 +162,76 @@ def multiworker_strategy(timeout_seconds):
         watchdog.wait()
 
 
-WATCHDOG = """import os, signal, sys, time
-pid, seconds, message = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
-time.sleep(seconds)
-print(message, file=sys.stderr, flush=True)
-os.kill(pid, signal.SIGKILL)"""
+def peer_list(workers, index, shown=3):
+    """The other workers, for a line: at most `shown`, each bounded (TF_CONFIG may be huge)."""
+    peers = [worker for position, worker in enumerate(workers) if position != index]
+    listed = ", ".join(
+        peer if len(peer) <= 80 else peer[:80] + "..." for peer in peers[:shown]
+    )
+    if len(peers) > shown:
+        listed = _("{peers} and {count} more").format(
+            peers=listed, count=number(len(peers) - shown)
+        )
+    return listed
+
+
+def say_exposure(workers, index):
+    """A TF_CONFIG worker's word on where its server listens (local --workers' parent has
+    said it for all of them: compare/safety/network.py)."""
+    if os.environ.get(EXPOSURE_SAID):
+        return
+    port = workers[index].rpartition(":")[2]
+    print(
+        "python -m compare: "
+        + _(
+            "worker {index}: TensorFlow's gRPC server listens on port {port} of every "
+            "network interface, unauthenticated, whatever host TF_CONFIG names: keep the "
+            "cluster on a private network (see the README, Multi-worker runs and the "
+            "network)"
+        ).format(index=index, port=port),
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def start_watchdog(seconds, message):
     """A small process that prints `message` and kills this one in `seconds` unless killed first.
     Joining a cluster waits inside TensorFlow's C++ runtime, holding the interpreter: no Python
-    timer or signal handler here could run, hence a process of its own."""
+    timer or signal handler here could run, hence a process of its own, which dies with this
+    one and can signal no other (compare/safety/watchdog.py)."""
     return subprocess.Popen(
-        [sys.executable, "-c", WATCHDOG, str(os.getpid()), str(seconds), message],
+        [
+            sys.executable,
+            "-m",
+            "compare.safety.watchdog",
+            str(os.getpid()),
+            str(seconds),
+            message,
+        ],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
     )
+
+
+def peers_answer(function, index):
+    """`function`, with a peer that stops answering mid-training (its process killed,
+    its machine gone) made one line instead of TensorFlow's traceback."""
+
+    @functools.wraps(function)
+    def guarded(*arguments, **options):
+        import tensorflow as tf
+
+        try:
+            return function(*arguments, **options)
+        except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError) as error:
+            raise CompareError(
+                _(
+                    "worker {index}: another worker stopped answering during "
+                    "training ({error})"
+                ).format(index=index, error=meaningful_line(error.message))
+            ) from None
+
+    return guarded
 
 
 def strategy_for(config):
@@ -230,104 +281,6 @@ def check_even_shares(replicas, batch_size, test_size):
         )
 
 
-# Local workers on 127.0.0.1 --------------------------------------------------------
-def free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def last_line(path):
-    lines = [
-        line
-        for line in Path(path).read_text(errors="replace").splitlines()
-        if line.strip()
-    ]
-    return lines[-1] if lines else _("no message")
-
-
-def run_local_workers(argv, workers, timeout, say):
-    """Run `python -m compare ARGV` as `workers` processes of one cluster on 127.0.0.1 and return each
-    worker's report. All are stopped when one fails or `timeout` seconds pass."""
-    *ports, coordinator = free_ports(
-        workers + 1
-    )  # the last: Keras on JAX's coordinator
-    cluster = [f"127.0.0.1:{port}" for port in ports]
-    argv = [*argv, "--coordinator", f"127.0.0.1:{coordinator}"]
-    with tempfile.TemporaryDirectory() as folder:
-        processes, logs = (
-            [],
-            [Path(folder) / f"worker-{index}.log" for index in range(workers)],
-        )
-        try:
-            for index in range(workers):
-                tf_config = {
-                    "cluster": {"worker": cluster},
-                    "task": {"type": "worker", "index": index},
-                }
-                env = {
-                    **os.environ,
-                    "TF_CONFIG": json.dumps(tf_config),
-                    "TF_CPP_MIN_LOG_LEVEL": "3",
-                }
-                with logs[index].open("w") as log:
-                    processes.append(
-                        subprocess.Popen(
-                            [
-                                sys.executable,
-                                "-m",
-                                "compare",
-                                *argv,
-                                "--worker-report",
-                                f"{folder}/worker-{index}.json",
-                            ],
-                            env=env,
-                            stdout=subprocess.DEVNULL,
-                            stderr=log,
-                        )
-                    )
-            say(
-                _("Started {workers} workers on {cluster}").format(
-                    workers=number(workers), cluster=", ".join(cluster)
-                )
-            )
-            deadline = time.monotonic() + timeout
-            while (codes := [process.poll() for process in processes]).count(
-                0
-            ) < workers:
-                failed = [
-                    index for index, code in enumerate(codes) if code not in (None, 0)
-                ]
-                if failed:
-                    raise CompareError(
-                        _("worker {index} failed: {line}").format(
-                            index=failed[0], line=last_line(logs[failed[0]])
-                        )
-                    )
-                if time.monotonic() > deadline:
-                    raise CompareError(
-                        _(
-                            "the workers did not finish within {seconds} s "
-                            "(--worker-timeout)"
-                        ).format(seconds=number(timeout))
-                    )
-                time.sleep(0.2)
-            return [
-                load_worker_report(Path(folder) / f"worker-{index}.json")
-                for index in range(workers)
-            ]
-        finally:
-            for process in processes:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
-
-
 REPORT_ENTRY = "report.json"  # the worker's report, beside its weights in one file
 
 
@@ -366,16 +319,3 @@ def merge_worker_reports(reports):
         "identical_weights": all(value == 0 for value in differences.values()),
     }
     return report
-
-
-def worker_argv(argv):
-    """A command's arguments for a worker process: the same, less --workers N."""
-    arguments, skip = [], False
-    for argument in argv:
-        if skip or argument.startswith("--workers="):
-            skip = False
-        elif argument == "--workers":
-            skip = True
-        else:
-            arguments.append(argument)
-    return arguments

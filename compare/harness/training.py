@@ -156,7 +156,7 @@ def build_distributed(implementation, config):
     global batch. Both lessons take `callbacks` themselves (each its `fit`)."""
     if implementation == "keras" and keras_on_jax():
         return build_on_jax(config)
-    from compare.harness.distribute import strategy_for
+    from compare.harness.distribute import peers_answer, read_tf_config, strategy_for
 
     strategy, distributed = (
         strategy_for(config),
@@ -186,12 +186,11 @@ def build_distributed(implementation, config):
         seed=config.seed,
         **options,
     )
-    return Trainee(
-        model,
-        model.trainable_variables,
-        train,
-        lambda x, y: distributed.evaluate(model, x, y, config.batch_size),
-    )
+    evaluate = lambda x, y: distributed.evaluate(model, x, y, config.batch_size)  # noqa: E731
+    if config.strategy == "multiworker":  # a peer gone mid-run: one line
+        index = read_tf_config()[1]
+        train, evaluate = peers_answer(train, index), peers_answer(evaluate, index)
+    return Trainee(model, model.trainable_variables, train, evaluate)
 
 
 def keras_on_jax():
