@@ -17,6 +17,7 @@ SYSTEM_ERRORS = (
     N_("File exists"),
     N_("Read-only file system"),
     N_("Disk quota exceeded"),
+    N_("File too large"),  # past `ulimit -f` (compare/safety/limits.py)
 )
 
 

@@ -94,10 +94,16 @@ def N_(message):
 def number(value, decimals=0):
     """`value` with thousands separators and `decimals` digits after the point, as the
     current language writes it: number(54410) is "54,410" or "54.410"."""
+    import decimal
+
     from babel.numbers import format_decimal
 
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(value, format=pattern, locale=LOCALES[_language])
+    # Babel rounds in decimal's context, 28 digits by default: a size a hostile header
+    # declares, 10^28 bytes and more, would raise InvalidOperation. Enough digits for any.
+    digits = len(f"{abs(value):.0f}") + decimals + 2
+    with decimal.localcontext(prec=max(28, digits)):
+        return format_decimal(value, format=pattern, locale=LOCALES[_language])
 
 
 def exact(value):

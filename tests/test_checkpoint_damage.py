@@ -121,7 +121,6 @@ def damage(path, kind, data, donors):
 @settings(
     max_examples=40,
     deadline=None,
-    derandomize=True,  # seeded: the same damages on every run
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(data=st.data())

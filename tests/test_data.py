@@ -530,6 +530,9 @@ def mangled_idx():
     raw=bytes([0, 0, 8, 3]) + (2**31).to_bytes(4, "big") * 2 + (4).to_bytes(4, "big")
 )  # 2^64 bytes
 @example(raw=bytes([0, 0, 8, 0, 7]))  # a 0-d array: one byte
+@example(  # found by hypothesis: 10^28 bytes, past Babel's 28 digits (number())
+    raw=bytes([0, 0, 8, 3]) + (2**32 - 1).to_bytes(4, "big") * 3
+)
 def test_read_idx_parses_or_raises_data_error(tmp_path_factory, raw):
     """Any bytes give either an array of the declared shape or a DataError, never another exception."""
     path = tmp_path_factory.mktemp("idx") / "file"

@@ -2,8 +2,9 @@
 line or a documented behaviour, never a traceback, a hang, a training run or a file the user did
 not name.
 
-Hypothesis draws the cases, the same ones on every run (derandomized), and labels each outcome
-with `event`: `pytest tests/test_hostile.py --hypothesis-show-statistics` counts them per test.
+Hypothesis draws the cases, the same ones on every run (the "ci" profile of tests/conftest.py),
+and labels each outcome with `event`: `pytest tests/test_hostile.py
+--hypothesis-show-statistics` counts them per test.
 """
 
 import contextlib
@@ -52,10 +53,8 @@ from compare.harness.distribute import MAX_DEVICES
 pytestmark = pytest.mark.slow  # hypothesis fuzzing: thousands of cases
 
 TRAIN, TEST = 5, 3  # small files: thousands are written
-HOSTILE = settings(
+HOSTILE = settings(  # seeded or exploring as the profile says (tests/conftest.py)
     deadline=None,
-    derandomize=True,
-    database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 KEEP, BREAK, MAYBE = (

@@ -298,7 +298,7 @@ def fresh_raw(tmp_path_factory):
     return folder, (folder / "saved_model.pb").read_bytes()
 
 
-@settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     st.lists(
         st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)),

@@ -199,7 +199,7 @@ def test_the_notebook_numbers_are_babels(monkeypatch):
     values = st.floats(-1e9, 1e9, allow_nan=False) | st.integers(-(10**9), 10**9)
     tiny = st.floats(1e-12, 1e3, allow_nan=False)
 
-    @settings(max_examples=300, derandomize=True, database=None, deadline=None)
+    @settings(max_examples=300, deadline=None)
     @given(
         values,
         st.integers(0, 6),

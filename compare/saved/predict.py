@@ -55,8 +55,13 @@ def read_images(paths):
             )
         check_npz_size(paths[0])
         return read_npz(paths[0])
-    pixels = np.stack([read_png(path) for path in paths])  # (N, 28, 28, 1) uint8
-    return normalise_images(pixels, "--images"), None, [str(path) for path in paths]
+    read = [decode_png(path) for path in paths]
+    pixels = np.stack([image for image, _note in read])  # (N, 28, 28, 1) uint8
+    names = [
+        str(path) + (f" ({note})" if note else "")
+        for path, (_i, note) in zip(paths, read)
+    ]
+    return normalise_images(pixels, "--images"), None, names
 
 
 def check_npz_size(path):
@@ -89,6 +94,14 @@ def png_size(data):
 
 
 def read_png(path):
+    """A PNG's pixels, (28, 28, 1) uint8, grey."""
+    return decode_png(path)[0]
+
+
+def decode_png(path):
+    """(pixels, None or a word on how they were read): a PNG with transparency is a digit
+    drawn on nothing, its ink where it is opaque (colour alone would read a black digit
+    on transparency as a black square), and its name in the output says so."""
     import tensorflow as tf
 
     with open_regular(path) as file:  # a FIFO or /dev/zero is refused, not read
@@ -101,14 +114,15 @@ def read_png(path):
     if size != IMAGE_SHAPE:
         raise wrong_size(path, *size)
     try:
-        pixels = tf.io.decode_png(
-            data, channels=1
-        ).numpy()  # (height, width, 1) uint8, grey whatever the colours
+        pixels = tf.io.decode_png(data).numpy()  # (height, width, channels) uint8
     except tf.errors.OpError:
         pixels = None
-    if pixels is None or pixels.shape != (*IMAGE_SHAPE, 1):
+    if pixels is None or pixels.shape[:2] != IMAGE_SHAPE:
         raise DataError(_("{path}: not a readable PNG file").format(path=path))
-    return pixels
+    if pixels.shape[-1] in (2, 4) and pixels[..., -1].min() < 255:  # alpha, used
+        return pixels[..., -1:], _("transparent: ink read from its opacity")
+    # grey whatever the colours, as libpng makes it
+    return tf.io.decode_png(data, channels=1).numpy(), None
 
 
 def wrong_size(path, height, width):
