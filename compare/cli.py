@@ -22,7 +22,8 @@ from compare.commands.options import add_language_option, choose_language
 from compare.commands.paths import check_paths
 from compare.errors import CompareError, explained
 from compare.language import _, speaking
-from compare.safety import atomic, children, locks
+from compare.safety import atomic, children, limits, locks, streams, tempdir
+from compare.safety.text import one_line
 
 COMMANDS = (bench, code, transfer, predict, convert, step, record, exercise)
 
@@ -72,6 +73,8 @@ def check_no_root_flags(argv, command):
 def main(argv=None):
     children.guard_process()  # SIGTERM as Ctrl-C; a run's child dies with the run
     argv = sys.argv[1:] if argv is None else list(argv)
+    streams.guard()  # a closed stdout or stderr, before any file takes its place
+    limits.let_writes_fail()
     for stream in (
         sys.stdout,
         sys.stderr,
@@ -80,6 +83,12 @@ def main(argv=None):
             stream.reconfigure(errors="backslashreplace")
     with speaking(choose_language(argv)):
         return run_command(argv)
+
+
+def error_line(parser, message):
+    """The one line of a failure: control characters escaped, its length bounded, on
+    stderr (on stdout where the shell closed stderr)."""
+    print(f"{parser.prog}: {_('error')}: {one_line(message)}", file=streams.errors())
 
 
 def run_command(argv):
@@ -98,6 +107,10 @@ def run_command(argv):
             parser.exit(2, f"{parser.prog}: {_('error')}: {error}\n")
     try:
         module = next((c for c in COMMANDS if c.NAME == args.command), comparison)
+        streams.guard().check_results_have_a_place(getattr(args, "output", None))
+        if module is not code:  # the code view runs no TensorFlow
+            limits.check_room_for_tensorflow()
+            tempdir.use_private_tempdir()
         check_paths(args, module, args.flags)
         text = (args.run if args.command else comparison.run)(args, say)
         exit_code = 0
@@ -114,14 +127,16 @@ def run_command(argv):
             write_next()
         return exit_code
     except (CompareError, OSError) as error:
-        print(f"{parser.prog}: {_('error')}: {explained(error)}", file=sys.stderr)
+        error_line(parser, explained(error))
         return getattr(error, "exit_code", 1)
     except MemoryError as error:  # NumPy says how much it wanted
         detail = f" ({error})" if str(error) else ""
-        print(
-            f"{parser.prog}: {_('error')}: {_('out of memory')}{detail}",
-            file=sys.stderr,
-        )
+        error_line(parser, f"{_('out of memory')}{detail}")
+        return 1
+    except Exception as error:  # not a bug of ours: AutoGraph could not write its code
+        if not tempdir.autograph_failed(error):
+            raise
+        error_line(parser, tempdir.autograph_explained(error))
         return 1
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM handled as Ctrl-C is
         message, exit_code = children.how_stopped(stop)
