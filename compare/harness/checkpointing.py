@@ -50,7 +50,8 @@ def prepare_folder(checkpoint_dir, resume, settings, trainees=()):
     of that model (keras_saves.py, raw_saves.py). Nothing is written before all of it
     has been checked, and run.json is replaced atomically."""
     run_file = checkpoint_dir / RUN_FILE
-    take_folder(checkpoint_dir)
+    if not resume or checkpoint_dir.is_dir():  # (no folder: read_run_file says so)
+        take_folder(checkpoint_dir)
     if not resume:
         if not checkpoint_dir.is_dir() or any(
             path.name != locks.LOCK_FILE for path in checkpoint_dir.iterdir()
