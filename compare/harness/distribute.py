@@ -18,7 +18,7 @@ import numpy as np
 from compare.errors import CompareError
 from compare.language import _, number, quantity
 from compare.safety import atomic
-from compare.safety.child_lines import meaningful_line
+from compare.safety.child_lines import first_line
 from compare.safety.network import EXPOSURE_SAID
 
 STRATEGIES = ("none", "mirrored", "multiworker")
@@ -228,7 +228,7 @@ def peers_answer(function, index):
                 _(
                     "worker {index}: another worker stopped answering during "
                     "training ({error})"
-                ).format(index=index, error=meaningful_line(error.message))
+                ).format(index=index, error=first_line(error.message))
             ) from None
 
     return guarded

@@ -32,6 +32,11 @@ def bounded(line):
     return line if len(line) <= LONGEST else line[:LONGEST] + "..."
 
 
+def first_line(message):
+    """An exception's first line, bounded (TensorFlow's go on with gRPC's details)."""
+    return bounded((message.strip().splitlines() or [""])[0])
+
+
 def meaningful_line(text, code=None):
     """The last line of `text` that says something, bounded; for a process a signal
     ended (`code` -N, or 128+N for SIGABRT, SIGKILL, SIGSEGV), that signal too."""
