@@ -22,6 +22,7 @@ from compare.commands.options import add_language_option, choose_language
 from compare.commands.paths import check_paths
 from compare.errors import CompareError, explained
 from compare.language import _, speaking
+from compare.quiet import BEFORE_TENSORFLOW
 from compare.safety import atomic, children, limits, locks, streams, tempdir
 from compare.safety.text import one_line
 
@@ -109,7 +110,8 @@ def run_command(argv):
         module = next((c for c in COMMANDS if c.NAME == args.command), comparison)
         streams.guard().check_results_have_a_place(getattr(args, "output", None))
         if module is not code:  # the code view runs no TensorFlow
-            limits.check_room_for_tensorflow()
+            if limits.check_room_for_tensorflow not in BEFORE_TENSORFLOW:
+                BEFORE_TENSORFLOW.append(limits.check_room_for_tensorflow)
             tempdir.use_private_tempdir()
         check_paths(args, module, args.flags)
         text = (args.run if args.command else comparison.run)(args, say)

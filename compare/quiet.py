@@ -29,6 +29,16 @@ def stderr_silenced():
         os.close(saved)
 
 
+# Checks to pass before TensorFlow is imported, once: the CLI adds the room it needs
+# under resource limits (compare/safety/limits.py), which this layer cannot import.
+BEFORE_TENSORFLOW = []
+
+
+def run_checks_before_tensorflow():
+    while BEFORE_TENSORFLOW:
+        BEFORE_TENSORFLOW.pop(0)()
+
+
 def fail(message):
     """Stop with one error line (raised once stderr is back, so that it shows)."""
     raise SystemExit(f"python -m compare: {_('error')}: {message}")
@@ -40,6 +50,7 @@ def load_tensorflow_quietly():
     Keras raises ValueError for a name it does not know, ImportError for a backend whose
     package is missing, and TensorFlow's import swallows the ImportError, so Keras is
     imported here again to hear it."""
+    run_checks_before_tensorflow()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         with stderr_silenced():
