@@ -164,3 +164,34 @@ def test_a_huge_cluster_makes_a_short_line():
     workers = [f"{'h' * 10_000}{i}:{i}" for i in range(1000)]
     line = peer_list(workers, 0)
     assert len(line) < 400 and line.endswith("and 996 more")
+
+
+@pytest.mark.slow
+def test_a_coordinator_port_in_use_is_one_line_naming_it():
+    """Once a segfault of the Keras-on-JAX process ("failed: no message")."""
+    with socket.socket() as holder, socket.socket() as free:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        free.bind(("127.0.0.1", 0))
+        port, tf_port = holder.getsockname()[1], free.getsockname()[1]
+        free.close()
+        tf_config = {
+            "cluster": {"worker": [f"127.0.0.1:{tf_port}"]},
+            "task": {"type": "worker", "index": 0},
+        }
+        completed = subprocess.run(
+            [sys.executable, "-m", "compare", *SMALL, "--epochs", "1", "--quiet"]
+            + ["--strategy", "multiworker", "--only", "keras"]
+            + ["--coordinator", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env={**os.environ, "TF_CONFIG": json.dumps(tf_config)},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    assert completed.returncode == 1
+    assert completed.stderr.strip().splitlines()[-1] == (
+        "python -m compare: error: Keras on JAX, process 0: cannot serve the "
+        f"coordinator at 127.0.0.1:{port} (Address already in use): choose another "
+        "--coordinator port"
+    )

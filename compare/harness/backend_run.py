@@ -7,6 +7,8 @@ first and a path for its final weights."""
 import json
 import sys
 
+EXPLAINED = 3  # the exit code after a one-line error of the harness's own
+
 
 def main():
     from compare.safety.children import die_with_parent
@@ -47,7 +49,8 @@ def main():
             weights=weights,
         )
     except CompareError as error:
-        raise SystemExit(str(error)) from None
+        print(str(error), file=sys.stderr)  # a whole line already: passed on as it is
+        raise SystemExit(EXPLAINED) from None
     if weights is not None:
         import numpy as np
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from compare.errors import CompareError
+from compare.harness.backend_run import EXPLAINED
 from compare.language import N_, _, language, number
 from compare.quiet import KERAS_BACKENDS
 from compare.safety.child_lines import meaningful_line, signal_name
@@ -133,6 +134,8 @@ def backend_failed(backend, completed, cluster):
                 address=cluster["coordinator"],
                 signal=signal_name(completed.returncode),
             )
+    if completed.returncode == EXPLAINED:
+        return meaningful_line(completed.stderr)
     return _("Keras on {backend} failed: {line}").format(
         backend=backend,
         line=meaningful_line(completed.stderr, completed.returncode),
