@@ -195,3 +195,38 @@ def test_a_coordinator_port_in_use_is_one_line_naming_it():
         f"coordinator at 127.0.0.1:{port} (Address already in use): choose another "
         "--coordinator port"
     )
+
+
+PROBE = """
+from compare.safety.children import ChildGroup
+from compare.safety.network import PrivateNetwork
+with ChildGroup() as group:
+    network = PrivateNetwork(group)
+    print(network.holder or "", network.reason, sep="|")
+"""
+
+
+def test_where_no_private_network_can_be_made_the_run_says_which_ports_listen():
+    """Here, or (where this machine allows namespaces) inside a user namespace with no
+    uid mapping, where the kernel refuses another: no holder, a reason, and the line
+    that names the ports."""
+    from compare.harness.local_workers import exposed_ports_line
+    from compare.safety.children import ChildGroup
+    from compare.safety.network import PrivateNetwork
+
+    with ChildGroup() as group:
+        network = PrivateNetwork(group)
+        holder, reason = network.holder, network.reason
+    if holder:  # namespaces work here: take them away
+        probe = subprocess.run(
+            ["unshare", "--user", sys.executable, "-c", PROBE],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        holder, _, reason = probe.stdout.strip().partition("|")
+    assert not holder and reason
+    line = exposed_ports_line([1234, 5678], reason)
+    assert "ports 1234, 5678 of every network interface, unauthenticated" in line
+    assert reason in line

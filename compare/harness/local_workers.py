@@ -48,8 +48,10 @@ def run_local_workers(argv, workers, timeout, say):
     with tempfile.TemporaryDirectory() as folder, ChildGroup() as group:
         logs = [Path(folder) / f"worker-{index}.log" for index in range(workers)]
         network = PrivateNetwork(group)
-        if not network.holder:
-            say(exposed_ports_line(ports, network.reason))
+        if not network.holder:  # a warning about the user's safety, even with --quiet
+            print(
+                exposed_ports_line(ports, network.reason), file=sys.stderr, flush=True
+            )
         processes = []
         for index in range(workers):
             tf_config = {
