@@ -142,7 +142,7 @@ def run_command(argv):
         return 1
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM handled as Ctrl-C is
         message, exit_code = children.how_stopped(stop)
-        print(f"{parser.prog}: {message}", file=sys.stderr)
+        print(f"{parser.prog}: {message}", file=streams.errors())
         return exit_code
     finally:
         locks.release_all()  # the checkpoint folder's and the export targets'

@@ -145,10 +145,7 @@ def replace(path, data, flag=None):
             check_target(descriptor, name, flag, path)
             os.rename(temporary, name, src_dir_fd=descriptor, dst_dir_fd=descriptor)
         except BaseException as error:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary, dir_fd=descriptor)
-            if isinstance(error, OSError) and not error.filename:
-                raise OSError(error.errno, error.strerror, str(path)) from None
+            give_up(error, temporary, descriptor, path)
             raise
         os.fsync(descriptor)
     finally:
@@ -174,6 +171,15 @@ def rename_no_replace(source, target, descriptor):
         os.stat(target, dir_fd=descriptor, follow_symlinks=False)
         raise FileExistsError(17, os.strerror(17), target)
     os.rename(source, target, src_dir_fd=descriptor, dst_dir_fd=descriptor)
+
+
+def give_up(error, temporary, descriptor, path):
+    """Removes a failed write's temporary; an OSError that names no file is raised again
+    naming `path`, so its one line says which output failed."""
+    with contextlib.suppress(OSError):
+        remove(temporary, descriptor)
+    if isinstance(error, OSError) and not error.filename:
+        raise OSError(error.errno, error.strerror, str(path)) from None
 
 
 def remove(name, descriptor):
@@ -230,10 +236,7 @@ def create(path, write, flag=None, exists=None):
             remove(temporary, descriptor)
             raise (exists or FileExistsError)(path) from None
         except BaseException as error:
-            with contextlib.suppress(OSError):
-                remove(temporary, descriptor)
-            if isinstance(error, OSError) and not error.filename:
-                raise OSError(error.errno, error.strerror, str(path)) from None
+            give_up(error, temporary, descriptor, path)
             raise
         os.fsync(descriptor)
     finally:
