@@ -108,7 +108,7 @@ def run_command(argv):
             parser.exit(2, f"{parser.prog}: {_('error')}: {error}\n")
     try:
         module = next((c for c in COMMANDS if c.NAME == args.command), comparison)
-        streams.guard().check_results_have_a_place(getattr(args, "output", None))
+        streams.guard().check_results_have_a_place(args)
         if module is not code:  # the code view runs no TensorFlow
             if limits.check_room_for_tensorflow not in BEFORE_TENSORFLOW:
                 BEFORE_TENSORFLOW.append(limits.check_room_for_tensorflow)

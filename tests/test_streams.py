@@ -6,11 +6,14 @@ stdout; an error line escapes control characters and has a bounded length
 import os
 import subprocess
 import sys
+from argparse import Namespace
 
 import pytest
 from helpers import ROOT
 
+from compare.errors import CompareError
 from compare.language import speaking
+from compare.safety.streams import Streams
 from compare.safety.text import MAX_LINE, one_line
 
 MISSING = ["--dataset", "mnist", "--data-dir", "/nonexistent", "--quiet"]
@@ -77,3 +80,12 @@ def test_one_line_bounds_a_long_line_keeping_both_ends():
     with speaking("pt"):
         assert "caracteres omitidos" in one_line(text)
     assert one_line("y" * MAX_LINE) == "y" * MAX_LINE
+
+
+def test_a_command_that_names_its_result_file_runs_with_stdout_closed():
+    held = Streams.__new__(Streams)  # as a process started with `>&-` holds them
+    held.closed = {1}
+    held.check_results_have_a_place(Namespace(output="results.json"))
+    held.check_results_have_a_place(Namespace(destination="model_raw"))  # convert
+    with pytest.raises(CompareError, match="standard output is closed"):
+        held.check_results_have_a_place(Namespace(output=None))

@@ -133,6 +133,43 @@ def test_a_full_disk_keeps_the_old_output_and_names_it(tmp_path, what):
     assert os.listdir(tmp_path) == [output.name]  # no half-written file beside it
 
 
+# kill -9 mid-write: the 95 MB rewrite that left 0.4-0.7 MB ----------------------------
+KILLED_MID_WRITE = """
+import os, sys, time
+from pathlib import Path
+from compare.safety import atomic
+def slowly(descriptor, data):  # 1 MB at a time, saying when half is on disk
+    for start in range(0, len(data), 1 << 20):
+        os.write(descriptor, data[start : start + (1 << 20)])
+        if start == len(data) // 2 >> 20 << 20:
+            print("half", flush=True)
+            time.sleep(60)
+atomic.write_all = slowly
+atomic.replace(Path(sys.argv[1]), os.urandom(95 << 20), "--save-pretrained")
+"""
+
+
+def test_a_kill_mid_write_keeps_the_old_file_whole(tmp_path):
+    output = tmp_path / "base.weights.h5"
+    old = os.urandom(5 << 20)
+    output.write_bytes(old)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", KILLED_MID_WRITE, str(output)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout.readline() == "half\n"
+    partial = f".{output.name}.{writer.pid}.partial"
+    assert (tmp_path / partial).stat().st_size >= 47 << 20
+    writer.kill()
+    writer.wait()
+    assert output.read_bytes() == old
+    atomic.replace(output, b"new", "--save-pretrained")  # the next write tidies up
+    assert output.read_bytes() == b"new"
+    assert os.listdir(tmp_path) == [output.name]
+
+
 # One run at a time ---------------------------------------------------------------------
 def test_a_held_lock_refuses_naming_its_holder_and_dies_with_it(tmp_path):
     lock = tmp_path / locks.LOCK_FILE

@@ -7,12 +7,14 @@ identity (device, inode), and the identities of everything read. A write then go
 open that folder, check it is the one seen, write a new file beside the target (never
 following a link), flush it, check again that the target is not now an input, rename it
 into place through the folder's descriptor, flush the folder. A crash at any moment
-leaves the old file or the new one; a full disk leaves the old one and names the file.
+leaves the old file or the new one (the next write removes the dead writer's partial
+file); a full disk leaves the old one and names the file.
 """
 
 import contextlib
 import ctypes
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -125,8 +127,7 @@ def replace(path, data, flag=None):
     descriptor = open_folder(path, flag, folder, expected)
     temporary = f".{name}.{os.getpid()}.partial"
     try:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary, dir_fd=descriptor)
+        remove_stale_partials(name, descriptor)
         try:
             output = os.open(
                 temporary,
@@ -150,6 +151,28 @@ def replace(path, data, flag=None):
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def remove_stale_partials(name, descriptor):
+    """Removes the `.NAME.PID.partial` files of writers killed mid-write (kill -9, power
+    cut) whose process is gone, and this process's own."""
+    pattern = re.compile(rf"\.{re.escape(name)}\.(\d+)\.partial")
+    for entry in os.listdir(descriptor):
+        found = pattern.fullmatch(entry)
+        writer = int(found.group(1)) if found else None
+        if found and (writer == os.getpid() or not alive(writer)):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry, dir_fd=descriptor)
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
 
 
 # Creating a file or folder that must not exist yet ---------------------------------------

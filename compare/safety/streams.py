@@ -48,9 +48,11 @@ class Streams:
         """Where an error line goes: stderr, else stdout while it is open, else nowhere."""
         return sys.stdout if 2 in self.closed and 1 not in self.closed else sys.stderr
 
-    def check_results_have_a_place(self, output):
-        """Refuse a run whose results would go to a closed stdout."""
-        if self.stdout_closed and not output:
+    def check_results_have_a_place(self, args):
+        """Refuse a run whose results would go to a closed stdout: one that names no file
+        (--output; convert's model is its result, named by its --output, `destination`)."""
+        named = getattr(args, "output", None) or getattr(args, "destination", None)
+        if self.stdout_closed and not named:
             raise CompareError(
                 _(
                     "standard output is closed, and the results would be lost: "
