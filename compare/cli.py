@@ -20,10 +20,11 @@ from compare.commands import (
 )
 from compare.commands.options import add_language_option, choose_language
 from compare.commands.paths import check_paths
+from compare.commands.results import deliver, sayer
 from compare.errors import CompareError, explained
 from compare.language import _, speaking
 from compare.quiet import BEFORE_TENSORFLOW
-from compare.safety import atomic, children, limits, locks, streams, tempdir
+from compare.safety import children, limits, locks, streams, tempdir
 from compare.safety.text import one_line
 
 COMMANDS = (bench, code, transfer, predict, convert, step, record, exercise)
@@ -92,41 +93,35 @@ def error_line(parser, message):
     print(f"{parser.prog}: {_('error')}: {one_line(message)}", file=streams.errors())
 
 
+def prepare_for_tensorflow():
+    """The limits checked just before TensorFlow loads; AutoGraph's files kept apart."""
+    if limits.check_room_for_tensorflow not in BEFORE_TENSORFLOW:
+        BEFORE_TENSORFLOW.append(limits.check_room_for_tensorflow)
+    tempdir.use_private_tempdir()
+
+
 def run_command(argv):
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = argv  # --workers starts workers with the same arguments
-
-    def say(message):
-        if not args.quiet:
-            print(message, file=sys.stderr, flush=True)
-
+    say = sayer(args.quiet)
     if args.command:
         try:
             check_no_root_flags(argv, args.command)
         except CompareError as error:  # a usage error, as argparse's (exit 2)
             parser.exit(2, f"{parser.prog}: {_('error')}: {error}\n")
     try:
-        module = next((c for c in COMMANDS if c.NAME == args.command), comparison)
+        module = next((c for c in COMMANDS if args.command == c.NAME), comparison)
         streams.guard().check_results_have_a_place(args)
         if module is not code:  # the code view runs no TensorFlow
-            if limits.check_room_for_tensorflow not in BEFORE_TENSORFLOW:
-                BEFORE_TENSORFLOW.append(limits.check_room_for_tensorflow)
-            tempdir.use_private_tempdir()
+            prepare_for_tensorflow()
         check_paths(args, module, args.flags)
         text = (args.run if args.command else comparison.run)(args, say)
-        exit_code = 0
-        if isinstance(text, tuple):  # (text, exit code): a check that did not pass
-            text, exit_code = text
         if text is None:  # nothing to print (a --workers worker reports to its parent)
             return 0
-        if getattr(args, "output", None):  # beside it, then renamed into place
-            atomic.replace(args.output, text, args.flags.get("output", "--output"))
-            say(_("Wrote {path}").format(path=args.output))
-        else:
-            sys.stdout.write(text)
-        for write_next in getattr(args, "then", ()):  # figures: after the results
-            write_next()
+        # (text, exit code): a check that did not pass
+        text, exit_code = text if isinstance(text, tuple) else (text, 0)
+        deliver(args, text, say)
         return exit_code
     except (CompareError, OSError) as error:
         error_line(parser, explained(error))

@@ -539,7 +539,12 @@ def download_with_keras(name):
     import keras  # imported late: reading local files needs no Keras
 
     (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, name).load_data()
-    arrays = dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    arrays = {
+        "x_train": x_train,
+        "y_train": y_train,
+        "x_test": x_test,
+        "y_test": y_test,
+    }
     return to_dataset(name, f"downloaded by Keras into {keras_cache_dir()}", arrays)
 
 
@@ -560,7 +565,12 @@ def load_digits_28x28():
         random_state=DIGITS_SPLIT_SEED,
         stratify=digits.target,
     )
-    arrays = dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    arrays = {
+        "x_train": x_train,
+        "y_train": y_train,
+        "x_test": x_test,
+        "y_test": y_test,
+    }
     return to_dataset("digits", DIGITS_SOURCE, arrays)
 
 

@@ -12,7 +12,7 @@ def throughput_ratio(numerator_runs, denominator_runs):
     """The median of the pairwise steady-throughput ratios of runs made side by side."""
     ratios = [
         a["steady_samples_per_second"] / b["steady_samples_per_second"]
-        for a, b in zip(numerator_runs, denominator_runs)
+        for a, b in zip(numerator_runs, denominator_runs, strict=True)
         if a["steady_samples_per_second"] and b["steady_samples_per_second"]
     ]
     return statistics.median(ratios) if ratios else None

@@ -102,7 +102,9 @@ def keras_pass(keras_model, images, labels):
         "logits": logits.numpy(),
         "gradients": {
             id(variable): gradient.numpy()
-            for variable, gradient in zip(keras_model.trainable_weights, gradients)
+            for variable, gradient in zip(
+                keras_model.trainable_weights, gradients, strict=True
+            )
         },
         "gradient_list": gradients,  # for the Adam step
     }
@@ -157,7 +159,7 @@ def raw_pass(raw_model, images, labels, model_name):
         "logits": logits.numpy(),
         "gradients": {
             id(variable): gradient.numpy()
-            for variable, gradient in zip(variables, gradients)
+            for variable, gradient in zip(variables, gradients, strict=True)
         },
         "gradient_list": gradients,  # for the Adam step
     }
@@ -291,6 +293,7 @@ def step(dataset, request, say):
             keras_side["shapes"],
             raw_side["ops"],
             raw_side["shapes"],
+            strict=True,
         )
     ]
     gradients, gradient_differences = compare_gradients(

@@ -55,63 +55,34 @@ class Request:
 def check_request(request):
     """The combinations the study supports; anything else is one clear error, before any
     work. Errors name the command-line flags, which share the request's names."""
-    if request.strategy == "none":
-        if request.devices:
-            raise CompareError(_("--devices needs --strategy mirrored"))
-    else:
-        if request.devices and request.strategy != "mirrored":
-            raise CompareError(
-                _(
-                    "--devices is for --strategy mirrored (multiworker: one device per worker)"
-                )
-            )
-        for flag, value in (
-            ("--tensorboard", request.tensorboard),  # before the curves it implies
-            ("--plot or --report", request.curves),
-            ("--backends", request.backends),
-            ("--steps-per-execution", request.steps_per_execution),
-        ):
-            if value:
-                raise CompareError(
-                    _("{flag} does not combine with --strategy {strategy}").format(
-                        flag=flag, strategy=request.strategy
-                    )
-                )
-        if request.model != "cnn":
-            raise CompareError(
-                _(
-                    "--strategy {strategy} trains the seed's cnn only (not --model {model})"
-                ).format(strategy=request.strategy, model=request.model)
-            )
+    check_strategy(request)
     if request.backends and "keras" not in request.implementations:
         raise CompareError(
             _("--backends runs Keras; it does not combine with --only raw")
         )
-    for other, conflict in (  # one run per style in <folder>/<style>
-        ("backends", request.backends),
-        ("model both", request.model == "both"),
-    ):
-        if request.tensorboard and conflict:
-            raise CompareError(
-                _("{flag} does not combine with --{other}").format(
-                    flag="--tensorboard", other=other
-                )
-            )
+    refuse_first(  # one run per style in <folder>/<style>
+        [("backends", request.backends), ("model both", request.model == "both")]
+        if request.tensorboard
+        else [],
+        _("{flag} does not combine with --{other}"),
+        "other",
+        flag="--tensorboard",
+    )
     if request.same_start and len(request.implementations) < 2:
         raise CompareError(_("--same-start needs both styles (not --only)"))
     if request.seeds > 1:
-        for flag, value in (
-            ("--checkpoint-dir", request.checkpoint_dir),
-            ("--export", request.export),
-            ("--backends", request.backends),
-            ("--repeats", request.repeats > 1),
-            ("--strategy", request.strategy != "none"),
-            ("--model both", request.model == "both"),
-        ):
-            if value:
-                raise CompareError(
-                    _("--seeds does not combine with {flag}").format(flag=flag)
-                )
+        refuse_first(
+            [
+                ("--checkpoint-dir", request.checkpoint_dir),
+                ("--export", request.export),
+                ("--backends", request.backends),
+                ("--repeats", request.repeats > 1),
+                ("--strategy", request.strategy != "none"),
+                ("--model both", request.model == "both"),
+            ],
+            _("--seeds does not combine with {flag}"),
+            "flag",
+        )
     if request.resume and not request.checkpoint_dir:
         raise CompareError(
             _("--resume needs --checkpoint-dir, the folder to resume from")
@@ -120,21 +91,61 @@ def check_request(request):
         ("--checkpoint-dir", request.checkpoint_dir),
         ("--export", request.export),
     ):
-        for other, conflict in (
-            ("strategy", request.strategy != "none"),
-            ("backends", request.backends),
-            ("repeats", request.repeats > 1),
-        ):
-            if value and conflict:
-                raise CompareError(
-                    _("{flag} does not combine with --{other}").format(
-                        flag=flag, other=other
-                    )
-                )
+        refuse_first(
+            [
+                ("strategy", request.strategy != "none"),
+                ("backends", request.backends),
+                ("repeats", request.repeats > 1),
+            ]
+            if value
+            else [],
+            _("{flag} does not combine with --{other}"),
+            "other",
+            flag=flag,
+        )
     if request.export:
         from compare.saved.export import check_export
 
         check_export(request.export, request.implementations, request.models)
+
+
+def check_strategy(request):
+    """--devices and --strategy, and what a distributed run does not combine with."""
+    if request.strategy == "none":
+        if request.devices:
+            raise CompareError(_("--devices needs --strategy mirrored"))
+        return
+    if request.devices and request.strategy != "mirrored":
+        raise CompareError(
+            _(
+                "--devices is for --strategy mirrored (multiworker: one device per worker)"
+            )
+        )
+    refuse_first(
+        [
+            ("--tensorboard", request.tensorboard),  # before the curves it implies
+            ("--plot or --report", request.curves),
+            ("--backends", request.backends),
+            ("--steps-per-execution", request.steps_per_execution),
+        ],
+        _("{flag} does not combine with --strategy {strategy}"),
+        "flag",
+        strategy=request.strategy,
+    )
+    if request.model != "cnn":
+        raise CompareError(
+            _(
+                "--strategy {strategy} trains the lecture's cnn only (not --model {model})"
+            ).format(strategy=request.strategy, model=request.model)
+        )
+
+
+def refuse_first(conflicts, message, field, **fields):
+    """One error for the first of `conflicts` ((name, value) pairs) whose value is set:
+    `message` with that name as its `field` and `fields` filled in."""
+    for name, value in conflicts:
+        if value:
+            raise CompareError(message.format(**{field: name}, **fields))
 
 
 def load_and_describe(request, say, batch_sizes=None):
@@ -409,7 +420,7 @@ def time_to_accuracy(result, target):
     """Training seconds (the test scoring left out) at the end of the first epoch whose
     test accuracy reached `target`; None if none did."""
     for seconds, accuracy in zip(
-        result["epoch_end_seconds"], result["history"]["val_accuracy"]
+        result["epoch_end_seconds"], result["history"]["val_accuracy"], strict=True
     ):
         if accuracy >= target:
             return seconds

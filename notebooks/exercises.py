@@ -70,7 +70,7 @@ def notebook(lang):
             ]
     for index, cell in enumerate(cells):
         cell.id = f"{index:02d}"
-    for name, cell in zip(ORDER, cells[3::3]):
+    for name, cell in zip(ORDER, cells[3::3], strict=True):
         cell.metadata["exercise"] = name  # the starter cell of exercise `name`
     return v4.new_notebook(cells=cells, metadata=dict(KERNEL))
 

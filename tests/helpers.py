@@ -110,9 +110,9 @@ def assert_is_dataset(dataset, name, train=TRAIN, test=TEST):
     assert dataset.x_train.dtype == dataset.x_test.dtype == np.float32
     assert dataset.y_train.dtype == dataset.y_test.dtype == np.int32
     for images in (dataset.x_train, dataset.x_test):
-        assert 0.0 <= images.min() and images.max() <= 1.0
+        assert images.min() >= 0.0 and images.max() <= 1.0
     for labels in (dataset.y_train, dataset.y_test):
-        assert 0 <= labels.min() and labels.max() <= 9
+        assert labels.min() >= 0 and labels.max() <= 9
 
 
 def npz_bytes(**arrays):
@@ -209,7 +209,7 @@ def synthetic_report():
     def result(name, loc, accuracy):
         return {
             "implementation": name,
-            "loc": dict(zip((*STEPS, "total"), loc)),
+            "loc": dict(zip((*STEPS, "total"), loc, strict=True)),
             "params": 54410,
             "trace_seconds": 1.0,
             "first_epoch_seconds": 4.0,

@@ -42,7 +42,7 @@ def outputs(tmp_path_factory, digits):
         completed = subprocess.run(
             [
                 sys.executable,
-                str(ROOT / "tests" / "backend_probe.py"),
+                str(ROOT / "tests" / "probes" / "backend_probe.py"),
                 str(weights),
                 str(data),
                 str(output),

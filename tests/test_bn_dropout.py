@@ -22,6 +22,8 @@ from raw_tf_impl.cnn import (
 )
 from raw_tf_impl.cnn_bn_dropout import dropout
 
+pytestmark = pytest.mark.lesson  # the parity core: `pytest -m lesson`
+
 PER_OP = 1e-6
 REDUCTION = 1.2e-5
 WEIGHTS = ("conv_kernel", "conv_bias", "dense_kernel", "dense_bias")
@@ -96,7 +98,9 @@ def test_training_mode_same_outputs_loss_gradients_and_moving_statistics(batch):
         tf.nn.softmax(raw_logits).numpy(), keras_output.numpy(), atol=PER_OP
     )
     assert float(raw_loss) == pytest.approx(float(keras_loss), rel=REDUCTION)
-    for keras_gradient, raw_gradient in zip(keras_gradients, raw_gradients):
+    for keras_gradient, raw_gradient in zip(
+        keras_gradients, raw_gradients, strict=True
+    ):
         scale = np.abs(keras_gradient.numpy()).max()
         np.testing.assert_allclose(
             raw_gradient.numpy(), keras_gradient.numpy(), atol=REDUCTION * scale

@@ -232,7 +232,7 @@ def refused_in_one_line(data_dir, message):
     return peak
 
 
-TOO_LARGE = "more than the {:,} one array may take".format(MAX_ARRAY_BYTES)
+TOO_LARGE = f"more than the {MAX_ARRAY_BYTES:,} one array may take"
 
 
 def test_an_npz_declaring_millions_is_refused_then_read_in_part(tmp_path):

@@ -72,7 +72,7 @@ def test_resumed_training_is_bit_identical(images, tmp_path, style, model_name):
         and resumed["accuracy"] == straight["accuracy"][2:]
     )
     assert len(states[0]) == len(states[1]) >= 10
-    for before, after in zip(*states):
+    for before, after in zip(*states, strict=True):
         np.testing.assert_array_equal(before.numpy(), after.numpy())
 
 
@@ -104,7 +104,7 @@ def test_checkpoints_do_not_change_the_raw_loop(images, tmp_path):
     )
     _, without, optimizer = keras_and_raw_pair()
     raw_tf_impl.train(without, optimizer, *images, 2, BATCH, verbose=0)
-    for saved, plain in zip(with_checkpoints.variables, without.variables):
+    for saved, plain in zip(with_checkpoints.variables, without.variables, strict=True):
         np.testing.assert_array_equal(saved.numpy(), plain.numpy())
 
 

@@ -168,7 +168,7 @@ def test_json_stdout_is_pure_json_with_progress_on_stderr():
 
 @pytest.mark.slow
 def test_table_format():
-    """The default table carries the seed's rows, the measured rows and both columns."""
+    """The default table carries the lecture's rows, the measured rows and both columns."""
     process = succeeded(run_cli(*ONE_EPOCH, "--format", "table", "--quiet"))
     for text in [
         *TABLE_TEXTS,

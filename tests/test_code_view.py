@@ -10,6 +10,7 @@ import io
 import re
 import tokenize
 from functools import cache
+from itertools import pairwise
 
 import pytest
 
@@ -192,32 +193,42 @@ def read_back(output, width):
     cells, topic the extras' part the block stands under ("" in a step), and whether the
     view stood in columns. Fails on a row it cannot place."""
     rows = [cells(row) for row in output.splitlines()]
-    columns = not text_of(rows[0]).startswith("── ")
+    if not text_of(rows[0]).startswith("── "):
+        return read_back_columns(rows, width), True
+    return read_back_stacked(rows), False
+
+
+def read_back_columns(rows, width):
+    """read_back's sections of a view in two columns."""
     sections, current, topic = {}, None, ""
-    if columns:
-        column = (width - 3) // 2
-        assert text_of(rows[0][column : column + 3]) == " │ "
-        for row in rows[1:]:
-            if text_of(row).startswith("── "):
-                current = sections[text_of(row).strip("─ ")] = {
-                    "keras": [],
-                    "raw_tf": [],
-                }
-                topic = ""
-                continue
-            if text_of(row).startswith(TOPIC_MARK):  # across both columns
-                topic = text_of(row)[len(TOPIC_MARK) :]
-                continue
-            assert text_of(row[column : column + 3]) == " │ ", text_of(row)
-            for name, part in (("keras", row[:column]), ("raw_tf", row[column + 3 :])):
-                add_row(current[name], part, topic)
-        # The shorter column of each part is padded with blank rows.
-        for section in sections.values():
-            for blocks in section.values():
-                for _, block_rows, _ in blocks:
-                    while block_rows and not text_of(block_rows[-1]).strip():
-                        block_rows.pop()
-        return sections, True
+    column = (width - 3) // 2
+    assert text_of(rows[0][column : column + 3]) == " │ "
+    for row in rows[1:]:
+        if text_of(row).startswith("── "):
+            current = sections[text_of(row).strip("─ ")] = {
+                "keras": [],
+                "raw_tf": [],
+            }
+            topic = ""
+            continue
+        if text_of(row).startswith(TOPIC_MARK):  # across both columns
+            topic = text_of(row)[len(TOPIC_MARK) :]
+            continue
+        assert text_of(row[column : column + 3]) == " │ ", text_of(row)
+        for name, part in (("keras", row[:column]), ("raw_tf", row[column + 3 :])):
+            add_row(current[name], part, topic)
+    # The shorter column of each part is padded with blank rows.
+    for section in sections.values():
+        for blocks in section.values():
+            for _, block_rows, _ in blocks:
+                while block_rows and not text_of(block_rows[-1]).strip():
+                    block_rows.pop()
+    return sections
+
+
+def read_back_stacked(rows):
+    """read_back's sections of a view with one style under the other."""
+    sections, current, topic, name = {}, None, "", None
     names = {f"[{TITLES[name]}]": name for name in ("keras", "raw_tf")}
     for index, row in enumerate(rows):
         text = text_of(row)
@@ -243,7 +254,7 @@ def read_back(output, width):
                 add_row(current[name], rest, topic)
             continue
         add_row(current[name], row, topic)
-    return sections, False
+    return sections
 
 
 def add_row(blocks, row, topic):
@@ -273,18 +284,11 @@ def check_block(path, expected, rows, room, gutter, exact, colour):
         for (first, column), last in docs.items()
         for number in range(first + 1, last + 1)
     }
-    groups = []
-    for row in rows:
-        body = row[gutter:]
-        if CONTINUATION.match(text_of(body)):
-            assert groups, "a continuation with no line to continue"
-            groups[-1][1].append(body)
-        else:
-            groups.append((row, []))
+    groups = grouped(rows, gutter)
     assert len(groups) == len(expected), (
         f"{path.name}: {len(groups)} lines shown, {len(expected)} in the file"
     )
-    for (number, source), (first, continuations) in zip(expected, groups):
+    for (number, source), (first, continuations) in zip(expected, groups, strict=True):
         where = f"{path.name}:{number}"
         if gutter:
             shown_number = text_of(first[:gutter]).strip()
@@ -330,18 +334,30 @@ def check_block(path, expected, rows, room, gutter, exact, colour):
             position = start + len(piece)
         assert position == len(source), f"{where}: the line's end is missing"
         if colour and number in doc_lines:
-            first_line, column = doc_lines[number]
-            quote_colour = quote_colours[(path, first_line, column)]
-            pieces = [first[gutter:]] + [
-                body[CONTINUATION.match(text_of(body)).end() :]
-                for body in continuations
-            ]
-            styles = {
-                style for piece in pieces for char, style in piece if char.strip()
-            }
-            assert styles <= {quote_colour}, (
-                f"{where}: a docstring line not in string colour"
-            )
+            quote_colour = quote_colours[(path, *doc_lines[number])]
+            check_doc_colour(first[gutter:], continuations, quote_colour, where)
+
+
+def grouped(rows, gutter):
+    """[(first row, [its continuations' bodies])] for each line of code shown."""
+    groups = []
+    for row in rows:
+        body = row[gutter:]
+        if CONTINUATION.match(text_of(body)):
+            assert groups, "a continuation with no line to continue"
+            groups[-1][1].append(body)
+        else:
+            groups.append((row, []))
+    return groups
+
+
+def check_doc_colour(first, continuations, quote_colour, where):
+    """A docstring's later line is all in its quotes' colour."""
+    pieces = [first] + [
+        body[CONTINUATION.match(text_of(body)).end() :] for body in continuations
+    ]
+    styles = {style for piece in pieces for char, style in piece if char.strip()}
+    assert styles <= {quote_colour}, f"{where}: a docstring line not in string colour"
 
 
 quote_colours = {}  # (path, line, column) of a docstring's quotes: their colour
@@ -387,7 +403,9 @@ def check_view(model, output, width, line_numbers, colour, only=None):
             assert [(label, topic) for label, _, topic in printed[name]] == [
                 (p.relative_to(ROOT).as_posix(), topic) for p, _, topic in blocks
             ]
-            for (path, lines, _), (_, rows, _) in zip(blocks, printed[name]):
+            for (path, lines, _), (_, rows, _) in zip(
+                blocks, printed[name], strict=True
+            ):
                 if colour:
                     record_quotes(path, lines, rows, gutter)
                 room = rooms[name] if rooms else width
@@ -400,7 +418,7 @@ def record_quotes(path, lines, rows, gutter):
     """The colour of each docstring's opening quotes, read from the rows that show them:
     the first row of each line is the one that does not start with a continuation."""
     firsts = [row for row in rows if not CONTINUATION.match(text_of(row[gutter:]))]
-    by_number = {number: row for (number, _), row in zip(lines, firsts)}
+    by_number = {number: row for (number, _), row in zip(lines, firsts, strict=True)}
     for (first, column), _last in docstrings(path).items():
         if first in by_number:
             row = by_number[first][gutter:]
@@ -463,7 +481,7 @@ def test_no_comments_keeps_every_token_of_the_code(model, width):
             blocks = expected_blocks(expected, name, section)
             printed = sections[TITLES[section]][name]
             assert len(printed) == len(blocks)
-            for (path, lines, _), (_, rows, _) in zip(blocks, printed):
+            for (path, lines, _), (_, rows, _) in zip(blocks, printed, strict=True):
                 exact = not columns or name == "raw_tf"
                 shown_lines = rebuilt_lines(rows, gutter_of(rows), exact)
                 text = "\n".join(line for _, line in shown_lines) + "\n"
@@ -605,7 +623,9 @@ def test_80_columns_put_each_keras_block_right_above_its_raw_twin():
     rows = output.splitlines()
     headings = [i for i, row in enumerate(rows) if row.startswith("── ")]
     assert len(headings) == len(shown("cnn"))
-    for section, start, end in zip(shown("cnn"), headings, [*headings[1:], None]):
+    for section, (start, end) in zip(
+        shown("cnn"), pairwise([*headings, None]), strict=True
+    ):
         rows = output.splitlines()[start:end]
         rows = rows[:-1] if end else rows  # the blank row before the next heading
         assert rows[0].startswith(f"── {TITLES[section]} ")
@@ -613,7 +633,7 @@ def test_80_columns_put_each_keras_block_right_above_its_raw_twin():
         topics = [i for i, row in enumerate(rows) if row.startswith(TOPIC_MARK)]
         assert bool(topics) == (section == "extras")
         parts = [rows[1:]] if not topics else []
-        for first, after in zip(topics, [*topics[1:], None]):
+        for first, after in pairwise([*topics, None]):
             assert first == 1 or not rows[first - 1]
             parts.append(rows[first + 1 : after - 1 if after else None])
         for part in parts:

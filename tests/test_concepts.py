@@ -133,7 +133,7 @@ def test_line_numbers_come_from_the_file_not_from_the_map(tmp_path, monkeypatch)
     def line(where):
         return int(where.rsplit(":", 1)[1].split("-")[0])
 
-    for old, new in zip(before, after):
+    for old, new in zip(before, after, strict=True):
         moved = 2 if old.raw[0][1].startswith("raw_tf_impl/cnn.py") else 0
         assert [line(where) + moved for _, where in old.raw] == [
             line(where) for _, where in new.raw
@@ -222,7 +222,7 @@ def test_tensorboard_is_a_summary_writer_and_scalars_in_the_raw_loop():
 # Where the map is shown ------------------------------------------------------------------
 def test_markdown_cells_give_each_snippet_its_file_and_line():
     for row, (keras, hides, raw) in zip(
-        concept_map_entries("en"), concept_map_rows("en")
+        concept_map_entries("en"), concept_map_rows("en"), strict=True
     ):
         assert keras == f"`{row.keras}` ({row.keras_at})"
         assert hides == row.hides

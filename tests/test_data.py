@@ -277,34 +277,34 @@ def test_bad_idx_files_raise_data_error(tmp_path, make, message):
 NAN_IMAGES = np.zeros((TRAIN, 28, 28), np.float32)
 NAN_IMAGES[3, 4, 5] = np.nan
 BAD_NPZ = {
-    "nan pixels": (dict(x_train=NAN_IMAGES), "NaN or infinite pixels"),
+    "nan pixels": ({"x_train": NAN_IMAGES}, "NaN or infinite pixels"),
     "floats above 1": (
-        dict(x_test=np.full((TEST, 28, 28), 255.0)),
+        {"x_test": np.full((TEST, 28, 28), 255.0)},
         "float images must be in [0, 1]",
     ),
     "colour 32x32": (
-        dict(x_train=np.zeros((TRAIN, 32, 32, 3), np.uint8)),
+        {"x_train": np.zeros((TRAIN, 32, 32, 3), np.uint8)},
         "found shape (12, 32, 32, 3)",
     ),
-    "missing key": (dict(y_test=None), "missing arrays y_test"),
+    "missing key": ({"y_test": None}, "missing arrays y_test"),
     "float labels": (
-        dict(y_train=np.zeros(TRAIN)),
+        {"y_train": np.zeros(TRAIN)},
         "labels must be a 1-D integer array",
     ),
     "negative labels": (
-        dict(y_train=-np.ones(TRAIN, np.int64)),
+        {"y_train": -np.ones(TRAIN, np.int64)},
         "labels must be in 0..9, found -1..-1",
     ),
     "int16 images": (
-        dict(x_test=np.zeros((TEST, 28, 28), np.int16)),
+        {"x_test": np.zeros((TEST, 28, 28), np.int16)},
         "found dtype int16",
     ),
     "count mismatch": (
-        dict(y_test=np.zeros(TEST + 1, np.uint8)),
+        {"y_test": np.zeros(TEST + 1, np.uint8)},
         "6 test images but 7 test labels",
     ),
     "empty split": (
-        dict(x_train=np.zeros((0, 28, 28), np.uint8), y_train=np.zeros(0, np.uint8)),
+        {"x_train": np.zeros((0, 28, 28), np.uint8), "y_train": np.zeros(0, np.uint8)},
         "the train split is empty",
     ),
 }

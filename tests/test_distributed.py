@@ -32,7 +32,7 @@ SMALL = [*SMALL_RUN, "--epochs", "1"]
 @pytest.fixture(scope="module")
 def one_step_on_two_devices():
     completed = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "distributed_probe.py")],
+        [sys.executable, str(ROOT / "tests" / "probes" / "distributed_probe.py")],
         cwd=ROOT,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)},
         capture_output=True,
@@ -190,7 +190,7 @@ def test_bad_tf_config_is_one_clear_error(monkeypatch, tf_config, message):
         ),
         (
             ["--strategy", "mirrored", "--model", "cnn_bn_dropout"],
-            "trains the seed's cnn only",
+            "trains the lecture's cnn only",
         ),
         (
             ["--strategy", "mirrored", "--steps-per-execution", "4"],

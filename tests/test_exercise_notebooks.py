@@ -66,7 +66,7 @@ def test_the_portuguese_starters_run_and_say_not_written_yet(tmp_path, monkeypat
     notebook = nbformat.read(exercises.notebook_path("pt"), as_version=4)
     printed = executed(notebook, tmp_path, monkeypatch)
     assert len(printed) == len(ORDER)
-    for name, text in zip(ORDER, printed):
+    for name, text in zip(ORDER, printed, strict=True):
         assert text.startswith(f"Exercício {name}: ainda não escrito"), text
     assert english_and_english_numbers("\n".join(printed)) == []
     assert "I0000" not in "\n".join(printed)  # TensorFlow's C++ logs stay out

@@ -144,7 +144,7 @@ def test_raw_to_keras_and_back_keeps_every_weight_bit_for_bit(batch, name):
     back = keras_to_raw(keras_model)
     assert type(back) is type(raw)
     for original, returned in zip(
-        raw.variables, back.variables
+        raw.variables, back.variables, strict=True
     ):  # tf.Module lists them in attribute order
         if (
             original.trainable or "moving" in original.name
@@ -170,7 +170,7 @@ def test_a_keras_model_of_another_shape_is_refused():
         ]
     )
     with pytest.raises(
-        WeightMappingError, match="neither the seed's cnn nor cnn_bn_dropout"
+        WeightMappingError, match="neither the lecture's cnn nor cnn_bn_dropout"
     ):
         keras_to_raw(other)
 
@@ -227,7 +227,7 @@ def test_convert_files_both_ways(exports, tmp_path, batch, capsys):
         == 0
     )
     for original, returned in zip(
-        keras_model.weights, keras_impl.export.load(keras_again).weights
+        keras_model.weights, keras_impl.export.load(keras_again).weights, strict=True
     ):
         np.testing.assert_array_equal(returned.numpy(), original.numpy())
     reference = predict(keras_path, images)

@@ -4,7 +4,7 @@ second Ctrl-C during a save, a full disk, and checkpoint files damaged by hand.
 Each fault is followed by `--resume`, which must either go on from a complete save and
 end bit for bit where an uninterrupted run ends, or refuse in one line that names the
 damaged file, changing nothing. The runs are real `python -m compare` processes, forked
-from tests/fault_server.py (which has loaded TensorFlow once) so that dozens of them fit
+from tests/probes/fault_server.py (which has loaded TensorFlow once) so that dozens of them fit
 in a short test; their moments of death come from real timing, a seeded RNG choosing a
 delay after the run's own last save (any moment of an epoch and its save), or after the
 next save began (a moment inside the save). Run with -s to see the figures.
@@ -45,11 +45,11 @@ STATE_LINE = re.compile(rb'^model_checkpoint_path: "ckpt-(\d+)"', re.MULTILINE)
 
 # Runs, forked ---------------------------------------------------------------------
 class ForkServer:
-    """tests/fault_server.py: one `python -m compare` child at a time."""
+    """tests/probes/fault_server.py: one `python -m compare` child at a time."""
 
     def __init__(self):
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "fault_server.py")],
+            [sys.executable, str(ROOT / "tests" / "probes" / "fault_server.py")],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -235,7 +235,7 @@ def test_kill_9_at_random_moments_leaves_a_usable_checkpoint(
             server, style, checkpoint_dir, tmp_path / f"log-{trial}"
         )
         if trial % 2:
-            wait_for(lambda: save_began(style, folder), child)
+            wait_for(lambda folder=folder: save_began(style, folder), child)
             time.sleep(rng.uniform(0, SAVE[style]))
         else:
             time.sleep(rng.uniform(0, CYCLE[style]))
@@ -277,7 +277,9 @@ def test_a_second_ctrl_c_during_a_save_leaves_a_usable_checkpoint(
         # stop the run at its epoch end, before any second one.
         time.sleep(rng.uniform(0.2, 0.6) * CYCLE[style])
         child.signal(signal.SIGINT)
-        if not wait_for(lambda: save_began(style, folder), child, may_end=True):
+        if not wait_for(
+            lambda folder=folder: save_began(style, folder), child, may_end=True
+        ):
             assert child.wait() == 130, child.output()  # stopped at the first Ctrl-C
             continue
         time.sleep(rng.uniform(0, SAVE[style]))
@@ -365,7 +367,7 @@ def test_a_full_disk_is_one_line_and_the_last_save_stays(
 @pytest.mark.parametrize("style", STYLES)
 def test_a_failing_writer_leaves_the_last_save(server, references, tmp_path, style):
     """The same fault where no disk can be mounted: after the run's first save, every
-    write past 4 KiB into a file fails (RLIMIT_FSIZE, tests/fault_server.py), in the
+    write past 4 KiB into a file fails (RLIMIT_FSIZE, tests/probes/fault_server.py), in the
     middle of the lesson's own writes; then the resume ends where the uninterrupted run
     ends."""
     checkpoint_dir = tmp_path / "run"

@@ -116,7 +116,7 @@ def test_roofline_scales_linearly_with_samples():
     three = roofline.roofline_seconds_per_epoch(30_000, 128, FLOORS, graph_calls=1)
     assert three["op_seconds"] == pytest.approx(3 * one["op_seconds"])
     assert three["dispatch_seconds"] == one["dispatch_seconds"] == 200e-6
-    for small, large in zip(one["ops"], three["ops"]):
+    for small, large in zip(one["ops"], three["ops"], strict=True):
         assert large["seconds"] == pytest.approx(3 * small["seconds"])
 
 

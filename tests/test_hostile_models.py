@@ -403,7 +403,7 @@ def soft_link(file):
 
 
 def with_outputs(path, outputs):
-    """A functional model of the seed's cnn's first layers, `outputs(its layers)` out."""
+    """A functional model of the lecture's cnn's first layers, `outputs(its layers)` out."""
     images = keras.Input((28, 28, 1))
     features = keras.layers.Conv2D(32, 3, activation="relu")(images)
     return keras_impl.export.save(keras.Model(images, outputs(features)), path)
@@ -422,7 +422,7 @@ KERAS_FILES = {  # name: (build(fresh .keras file, path), what the refusal says)
     ),
     "a lambda layer": (
         lambda fresh, path: with_a_lambda(path),
-        "its config is neither the seed's cnn nor cnn_bn_dropout",
+        "its config is neither the lecture's cnn nor cnn_bn_dropout",
     ),
     "a dict output": (
         lambda fresh, path: with_outputs(
@@ -433,11 +433,11 @@ KERAS_FILES = {  # name: (build(fresh .keras file, path), what the refusal says)
                 )
             },
         ),
-        "its config is neither the seed's cnn nor cnn_bn_dropout",
+        "its config is neither the lecture's cnn nor cnn_bn_dropout",
     ),
     "a rank-4 output": (
         lambda fresh, path: with_outputs(path, lambda features: features),
-        "its config is neither the seed's cnn nor cnn_bn_dropout",
+        "its config is neither the lecture's cnn nor cnn_bn_dropout",
     ),
     "weights read from another file": (
         lambda fresh, path: with_weights(
@@ -471,7 +471,7 @@ KERAS_FILES = {  # name: (build(fresh .keras file, path), what the refusal says)
                 ),
             ),
         ),
-        "its config is neither the seed's cnn nor cnn_bn_dropout",
+        "its config is neither the lecture's cnn nor cnn_bn_dropout",
     ),
 }
 

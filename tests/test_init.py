@@ -8,6 +8,8 @@ import pytest
 import keras_impl
 import raw_tf_impl
 
+pytestmark = pytest.mark.lesson  # the parity core: `pytest -m lesson`
+
 # (variable, fan_in, fan_out): the conv fans count the 3x3 window, as Keras' GlorotUniform does.
 KERNELS = [("conv_kernel", 9 * 1, 9 * 32), ("dense_kernel", 5408, 10)]
 
@@ -51,14 +53,17 @@ def test_biases_start_at_zero():
 def test_same_seed_same_weights_other_seed_other_weights():
     first, again, other = (raw_tf_impl.build_model(seed) for seed in (7, 7, 8))
     for a, b, c in zip(
-        first.trainable_variables, again.trainable_variables, other.trainable_variables
+        first.trainable_variables,
+        again.trainable_variables,
+        other.trainable_variables,
+        strict=True,
     ):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
         if a.name.startswith(("conv_kernel", "dense_kernel")):
             assert not np.array_equal(a.numpy(), c.numpy())
 
 
-def test_parameter_count_is_the_seed_models():
+def test_parameter_count_is_the_lecture_models():
     """conv 3*3*1*32 + 32 = 320, dense 5408*10 + 10 = 54,090: 54,410 in both."""
     raw_count = sum(
         int(np.prod(v.shape)) for v in raw_tf_impl.build_model().trainable_variables

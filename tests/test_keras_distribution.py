@@ -39,7 +39,7 @@ def jax_env(devices=None):
 @pytest.fixture(scope="module")
 def one_step_on_two_devices():
     completed = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "jax_distribution_probe.py")],
+        [sys.executable, str(ROOT / "tests" / "probes" / "jax_distribution_probe.py")],
         cwd=ROOT,
         env=jax_env(devices=2),
         capture_output=True,

@@ -117,7 +117,7 @@ def test_both_languages_have_the_same_cells_in_the_same_order():
     assert [(c.cell_type, c.id) for c in english.cells] == [
         (c.cell_type, c.id) for c in portuguese.cells
     ]
-    for en_cell, pt_cell in zip(english.cells, portuguese.cells):
+    for en_cell, pt_cell in zip(english.cells, portuguese.cells, strict=True):
         if "lesson" in en_cell.metadata:
             assert en_cell.source == pt_cell.source
         elif en_cell.cell_type == "code":

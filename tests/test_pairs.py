@@ -47,15 +47,15 @@ def test_pairs_refuse_too_few_images(digits):
 
 
 def small_request(**changes):
-    settings = dict(
-        dataset="digits",
-        train_samples=256,
-        test_samples=96,
-        epochs=2,
-        batch_size=32,
-        pair_rounds=0,
-        quiet=True,
-    )
+    settings = {
+        "dataset": "digits",
+        "train_samples": 256,
+        "test_samples": 96,
+        "epochs": 2,
+        "batch_size": 32,
+        "pair_rounds": 0,
+        "quiet": True,
+    }
     return Request(**{**settings, **changes})
 
 

@@ -21,6 +21,8 @@ import keras_impl
 import raw_tf_impl
 from raw_tf_impl.cnn import sparse_categorical_crossentropy, train_batches
 
+pytestmark = pytest.mark.lesson  # the parity core: `pytest -m lesson`
+
 PER_OP = 1e-6
 REDUCTION = 1.2e-5
 AFTER_20_STEPS = 1e-6
@@ -70,7 +72,7 @@ def test_same_loss_and_gradients(batch):
 
     assert float(raw_loss) == pytest.approx(float(keras_loss), rel=PER_OP)
     for name, keras_gradient, raw_gradient in zip(
-        VARIABLE_PAIRS, keras_gradients, raw_gradients
+        VARIABLE_PAIRS, keras_gradients, raw_gradients, strict=True
     ):
         scale = np.abs(keras_gradient.numpy()).max()
         assert scale > 0, name
@@ -105,7 +107,10 @@ def test_twenty_adam_steps_same_weights_and_losses(digits):
     )  # it did learn: the comparison is not of two frozen models
     assert int(optimizer.iterations) == int(keras_model.optimizer.iterations) == 20
     for name, keras_weight, raw_weight in zip(
-        VARIABLE_PAIRS, keras_model.trainable_weights, raw_variables(raw_model)
+        VARIABLE_PAIRS,
+        keras_model.trainable_weights,
+        raw_variables(raw_model),
+        strict=True,
     ):
         np.testing.assert_allclose(
             raw_weight.numpy(),

@@ -29,7 +29,7 @@ def test_both_languages_have_the_same_words():
 
 
 def test_portuguese_table_uses_the_seed_lectures_words():
-    """The seed's Portuguese, in sentence case; its English says what "high" means."""
+    """The lecture's Portuguese, in sentence case; its English says what "high" means."""
     text = render(synthetic_report(), "table", lang="pt")
     assert "High: focused on fast development" in render(synthetic_report(), "table")
     for words in (

@@ -446,7 +446,7 @@ def test_each_code_line_is_its_own_block_with_a_hanging_indent():
                 for _, text in spans
             ]
             assert texts == steps[name].get(step, []), (step, name)
-            for (hang, _), text in zip(spans, texts):
+            for (hang, _), text in zip(spans, texts, strict=True):
                 assert int(hang) == len(text) - len(text.lstrip(" ")) + HANGING_INDENT
 
 

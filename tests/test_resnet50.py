@@ -129,7 +129,9 @@ def test_same_outputs_at_every_stage_and_at_the_top():
     keras_model, raw_model = keras_and_raw(size=64)
     images = raw_resnet.preprocess_input(random_images(2, 64))
     raw_stages = raw_model.base.stages(tf.constant(images))
-    for name, keras_output in zip(STAGES, stage_outputs(keras_model, images)):
+    for name, keras_output in zip(
+        STAGES, stage_outputs(keras_model, images), strict=True
+    ):
         assert raw_stages[name].shape == keras_output.shape
         assert_close(raw_stages[name], keras_output, name)
     assert raw_stages["conv5_block3_out"].shape == (2, 2, 2, 2048)
@@ -142,7 +144,7 @@ def test_training_mode_batch_norm_uses_batch_statistics_in_both():
     images = raw_resnet.preprocess_input(random_images(4, 32))
     raw_stages = raw_model.base.stages(tf.constant(images), training=True)
     keras_stages = stage_outputs(keras_model, images, training=True)
-    for name, keras_output in zip(STAGES, keras_stages):
+    for name, keras_output in zip(STAGES, keras_stages, strict=True):
         assert_close(raw_stages[name], keras_output, name)
     inference = raw_model.base.stages(tf.constant(images), training=False)["pool1_pool"]
     assert (
@@ -169,6 +171,7 @@ def test_training_mode_gradients_agree_and_conv_biases_get_only_noise():
         zip(
             [weight.path for weight in keras_model.trainable_weights],
             tape.gradient(keras_loss, keras_model.trainable_weights),
+            strict=True,
         )
     )
     head = {
@@ -185,7 +188,11 @@ def test_training_mode_gradients_agree_and_conv_biases_get_only_noise():
             labels, raw_model(images, training=True)
         )
     raw_gradients = dict(
-        zip(raw_variables, tape.gradient(raw_loss, list(raw_variables.values())))
+        zip(
+            raw_variables,
+            tape.gradient(raw_loss, list(raw_variables.values())),
+            strict=True,
+        )
     )
     assert (
         raw_gradients.keys() == keras_gradients.keys()

@@ -122,7 +122,9 @@ def test_the_harness_raw_loop_is_the_lesson_loop(small, steps_per_execution):
             )
         runs.append((history, [variable.numpy() for variable in model.variables]))
     (lesson, lesson_weights), (harness, harness_weights) = runs
-    for lesson_weight, harness_weight in zip(lesson_weights, harness_weights):
+    for lesson_weight, harness_weight in zip(
+        lesson_weights, harness_weights, strict=True
+    ):
         np.testing.assert_array_equal(harness_weight, lesson_weight)
     np.testing.assert_allclose(harness["loss"], lesson["loss"], rtol=1e-6)
     assert harness["accuracy"] == lesson["accuracy"]

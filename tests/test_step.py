@@ -126,7 +126,7 @@ def test_the_numbers_are_those_computed_directly(cnn_report, digits):
     names = ["conv_kernel", "conv_bias", "dense_kernel", "dense_bias"]
     assert [gradient["raw_tf"] for gradient in report["gradients"]] == names
     for gradient, keras_gradient, raw_gradient in zip(
-        report["gradients"], keras_gradients, raw_gradients
+        report["gradients"], keras_gradients, raw_gradients, strict=True
     ):
         keras_gradient, raw_gradient = keras_gradient.numpy(), raw_gradient.numpy()
         scale = float(np.abs(keras_gradient).max())
@@ -145,13 +145,16 @@ def test_the_numbers_are_those_computed_directly(cnn_report, digits):
     # One Adam step in each style, as the command takes it.
     keras_model.optimizer.apply(keras_gradients, keras_model.trainable_weights)
     raw_optimizer = raw_tf_impl.compile_model(raw_model)
-    by_name = dict(zip(names, raw_gradients))
+    by_name = dict(zip(names, raw_gradients, strict=True))
     raw_optimizer.apply(
         [by_name[v.name.split(":")[0]] for v in raw_model.trainable_variables],
         raw_model.trainable_variables,
     )
     for weight, keras_weight, raw_weight in zip(
-        report["weights_after_step"], keras_model.trainable_weights, raw_variables
+        report["weights_after_step"],
+        keras_model.trainable_weights,
+        raw_variables,
+        strict=True,
     ):
         direct = float(np.abs(keras_weight.numpy() - raw_weight.numpy()).max())
         assert weight["max_abs_difference"] == pytest.approx(direct, abs=1e-8)

@@ -100,10 +100,9 @@ def test_fit_pairs_with_xla_and_mixed_precision(digits):
 
 
 def test_the_policy_comes_back_after_a_failure():
-    with pytest.raises(RuntimeError):
-        with keras_policy("mixed_float16"):
-            assert keras.mixed_precision.global_policy().name == "mixed_float16"
-            raise RuntimeError("a cell failed")
+    with pytest.raises(RuntimeError), keras_policy("mixed_float16"):
+        assert keras.mixed_precision.global_policy().name == "mixed_float16"
+        raise RuntimeError("a cell failed")
     assert keras.mixed_precision.global_policy().name == "float32"
 
 
@@ -158,7 +157,9 @@ def test_the_raw_mixed_step_is_float16_with_float32_weights(batch):
     moved = [
         float(tf.reduce_max(tf.abs(after - before)))
         for after, before in zip(
-            model16.trainable_variables, raw.build_model(0).trainable_variables
+            model16.trainable_variables,
+            raw.build_model(0).trainable_variables,
+            strict=True,
         )
     ]
     assert all(0 < change < 2e-3 for change in moved)  # one Adam step: about lr
@@ -178,7 +179,7 @@ def test_the_raw_mixed_step_skips_overflow_and_grows_its_scale(batch):
     step(model, optimizer, images, labels)
     assert float(step.scale.numpy()) == pytest.approx(5e37)
     assert int(optimizer.iterations.numpy()) == 0
-    for variable, value in zip(model.trainable_variables, before):
+    for variable, value in zip(model.trainable_variables, before, strict=True):
         np.testing.assert_array_equal(variable.numpy(), value)
     step.scale.assign(2.0**10)
     step(model, optimizer, images, labels)

@@ -97,7 +97,7 @@ def test_the_curves_are_the_history_the_run_returned(trained):
     results = {result["implementation"]: result for result in report["results"]}
     for style in STYLES:
         history = results[style]["history"]
-        for run, prefix in zip(RUNS, ("", "val_")):
+        for run, prefix in zip(RUNS, ("", "val_"), strict=True):
             written = scalars(folder / style / run)
             for name in ("loss", "accuracy"):
                 values = [value for _, value in written[f"epoch_{name}"]]

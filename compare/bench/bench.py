@@ -9,6 +9,7 @@ each variant's epoch is reported as a multiple of its roofline (compare/bench/ro
 and the matched pairs (compare/harness/pairs.py), each ratio with its interval.
 """
 
+import contextlib
 import dataclasses
 import importlib.metadata
 import math
@@ -289,10 +290,8 @@ def serve(connection, role, config, batch_size, lang="en", parent=None):
         die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     set_language(lang)
-    try:
+    with contextlib.suppress(BrokenPipeError, EOFError):  # parent gone: nobody to tell
         answer_commands(connection, role, config, batch_size)
-    except (BrokenPipeError, EOFError):  # the parent is gone: nobody to tell
-        pass
 
 
 def answer_commands(connection, role, config, batch_size):

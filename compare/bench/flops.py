@@ -1,4 +1,4 @@
-"""Floating-point operations per training sample of the seed CNN, from its layer shapes.
+"""Floating-point operations per training sample of the lecture's CNN, from its layer shapes.
 
 A multiply-add counts as 2 FLOPs. Only the convolution and the dense layer count: bias, ReLU,
 max-pool, softmax and Adam add about 11% more at batch 128 (124,160 per sample), all of them

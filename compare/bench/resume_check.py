@@ -141,7 +141,7 @@ def resume_check(arguments, folder):
             _("the resumed run failed: {line}").format(line=last_line(errors))
         )
     rows = []
-    for before, after in zip(reference["results"], report["results"]):
+    for before, after in zip(reference["results"], report["results"], strict=True):
         implementation = before["implementation"]
         arrays = [
             saved_arrays(implementation_folder(run, implementation, model))

@@ -1,4 +1,4 @@
-"""The roofline of one training epoch of the seed CNN: its ops at the machine's floors.
+"""The roofline of one training epoch of the lecture's CNN: its ops at the machine's floors.
 
 Every op of a training step (forward, backward, Adam) gets its FLOPs and bytes moved
 per training sample. Conventions:

@@ -1,4 +1,4 @@
-"""The seed's CNN in PyTorch eager mode: an outside reference for `bench`, not lecture code.
+"""The lecture's CNN in PyTorch eager mode: an outside reference for `bench`, not lecture code.
 
 The same layers, Adam (epsilon 1e-7, as Keras) and mean cross-entropy; images go NCHW, as
 PyTorch's convolutions expect.

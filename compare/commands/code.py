@@ -80,7 +80,7 @@ def add_parser(commands):
         choices=(*MODEL_NAMES, "checkpoints", "distributed"),
         default="cnn",
         help="which model's step 1 to show (the other steps are shared); checkpoints: step 3 "
-        "the lesson way to checkpoint, from checkpoints.py; distributed: the seed's cnn "
+        "the lesson way to checkpoint, from checkpoints.py; distributed: the lecture's cnn "
         "under tf.distribute, every step from distributed.py",
     )
     code.add_argument(

@@ -68,7 +68,7 @@ def root_parser():
             figure_options(),
         ],
         description="Train the same CNN the Keras way and the pure-TensorFlow way, with the same data, "
-        "hyper-parameters and seed, and print the seed's table 'Keras vs pure TensorFlow' "
+        "hyper-parameters and seed, and print the lecture's table 'Keras vs pure TensorFlow' "
         "extended with measured rows (lines of code, parameters, timings, test scores). "
         "`python -m compare bench --help` describes the benchmark.",
         epilog="Progress goes to stderr, the report to stdout (or --output). Op determinism is on: "
@@ -126,7 +126,7 @@ def root_parser():
         "column per implementation and model",
     )
     distribute = parser.add_argument_group(
-        "past one device (tf.distribute; the seed's cnn only)"
+        "past one device (tf.distribute; the lecture's cnn only)"
     )
     distribute.add_argument(
         "--strategy",
@@ -203,7 +203,7 @@ def root_parser():
         choices=LANGUAGES,
         default="en",
         help="language of the table, the figures and the report: en (default) or pt, "
-        "the seed lecture's Portuguese",
+        "the lecture's Portuguese",
     )
     training.add_argument(
         "--repeats",

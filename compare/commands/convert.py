@@ -19,7 +19,7 @@ def add_parser(commands):
     convert_command = commands.add_parser(
         "convert",
         help="turn a .keras file into a raw SavedModel folder, or back, by an explicit weight mapping",
-        description="Copy the weights of the seed's cnn or cnn_bn_dropout from one style's export into a new "
+        description="Copy the weights of the lecture's cnn or cnn_bn_dropout from one style's export into a new "
         "model of the other style and save it: a .keras file becomes a SavedModel folder "
         "(--to raw), a SavedModel folder a .keras file (--to keras). Each Keras weight maps to one "
         "raw variable of the same shape; a model that does not map is refused. The table shows the "

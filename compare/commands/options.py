@@ -2,7 +2,9 @@
 output options, --lang (compare/commands/paths.py checks the paths)."""
 
 import argparse
+import contextlib
 import math
+from itertools import pairwise
 from pathlib import Path
 
 from compare.language import LANGUAGES, N_, _, number
@@ -184,15 +186,13 @@ ARGPARSE_MESSAGES = (
 
 def add_language_option(parser):
     """--lang on every command (those that word tables already have their own)."""
-    try:
+    with contextlib.suppress(argparse.ArgumentError):  # the command has its own --lang
         parser.add_argument(
             "--lang",
             choices=LANGUAGES,
             default="en",
             help="language of the output: en (default) or pt (Brazilian Portuguese)",
         )
-    except argparse.ArgumentError:  # the command has its own --lang
-        pass
 
 
 def choose_language(argv):
@@ -201,7 +201,7 @@ def choose_language(argv):
     to refuse."""
     given = [
         argument.partition("=")[2] if argument.startswith("--lang=") else following
-        for argument, following in zip(argv, [*argv[1:], None])
+        for argument, following in pairwise([*argv, None])
         if argument == "--lang" or argument.startswith("--lang=")
     ]
     lang = next((value for value in reversed(given) if value in LANGUAGES), "en")

@@ -115,7 +115,9 @@ def prediction_report(classifier, names, probabilities, labels=None):
             **({} if labels is None else {"label": int(labels[index])}),
             "probabilities": [float(value) for value in row],
         }
-        for index, (name, label, row) in enumerate(zip(names, predicted, probabilities))
+        for index, (name, label, row) in enumerate(
+            zip(names, predicted, probabilities, strict=True)
+        )
     ]
     report = {
         "model": str(classifier.path),

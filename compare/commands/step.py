@@ -68,7 +68,7 @@ def add_parser(commands):
         "--model",
         choices=MODEL_NAMES,
         default="cnn",
-        help="cnn (default): the seed's network; cnn_bn_dropout: with batch norm and "
+        help="cnn (default): the lecture's network; cnn_bn_dropout: with batch norm and "
         "dropout, here at rate 0 (the styles' random masks differ)",
     )
     step.set_defaults(run=run)

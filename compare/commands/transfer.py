@@ -1,4 +1,4 @@
-"""`python -m compare transfer`: the seed's ResNet50 transfer-learning example in both
+"""`python -m compare transfer`: the lecture's ResNet50 transfer-learning example in both
 styles, offline (compare/transfer/)."""
 
 import argparse
@@ -99,9 +99,9 @@ def add_parser(commands):
     defaults = TransferConfig()
     transfer = commands.add_parser(
         "transfer",
-        help="ResNet50 transfer learning in both styles, offline (the seed's practical example)",
+        help="ResNet50 transfer learning in both styles, offline (the lecture's practical example)",
         parents=[data_options(sample_flags=False), output_options("json or csv")],
-        description="The seed's transfer-learning model (ResNet50 without its top, global average pooling, "
+        description="The lecture's transfer-learning model (ResNet50 without its top, global average pooling, "
         "Dense(1024, relu), Dense(10, softmax)) in both styles. With --weights pretrain (the "
         "default, offline) the network is first trained the Keras way on the source classes and "
         "its base saved; both styles load that file, freeze the base, train the head on a few "

@@ -217,7 +217,7 @@ def interleaved(clocks, rounds, say=lambda message: None):
 def pair_result(seconds, settings):
     """One pair's two summaries and its raw/Keras ratio (Keras' time over raw's, round
     by round) with its bootstrap interval."""
-    ratios = [k / r for k, r in zip(seconds["keras"], seconds["raw_tf"])]
+    ratios = [k / r for k, r in zip(seconds["keras"], seconds["raw_tf"], strict=True)]
     return {
         "keras": summary(seconds["keras"], settings),
         "raw_tf": summary(seconds["raw_tf"], settings),

@@ -14,6 +14,7 @@ as "< noise (±X s)", never as a negative time.
 """
 
 import time
+from itertools import pairwise
 
 import keras
 
@@ -102,9 +103,7 @@ class EpochTimer(keras.callbacks.Callback):
         durations (slowest minus fastest), scaled to the first call's work, and at least
         the estimate's own size where it is negative. None when it is not known: fewer
         than two steady epochs and an estimate that is not negative."""
-        durations = [
-            end - begin for begin, end in zip(self.epoch_ends, self.epoch_ends[1:])
-        ]
+        durations = [end - begin for begin, end in pairwise(self.epoch_ends)]
         measured = None
         if len(durations) > 1:
             share = self.first_call_samples / self.samples_per_epoch

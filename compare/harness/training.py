@@ -152,7 +152,7 @@ def build(implementation, config):
 
 
 def build_distributed(implementation, config):
-    """build() under a tf.distribute strategy: the seed's CNN, `batch_size` being the
+    """build() under a tf.distribute strategy: the lecture's CNN, `batch_size` being the
     global batch. Both lessons take `callbacks` themselves (each its `fit`)."""
     if implementation == "keras" and keras_on_jax():
         return build_on_jax(config)

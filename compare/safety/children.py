@@ -9,6 +9,7 @@ thing), so that:
   anyway: the kernel sends it PR_SET_PDEATHSIG's signal.
 """
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -120,10 +121,8 @@ class ChildGroup:
 
 
 def kill_group(group_id):
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # all gone already
         os.killpg(group_id, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):  # all gone already
-        pass
 
 
 def group_members(group_id):

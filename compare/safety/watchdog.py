@@ -6,6 +6,7 @@ kernel's parent-death signal), and it holds a pidfd of the parent, which names t
 process and no other one that later gets its PID.
 """
 
+import contextlib
 import os
 import signal
 import sys
@@ -27,10 +28,10 @@ def main(parent, seconds, message):
     if target is None:
         os.kill(parent, signal.SIGKILL)  # still our parent: we would be dead otherwise
     else:
-        try:
+        with contextlib.suppress(
+            ProcessLookupError
+        ):  # it ended meanwhile, with no help
             signal.pidfd_send_signal(target, signal.SIGKILL)
-        except ProcessLookupError:  # it ended meanwhile, with no help
-            pass
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The seed's two networks as each style saves them: which one a model is, from its layers
+"""The lecture's two networks as each style saves them: which one a model is, from its layers
 (Keras, built or still a config) or its variables (raw), how big it may be, and how each
 Keras weight maps onto a raw variable."""
 
@@ -36,7 +36,7 @@ WEIGHT_MAPS = {  # (Keras layer index, its weight) <-> the raw model's variable
         ((6, "bias"), "dense_bias"),
     ],
 }
-KERAS_FIXED = {  # what the seed fixes beyond KERAS_LAYERS: only inputs and classes vary
+KERAS_FIXED = {  # what the lecture fixes beyond KERAS_LAYERS: only inputs and classes vary
     "Conv2D": {
         "filters": 32,
         "kernel_size": [3, 3],
@@ -105,7 +105,7 @@ def check_sizes(input_shape, classes, where):
 
 def keras_config_model(config, where):
     """('cnn' or 'cnn_bn_dropout', input shape, classes) from a .keras file's config.json,
-    parsed, never built: the seed's layers with the seed's sizes, so that no config can
+    parsed, never built: the lecture's layers with the lecture's sizes, so that no config can
     make Keras allocate a model bigger than MAX_WEIGHTS."""
     try:
         model_config = config["config"]
@@ -136,7 +136,7 @@ def keras_config_model(config, where):
     names = [name for name, expected in KERAS_LAYERS.items() if found == expected]
     if not (names and fixed and shape_ok):
         raise refused(
-            where, _("its config is neither the seed's cnn nor cnn_bn_dropout")
+            where, _("its config is neither the lecture's cnn nor cnn_bn_dropout")
         )
     input_shape = tuple(batch_shape[1:])
     check_sizes(input_shape, classes, where)
@@ -162,7 +162,7 @@ def keras_model_name(keras_model, where):
             return name
     raise WeightMappingError(
         _(
-            "{where}: layers {layers} are neither the seed's cnn nor cnn_bn_dropout"
+            "{where}: layers {layers} are neither the lecture's cnn nor cnn_bn_dropout"
         ).format(where=where, layers=", ".join(found))
     )
 

@@ -39,7 +39,7 @@ def tensor_node(name):
 def check_against_a_fresh_export(saved_model, where):
     """The variables and the serving function a fresh raw_tf_impl/export.py export of the
     same network for the same sizes holds, to the op and the attribute: the time and
-    memory of serving are then the seed network's. Returns (model name, input shape,
+    memory of serving are then the lecture's network's. Returns (model name, input shape,
     classes)."""
     meta_graph = saved_model.meta_graphs[0]
     serving = meta_graph.signature_def["serving_default"]

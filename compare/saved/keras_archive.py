@@ -30,7 +30,7 @@ MAX_H5_OBJECTS = 1000  # groups and datasets in model.weights.h5: a fresh cnn's 
 def check_keras_archive(path):
     """Raise ModelError unless the zip at `path` holds exactly a .keras file's members, each
     within KERAS_MEMBERS' bound once inflated (zipfile stops reading a member at the size
-    its directory declares), and a config of the seed's layers and sizes; nothing is
+    its directory declares), and a config of the lecture's layers and sizes; nothing is
     built. Returns (model name, input shape, classes)."""
     path = Path(path)
     if not stat.S_ISREG(path.stat().st_mode) or not zipfile.is_zipfile(path):

@@ -59,7 +59,7 @@ def read_images(paths):
     pixels = np.stack([image for image, _note in read])  # (N, 28, 28, 1) uint8
     names = [
         str(path) + (f" ({note})" if note else "")
-        for path, (_i, note) in zip(paths, read)
+        for path, (_i, note) in zip(paths, read, strict=True)
     ]
     return normalise_images(pixels, "--images"), None, names
 

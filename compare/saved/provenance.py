@@ -10,8 +10,8 @@ what raw_tf_impl/export.py does not write: other signatures or another serving s
 functions that nothing calls or that call themselves, any op outside ALLOWED_OPS for the
 part of the graph it sits in, constants that fill big shapes, more weights than
 MAX_WEIGHTS. Last, its variables and serving function must equal, op for op, those of a
-fresh export of the seed's network for the same sizes: no loop, no other graph of the
-same ops, so serving takes the seed network's time and memory.
+fresh export of the lecture's network for the same sizes: no loop, no other graph of the
+same ops, so serving takes the lecture's network's time and memory.
 compare/saved/fresh_export.py makes that comparison; compare/saved/keras_archive.py checks
 .keras files.
 """
@@ -184,6 +184,46 @@ def read_saved_model(folder):
 def export_profile(saved_model, where):
     """{part: the ops it uses} for the parts of PARTS and {"objects": the kinds of saved
     objects}; raises ModelError where the structure is not an export's."""
+    meta_graph = the_meta_graph(saved_model, where)
+    graph = meta_graph.graph_def
+    nodes = {node.name: node for node in graph.node}
+    serve_node = check_signatures(meta_graph, nodes, where)
+    starts = {"serve": serve_node}
+    if meta_graph.HasField("saver_def"):
+        starts["save"] = tensor_node(meta_graph.saver_def.save_tensor_name)
+        starts["restore"] = tensor_node(meta_graph.saver_def.restore_op_name)
+    functions = checked_functions(graph, where)
+    profile = {"graph": {node.op for node in graph.node}}
+    for node in graph.node:
+        if called_functions(node, functions) and node.name not in starts.values():
+            raise refused(
+                where,
+                _("its graph node {node} calls a function").format(
+                    node=ascii(node.name)
+                ),
+            )
+    reached = set()
+    for part, start in starts.items():
+        part_functions = reachable(nodes.get(start), functions, where)
+        reached |= part_functions
+        profile[part] = {
+            node.op for name in part_functions for node in functions[name].node_def
+        }
+    unused = sorted(set(functions) - reached)
+    if unused:
+        raise refused(
+            where,
+            _("it holds functions that nothing calls: {names}").format(
+                names=", ".join(map(ascii, unused))
+            ),
+        )
+    serving = called_functions(nodes[serve_node], functions)
+    profile["objects"] = saved_objects(meta_graph.object_graph_def, serving, where)
+    return profile
+
+
+def the_meta_graph(saved_model, where):
+    """The one meta graph of an export: with saved objects, tagged "serve", no assets."""
     if len(saved_model.meta_graphs) != 1 or not saved_model.meta_graphs[0].HasField(
         "object_graph_def"
     ):
@@ -196,13 +236,12 @@ def export_profile(saved_model, where):
     meta_graph = saved_model.meta_graphs[0]
     if list(meta_graph.meta_info_def.tags) != ["serve"] or meta_graph.asset_file_def:
         raise refused(where, _("its tags or assets are not an export's"))
-    graph = meta_graph.graph_def
-    nodes = {node.name: node for node in graph.node}
-    serve_node = check_signatures(meta_graph, nodes, where)
-    starts = {"serve": serve_node}
-    if meta_graph.HasField("saver_def"):
-        starts["save"] = tensor_node(meta_graph.saver_def.save_tensor_name)
-        starts["restore"] = tensor_node(meta_graph.saver_def.restore_op_name)
+    return meta_graph
+
+
+def checked_functions(graph, where):
+    """{name: function} of the graph's library: unique names, not too many, no huge
+    constant, no gradient registered, none named like an op."""
     functions = {
         function.signature.name: function for function in graph.library.function
     }
@@ -235,33 +274,7 @@ def export_profile(saved_model, where):
                 names=", ".join(clashing)
             ),
         )
-    profile = {"graph": {node.op for node in graph.node}}
-    for node in graph.node:
-        if called_functions(node, functions) and node.name not in starts.values():
-            raise refused(
-                where,
-                _("its graph node {node} calls a function").format(
-                    node=ascii(node.name)
-                ),
-            )
-    reached = set()
-    for part, start in starts.items():
-        part_functions = reachable(nodes.get(start), functions, where)
-        reached |= part_functions
-        profile[part] = {
-            node.op for name in part_functions for node in functions[name].node_def
-        }
-    unused = sorted(set(functions) - reached)
-    if unused:
-        raise refused(
-            where,
-            _("it holds functions that nothing calls: {names}").format(
-                names=", ".join(map(ascii, unused))
-            ),
-        )
-    serving = called_functions(nodes[serve_node], functions)
-    profile["objects"] = saved_objects(meta_graph.object_graph_def, serving, where)
-    return profile
+    return functions
 
 
 def constant_size(node):

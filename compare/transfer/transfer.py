@@ -1,8 +1,8 @@
-"""`python -m compare transfer`: the seed's ResNet50 transfer learning in both styles, offline.
+"""`python -m compare transfer`: the lecture's ResNet50 transfer learning in both styles, offline.
 
 When no pretrained weights are given, a pretrained base is made honestly: the same network is
 pretrained once, the Keras way, on the source classes (Fashion-MNIST 0-4 by default) and its base
-saved as a Keras weights file. Both styles then load that file, freeze the base, train the seed's
+saved as a Keras weights file. Both styles then load that file, freeze the base, train the lecture's
 head on a few labelled images of the target classes (5-9), optionally fine-tune the top stage,
 and are compared with the same network trained from scratch on the same few labels.
 """
@@ -283,7 +283,7 @@ def imagenet_weights_file():
 
 
 def pretrain(data, config, path, verbose):
-    """The seed's network trained from random weights on the source task, the Keras way; its base
+    """The lecture's network trained from random weights on the source task, the Keras way; its base
     (everything up to conv5_block3_out) saved as a Keras weights file both styles can load."""
     style = ADAPTERS["keras"]
     model = style.build(config, None)

@@ -114,6 +114,17 @@ def is_docstring(tokens, index):
     )
 
 
+def rank_of(kind, before, this, spaced):
+    """How good a break before the token `this` is, after the token `before`."""
+    if kind == "comment":
+        return BEFORE_COMMENT
+    if before in {",", *OPENING}:
+        return AFTER_COMMA
+    if before == "." or this == "." or (this in {"(", "["} and not spaced):
+        return IN_NAME_CHAIN
+    return AT_SPACE if spaced else BETWEEN_TOKENS
+
+
 def break_points(text, atoms):
     """(column, rank, depth) where the line may break: only at the start of a token, or of a
     word inside a comment or a docstring, never inside the indentation; depth counts the
@@ -126,16 +137,7 @@ def break_points(text, atoms):
             depth = max(0, depth - 1)
         if start > first and previous is not None:
             before = text[previous[0] : previous[1]]
-            spaced = start > previous[1]
-            if kind == "comment":
-                rank = BEFORE_COMMENT
-            elif before in {",", *OPENING}:
-                rank = AFTER_COMMA
-            elif before == "." or this == "." or (this in {"(", "["} and not spaced):
-                rank = IN_NAME_CHAIN
-            else:
-                rank = AT_SPACE if spaced else BETWEEN_TOKENS
-            points[start] = (rank, depth)
+            points[start] = (rank_of(kind, before, this, start > previous[1]), depth)
         if kind in {"comment", "doc"}:  # prose: also between its words
             for column in range(max(start + 1, first + 1), end):
                 if text[column - 1] == " " and text[column] != " ":

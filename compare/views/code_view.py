@@ -329,7 +329,7 @@ def in_columns(titles, width, paint, sections, shown, gutter):
                 out.append(paint.bold(topic_line(topic, width)))
             left, right = (
                 column_rows(blocks[name], room, paint, gutter)
-                for name, room in zip(NAMES, widths)
+                for name, room in zip(NAMES, widths, strict=True)
             )
             for index in range(max(len(left), len(right))):
                 left_row = left[index] if index < len(left) else blank

@@ -336,24 +336,33 @@ def joined(tokens):
 @cache
 def units_in(source):
     """Every whole line of code of `source` (see the module's docstring)."""
-    tokens = [
-        token
-        for token in tokenize.generate_tokens(io.StringIO(source).readline)
-        if token.type not in NOT_CODE
-    ]
-    lines = source.splitlines()
+    return tuple(Units(source).walk(ast.parse(source).body, ""))
 
-    def between(start, end):
-        return [token for token in tokens if start <= token.start and token.end <= end]
 
-    def unit(span, scope):
+class Units:
+    """A source's tokens and lines, and the whole lines of code found in them."""
+
+    def __init__(self, source):
+        self.tokens = [
+            token
+            for token in tokenize.generate_tokens(io.StringIO(source).readline)
+            if token.type not in NOT_CODE
+        ]
+        self.lines = source.splitlines()
+
+    def between(self, start, end):
+        return [
+            token for token in self.tokens if start <= token.start and token.end <= end
+        ]
+
+    def unit(self, span, scope):
         return Unit(joined(span), span[0].start[0], span[-1].end[0], scope)
 
-    def header(node):
+    def header(self, node):
         """A compound statement's tokens up to the colon that ends its header."""
         start, depth = (node.lineno, node.col_offset), 0
         span = []
-        for token in tokens:
+        for token in self.tokens:
             if token.start < start:
                 continue
             span.append(token)
@@ -365,14 +374,15 @@ def units_in(source):
                 return span
         raise AssertionError(f"no colon after line {node.lineno}")  # not Python
 
-    def stands_alone(node):
+    def stands_alone(self, node):
         """Whether `node` fills its physical lines, bar indentation, a comma, a comment."""
-        before = lines[node.lineno - 1][: node.col_offset]
-        after = lines[node.end_lineno - 1][node.end_col_offset :].strip()
+        before = self.lines[node.lineno - 1][: node.col_offset]
+        after = self.lines[node.end_lineno - 1][node.end_col_offset :].strip()
         after = after.removeprefix(",").strip()
         return not before.strip() and (not after or after.startswith("#"))
 
-    def elements(statement, scope):
+    def elements(self, statement, scope):
+        """The arguments and items of `statement` that stand on lines of their own."""
         for node in ast.walk(statement):
             if isinstance(node, ast.Call):
                 parts = [*node.args, *node.keywords]
@@ -381,43 +391,53 @@ def units_in(source):
             else:
                 continue
             for part in parts:
-                if part.lineno > statement.lineno and stands_alone(part):
-                    span = between(
+                if part.lineno > statement.lineno and self.stands_alone(part):
+                    span = self.between(
                         (part.lineno, part.col_offset),
                         (part.end_lineno, part.end_col_offset),
                     )
-                    yield unit(span, scope)
+                    yield self.unit(span, scope)
 
-    def walk(body, scope):
+    def decorators(self, statement, scope):
+        """A definition's scope and its decorators' lines (none for other statements)."""
+        if not isinstance(
+            statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        ):
+            return scope, []
+        inner = f"{scope}.{statement.name}" if scope else statement.name
+        return inner, [
+            self.unit(
+                self.between(
+                    (decorator.lineno, 0),
+                    (decorator.end_lineno, decorator.end_col_offset),
+                ),
+                inner,
+            )
+            for decorator in statement.decorator_list
+        ]
+
+    def walk(self, body, scope):
         for statement in body:
-            inner = scope
-            if isinstance(
-                statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-            ):
-                inner = f"{scope}.{statement.name}" if scope else statement.name
-                for decorator in statement.decorator_list:
-                    end = (decorator.end_lineno, decorator.end_col_offset)
-                    yield unit(between((decorator.lineno, 0), end), inner)
+            inner, decorators = self.decorators(statement, scope)
+            yield from decorators
             children = [
                 getattr(statement, field, None)
                 for field in ("body", "orelse", "finalbody")
             ]
             handlers = getattr(statement, "handlers", [])
-            if any(children) or handlers:  # a compound statement
-                yield unit(header(statement), inner)
-                for child in children:
-                    yield from walk(child or [], inner)
-                for handler in handlers:
-                    yield unit(header(handler), inner)
-                    yield from walk(handler.body, inner)
-            else:
+            if not (any(children) or handlers):  # a simple statement
                 end = (statement.end_lineno, statement.end_col_offset)
-                yield unit(
-                    between((statement.lineno, statement.col_offset), end), scope
+                yield self.unit(
+                    self.between((statement.lineno, statement.col_offset), end), scope
                 )
-                yield from elements(statement, scope)
-
-    return tuple(walk(ast.parse(source).body, ""))
+                yield from self.elements(statement, scope)
+                continue
+            yield self.unit(self.header(statement), inner)
+            for child in children:
+                yield from self.walk(child or [], inner)
+            for handler in handlers:
+                yield self.unit(self.header(handler), inner)
+                yield from self.walk(handler.body, inner)
 
 
 def snippet_and_scope(quoted):

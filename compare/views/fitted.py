@@ -53,7 +53,7 @@ def column_widths(headers, rows, room):
     """Each column's width: as wide as its widest line, the widest column narrowed a
     column at a time (never below its longest word) until they add up to `room`.
     tabulate keeps HEADER_PADDING columns beside a header: counted here."""
-    columns = list(zip(headers, *rows))
+    columns = list(zip(headers, *rows, strict=True))
     widths = [
         max(widest_line(column[0]) + HEADER_PADDING, *map(widest_line, column[1:]))
         for column in columns

@@ -197,6 +197,7 @@ def concept_map_table(lang):
                     html.escape(row.hides),
                     "".join(quote(text, where) for text, where in row.raw),
                 ),
+                strict=True,
             )
         )
         + "</tr>"

@@ -53,7 +53,7 @@ def training_curves(results, lang=None):
     figure, axes = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     ran = [result for result in results if "history" in result]
-    for axis, metric in zip(axes, ("loss", "accuracy")):
+    for axis, metric in zip(axes, ("loss", "accuracy"), strict=True):
         for index, result in enumerate(ran):
             history, colour = result["history"], colours[index % len(colours)]
             epochs = range(1, len(history[metric]) + 1)

@@ -49,7 +49,7 @@ def row_label(key, words):
 
 
 def table_rows(results, lang=None):
-    """The seed's rows in its own words, then the measured rows: one column per result
+    """The lecture's rows in its own words, then the measured rows: one column per result
     (`lang`: en or pt; None: the current language)."""
     with speaking(lang):
         return measured_table_rows(results, TEXT[language()])
@@ -93,6 +93,41 @@ def table_headers(results, lang=None):
     return [words["characteristic"], *(name(result) for result in results)]
 
 
+def strategy_line(report):
+    """A distributed run: its strategy, replicas and (local workers) their agreement."""
+    config, workers = report["config"], report.get("workers")
+    line = _("Strategy {strategy}: {replicas} replicas in sync").format(
+        strategy=config["strategy"], replicas=config["replicas"]
+    )
+    if workers:
+        line += _(
+            "; {count} local workers, final weights identical across them: "
+            "{identical} (max difference {difference})"
+        ).format(
+            count=workers["count"],
+            identical=_("yes") if workers["identical_weights"] else _("no"),
+            difference=workers["max_weight_difference"],
+        )
+    return line
+
+
+def checkpoints_line(report):
+    """Where the checkpoints are, and how each style's run began."""
+    resumed = {0: _("started afresh"), "all": _("had no epoch left to train")}
+    return _("Checkpoints in {folder}: ").format(
+        folder=report["config"]["checkpoint_dir"]
+    ) + ", ".join(
+        f"{table_headers([result])[1]} "
+        + resumed.get(
+            result.get("resumed_after_epoch"),
+            _("went on after epoch {epoch}").format(
+                epoch=result.get("resumed_after_epoch")
+            ),
+        )
+        for result in report["results"]
+    )
+
+
 def summary(report):
     dataset, config = report["dataset"], report["config"]
     lines = [
@@ -114,35 +149,9 @@ def summary(report):
         )
     ]
     if config.get("strategy", "none") != "none":
-        workers = report.get("workers")
-        line = _("Strategy {strategy}: {replicas} replicas in sync").format(
-            strategy=config["strategy"], replicas=config["replicas"]
-        )
-        if workers:
-            line += _(
-                "; {count} local workers, final weights identical across them: "
-                "{identical} (max difference {difference})"
-            ).format(
-                count=workers["count"],
-                identical=_("yes") if workers["identical_weights"] else _("no"),
-                difference=workers["max_weight_difference"],
-            )
-        lines.append(line)
+        lines.append(strategy_line(report))
     if config.get("checkpoint_dir"):
-        resumed = {0: _("started afresh"), "all": _("had no epoch left to train")}
-        lines.append(
-            _("Checkpoints in {folder}: ").format(folder=config["checkpoint_dir"])
-            + ", ".join(
-                f"{table_headers([result])[1]} "
-                + resumed.get(
-                    result.get("resumed_after_epoch"),
-                    _("went on after epoch {epoch}").format(
-                        epoch=result.get("resumed_after_epoch")
-                    ),
-                )
-                for result in report["results"]
-            )
-        )
+        lines.append(checkpoints_line(report))
     lines += [
         _("{column}: not run: {reason}").format(
             column=table_headers([result])[1], reason=_(result["unavailable"])
@@ -151,9 +160,7 @@ def summary(report):
         if "unavailable" in result
     ]
     interval = report.get("raw_over_keras_steady_throughput_interval")
-    if (
-        interval and "pairs" not in report
-    ):  # repeats: the runs' ratio, with its interval
+    if interval and "pairs" not in report:  # repeats: the runs' ratio, its interval
         lines.append(
             _(
                 "Steady throughput, pure TensorFlow / Keras: {ratio}x ({low}-{high}, "
@@ -307,7 +314,7 @@ def phase_tracing(phase):
 
 TRANSFER_ROWS = [  # (label, how to read it from a result); None: the row does not apply
     (
-        N_("Lines of code: define (the seed's model, preprocessing)"),
+        N_("Lines of code: define (the lecture's model, preprocessing)"),
         lambda r: r["loc"]["define"],
     ),
     (N_("Lines of code: freeze and unfreeze"), lambda r: r["loc"]["freeze"]),

@@ -125,6 +125,9 @@ def twin(sequence, learning_rate, beta_1, beta_2, epsilon, mistake=None):
     return trajectory
 
 
+EVERY_SETTING = range(len(SETTINGS))
+
+
 def compare(student):
     optimizer_class = defined(student, "Adam")
     sequences = [gradients_for(index) for index in range(len(SETTINGS))]
@@ -136,11 +139,13 @@ def compare(student):
     per_setting = len(pairs) // (2 * len(SETTINGS))
 
     def mistakes():
-        def values(mistake, swap=False, settings=range(len(SETTINGS))):
+        def values(mistake, swap=False, settings=EVERY_SETTING):
             """The twin's values for one run (called as it is, or in a tf.function),
             None for the settings left out; `swap`: beta_1 and beta_2 swapped."""
             found = []
-            for index, (hyper, sequence) in enumerate(zip(SETTINGS, sequences)):
+            for index, (hyper, sequence) in enumerate(
+                zip(SETTINGS, sequences, strict=True)
+            ):
                 if index not in settings:
                     found += [None] * per_setting
                     continue

@@ -102,7 +102,7 @@ def compare(student):
                     "Keras reports the mean loss of the mini-batch, not the sum: its "
                     "size must not change the loss's scale"
                 ),
-                [loss * len(y) for loss, (y, _x) in zip(right, batches)],
+                [loss * len(y) for loss, (y, _x) in zip(right, batches, strict=True)],
             ),
             (
                 N_(

@@ -91,7 +91,9 @@ class CheckedAdam(Adam):
 
     def apply(self, gradients, variables):
         gradients, variables = list(gradients), list(variables)
-        for gradient, variable, momentum in zip(gradients, variables, self.momentums):
+        for gradient, variable, momentum in zip(
+            gradients, variables, self.momentums, strict=True
+        ):
             name = variable.name.split(":")[0]
             if gradient is None:
                 raise NoGradient(

@@ -34,7 +34,7 @@ def keras_step(two_replicas, images, labels, kept, batch_size):
         "losses": [history["loss"][0] for history in losses],
         "max_weight_difference": max(
             float(np.abs(a - b).max())
-            for a, b in zip(single.get_weights(), split.get_weights())
+            for a, b in zip(single.get_weights(), split.get_weights(), strict=True)
         ),
     }
 
@@ -45,7 +45,9 @@ def raw_step(two_replicas, images, labels, kept, batch_size):
 
     single = raw_tf_impl.build_model(seed=0)
     split = distributed.build_model(two_replicas, seed=1)
-    for source, target in zip(single.trainable_variables, split.trainable_variables):
+    for source, target in zip(
+        single.trainable_variables, split.trainable_variables, strict=True
+    ):
         target.assign(source.numpy())
     optimizer = raw_tf_impl.compile_model(single)
     histories = [
@@ -67,7 +69,9 @@ def raw_step(two_replicas, images, labels, kept, batch_size):
         "losses": [history["loss"][0] for history in histories],
         "max_weight_difference": max(
             float(np.abs(a.numpy() - b.numpy()).max())
-            for a, b in zip(single.trainable_variables, split.trainable_variables)
+            for a, b in zip(
+                single.trainable_variables, split.trainable_variables, strict=True
+            )
         ),
     }
 

@@ -1,5 +1,5 @@
 """Run by test_keras_distribution.py in a subprocess, with KERAS_BACKEND=jax and two CPU
-devices (XLA_FLAGS, set before JAX starts): one training step of the seed's CNN on one
+devices (XLA_FLAGS, set before JAX starts): one training step of the lecture's CNN on one
 device and on two (keras_impl/distributed_jax.py's DataParallel), from the same weights,
 through the lesson's own train. Two cases: a global batch of 64 real digits (32 + 32),
 and 71 digits for a batch of 128, of which the lesson keeps 70 (35 + 35) and the
@@ -43,7 +43,7 @@ def main():
         results[case] = {
             "losses": [float(one_loss), float(two_loss)],
             "max_weight_difference": max(
-                float(np.abs(a - b).max()) for a, b in zip(one, two)
+                float(np.abs(a - b).max()) for a, b in zip(one, two, strict=True)
             ),
         }
     print(json.dumps(results))
