@@ -133,6 +133,24 @@ def test_a_full_disk_keeps_the_old_output_and_names_it(tmp_path, what):
     assert os.listdir(tmp_path) == [output.name]  # no half-written file beside it
 
 
+# A run that stops before it writes leaves no folder ----------------------------------
+@pytest.mark.parametrize("flag", ["--export", "--checkpoint-dir"])
+def test_a_run_that_fails_early_leaves_no_folder_it_made(tmp_path, monkeypatch, flag):
+    """The folders made to hold the locks (and their missing parents) go with a run
+    that stops before writing; a folder that was there stays."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "kept").mkdir()
+    unreadable = tmp_path / "kept" / "data.npz"
+    unreadable.write_text("not an archive\n")
+    argv = ["--dataset", "mnist", "--data-dir", unreadable, "--quiet", flag]
+    code, _, stderr = run_main([*argv, "new/deeper"])
+    assert code == 1 and "not a readable .npz file" in one_line(stderr)
+    code, _, _ = run_main([*argv, "kept"])
+    assert code == 1
+    assert sorted(os.listdir(tmp_path)) == ["kept"]
+    assert os.listdir(tmp_path / "kept") == ["data.npz"]
+
+
 # kill -9 mid-write: the 95 MB rewrite that left 0.4-0.7 MB ----------------------------
 KILLED_MID_WRITE = """
 import os, sys, time

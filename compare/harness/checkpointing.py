@@ -105,7 +105,7 @@ def take_folder(checkpoint_dir):
                 "on with the run saved there, or name a new folder"
             ).format(folder=checkpoint_dir)
         )
-    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    locks.make_folder(checkpoint_dir)
     locks.hold(checkpoint_dir / locks.LOCK_FILE, "--checkpoint-dir", checkpoint_dir)
 
 

@@ -19,6 +19,7 @@ from compare.language import _
 
 LOCK_FILE = ".compare.lock"  # inside a folder the run writes (a checkpoint folder)
 _held = {}  # real path of the lock file -> its descriptor
+_made = []  # folders made to hold locks, outermost first: removed at the end if empty
 
 
 class InUse(CompareError):
@@ -89,9 +90,26 @@ def release(lock_path):
 
 
 def release_all():
-    """Frees every lock this process took (the command has ended)."""
+    """Frees every lock this process took (the command has ended), and removes the
+    folders made for them that are still empty (a run that failed before writing)."""
     for key in list(_held):
         release(key)
+    while _made:
+        with contextlib.suppress(OSError):  # not empty: the run wrote there
+            os.rmdir(_made.pop())
+
+
+def make_folder(folder):
+    """Makes `folder` and any missing parent, to hold a lock; each one made is removed
+    by release_all where the run left it empty, so a run that stops early leaves no
+    trace."""
+    missing = []
+    for candidate in (folder, *folder.parents):
+        if candidate.exists() or candidate.is_symlink():
+            break
+        missing.append(candidate)
+    folder.mkdir(parents=True, exist_ok=True)
+    _made.extend(reversed(missing))
 
 
 def beside(path):

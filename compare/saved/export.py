@@ -47,7 +47,7 @@ def check_export(folder, implementations, model_names):
     ]
     for path in targets:
         refuse_to_overwrite(path, "--export")
-    folder.mkdir(parents=True, exist_ok=True)  # the locks lie in it
+    locks.make_folder(folder)  # the locks lie in it
     atomic.remember_folder(folder, "--export")
     for path in targets:
         locks.hold(locks.beside(path), "--export", path)
