@@ -7,6 +7,10 @@ class CompareError(Exception):
     """Something wrong with the user's data, flags or run, explained in the message."""
 
 
+class DataError(CompareError):
+    """A dataset that is missing, unreadable or not shaped like 28x28 digits."""
+
+
 # The system's words for the errors a run may meet (Python gives them in English).
 SYSTEM_ERRORS = (
     N_("No such file or directory"),

@@ -27,7 +27,8 @@ import numpy as np
 import pytest
 from helpers import ROOT, fake_arrays, idx_bytes, write_idx_folder
 
-from compare.data import IDX_NAMES, MAX_ARRAY_BYTES
+from compare.data import IDX_NAMES
+from compare.safety.dataset_files import MAX_ARRAY_BYTES
 
 pytestmark = pytest.mark.slow  # subprocesses
 

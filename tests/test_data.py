@@ -25,15 +25,16 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import compare.data as data
+import compare.safety.dataset_files as dataset_files
 from compare.data import (
     IDX_NAMES,
-    DataError,
     Dataset,
     load_dataset,
     load_named,
-    read_idx,
     to_dataset,
 )
+from compare.errors import DataError
+from compare.safety.dataset_files import read_idx
 
 
 @pytest.fixture(autouse=True)
@@ -456,7 +457,7 @@ def test_counts_are_compared_as_declared_even_when_fewer_are_read(tmp_path, gz):
 def test_an_npz_larger_than_the_cap_is_refused_before_reading(tmp_path, monkeypatch):
     """An array past MAX_ARRAY_BYTES is refused by its header, and the refusal says that
     --train-samples reads fewer; with it, the same file loads."""
-    monkeypatch.setattr(data, "MAX_ARRAY_BYTES", TRAIN * 28 * 28 - 1)
+    monkeypatch.setattr(dataset_files, "MAX_ARRAY_BYTES", TRAIN * 28 * 28 - 1)
     path = write_npz(tmp_path / "mnist.npz")
     with pytest.raises(
         DataError,

@@ -20,7 +20,7 @@ import raw_tf_impl
 import raw_tf_impl.cnn_bn_dropout
 import raw_tf_impl.export
 from compare.cli import main
-from compare.data import DataError
+from compare.errors import DataError
 from compare.saved.convert import WeightMappingError, keras_to_raw, raw_to_keras
 from compare.saved.export import export_model
 from compare.saved.predict import (

@@ -43,11 +43,11 @@ from compare.commands.options import (
 from compare.data import (
     IDX_NAMES,
     SPLITS,
-    DataError,
     load_dataset,
     load_npz,
     to_dataset,
 )
+from compare.errors import DataError
 from compare.harness.distribute import MAX_DEVICES
 
 pytestmark = pytest.mark.slow  # hypothesis fuzzing: thousands of cases

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from compare.data import DataError, read_idx
+from compare.errors import DataError
 from compare.language import number, speaking
+from compare.safety.dataset_files import read_idx
 from compare.saved.predict import read_images
 
 

@@ -13,15 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from compare.data import (
-    IMAGE_SHAPE,
-    DataError,
-    check_labels,
-    normalise_images,
-    open_regular,
-    read_npz_arrays,
-)
+from compare.data import IMAGE_SHAPE, check_labels, normalise_images
+from compare.errors import DataError
 from compare.language import _, number
+from compare.safety.dataset_files import open_regular, read_npz_arrays
 from compare.saved.architectures import ModelError, keras_model_name
 from compare.saved.keras_archive import check_keras_archive
 from compare.saved.provenance import check_saved_model

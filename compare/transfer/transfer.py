@@ -16,8 +16,8 @@ import numpy as np
 
 import keras_impl
 import raw_tf_impl
-from compare.data import NUM_CLASSES, DataError
-from compare.errors import CompareError
+from compare.data import NUM_CLASSES
+from compare.errors import CompareError, DataError
 from compare.harness.callbacks import keras_progress
 from compare.harness.keras_saves import weights_h5_bytes
 from compare.harness.raw_loop import train_raw
