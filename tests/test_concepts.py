@@ -10,19 +10,17 @@ import pytest
 from helpers import ROOT
 
 from compare.styles import STYLES, Style
-from compare.views import concepts
+from compare.views import whole_lines
 from compare.views.concepts import (
     CONCEPTS,
     README_MARKERS,
-    ConceptMapError,
     concept_map_entries,
     concept_map_markdown,
     concept_map_rows,
-    locate,
-    snippet_and_scope,
     with_concept_map,
 )
 from compare.views.i18n import TEXT
+from compare.views.whole_lines import ConceptMapError, locate, snippet_and_scope
 
 QUOTES = [
     (style, quoted, concept.get("file"))
@@ -126,7 +124,7 @@ def test_line_numbers_come_from_the_file_not_from_the_map(tmp_path, monkeypatch)
             return lesson
 
     monkeypatch.setitem(
-        concepts.STYLES, "raw_tf", Moved("raw_tf", "raw", "raw_tf_impl")
+        whole_lines.STYLES, "raw_tf", Moved("raw_tf", "raw", "raw_tf_impl")
     )
     after = concept_map_entries("en")
 
