@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from helpers import bench_report, run_cli
 
-from compare.bench.bench import VARIANTS, summarise
+from compare.bench.bench import summarise
 from compare.bench.flops import conv_multiply_adds, training_flops_per_sample
+from compare.bench.variants import VARIANTS
 from compare.stats import spread
 from compare.views.bench_view import render_bench
 
@@ -247,7 +248,7 @@ def test_the_plus_bias_variant_is_the_same_maths(batch):
     import numpy as np
     import tensorflow as tf
 
-    from compare.bench.bench import plus_bias_cnn
+    from compare.bench.worker import plus_bias_cnn
     from raw_tf_impl.cnn import build_model
 
     images = tf.constant(batch[0])

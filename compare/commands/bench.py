@@ -5,7 +5,7 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-from compare.bench.bench import DEFAULT_VARIANTS, VARIANTS
+from compare.bench.variants import DEFAULT_VARIANTS, VARIANTS
 from compare.commands.options import (
     MAX_COUNT,
     MAX_SEED,
@@ -153,7 +153,8 @@ def add_parser(commands):
 
 def run(args, say):
     """The benchmark in fresh worker processes; returns the rendered table."""
-    from compare.bench.bench import BenchConfig, bench
+    from compare.bench.bench import bench
+    from compare.bench.variants import BenchConfig
     from compare.study import Request, load_and_describe, say_if_fewer_pairs
     from compare.views.bench_view import render_bench
 

@@ -74,7 +74,8 @@ def run(args, say):
     import contextlib
 
     from compare.bench import floors, profile, roofline
-    from compare.bench.bench import BenchConfig, bench
+    from compare.bench.bench import bench
+    from compare.bench.variants import BenchConfig
     from compare.commands.paths import check_new_folder
     from compare.errors import CompareError
     from compare.language import _, language
