@@ -279,7 +279,8 @@ def comparison_reports():
 
 def test_every_table_and_summary_is_portuguese_with_brazilian_numbers():
     from compare.views.bench_view import render_bench
-    from compare.views.report import render, render_transfer
+    from compare.views.report import render
+    from compare.views.transfer_report import render_transfer
 
     texts = [render(report, "table", "pt") for report in comparison_reports()]
     texts += [render_bench(bench_report(), "table", "pt")]

@@ -255,7 +255,7 @@ def run(args, say):
     from compare.data import load_dataset
     from compare.transfer.config import TransferConfig
     from compare.transfer.transfer import transfer
-    from compare.views.report import render_transfer
+    from compare.views.transfer_report import render_transfer
 
     tf.config.experimental.enable_op_determinism()
     # Each phase compiles anew: Keras' retracing warnings are expected.
