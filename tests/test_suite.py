@@ -8,14 +8,8 @@ import numpy as np
 import pytest
 from helpers import run_cli
 
-from compare.bench.suite import (
-    RawMixedFloat16Step,
-    SuiteOptions,
-    keras_policy,
-    markdown,
-    raw_one_epoch,
-    run_suite,
-)
+from compare.bench.suite import SuiteOptions, keras_policy, markdown, run_suite
+from compare.bench.suite_raw import RawMixedFloat16Step, raw_one_epoch
 from compare.styles import STYLES
 
 
