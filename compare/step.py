@@ -253,7 +253,7 @@ def compare_weights(pairs, gradient_tolerance, learning_rate):
 
 def step(dataset, request, say):
     """The step's report on `dataset` (compare.data.Dataset); `request` is a
-    compare.study.Request (its batch_size, lr, seed and model)."""
+    compare.request.Request (its batch_size, lr, seed and model)."""
     import tensorflow as tf
 
     from compare.language import _

@@ -262,7 +262,8 @@ if INSTALLED:
     from IPython.display import Markdown, display
 
     from compare.language import set_language
-    from compare.study import Request, compare
+    from compare.request import Request
+    from compare.study import compare
     from compare.views.report import render
 
     set_language(LANG)

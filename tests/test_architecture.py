@@ -15,6 +15,7 @@ LAYERS = [
     ["compare.commands"],  # one module per command: its parser and its run
     # what the commands do
     ["compare.study", "compare.step", "compare.bench", "compare.transfer"],
+    ["compare.request"],  # what a comparison is asked: the flags, checked
     ["compare.exercises"],  # the grader: the lesson beside Keras, from saved and data
     ["compare.harness"],  # training, timing, checkpoints, distribute, backends
     ["compare.saved", "compare.views"],  # exported models; tables, pages, plots

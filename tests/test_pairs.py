@@ -7,8 +7,9 @@ import pytest
 from helpers import run_cli, succeeded
 
 from compare.harness.pairs import PAIRS, PairSettings, measure_pairs
+from compare.request import Request
 from compare.stats import median_interval
-from compare.study import Request, compare, time_to_accuracy
+from compare.study import compare, time_to_accuracy
 
 
 def test_median_interval_holds_the_median_and_repeats():

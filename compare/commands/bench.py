@@ -155,7 +155,8 @@ def run(args, say):
     """The benchmark in fresh worker processes; returns the rendered table."""
     from compare.bench.bench import bench
     from compare.bench.variants import BenchConfig
-    from compare.study import Request, load_and_describe, say_if_fewer_pairs
+    from compare.request import Request
+    from compare.study import load_and_describe, say_if_fewer_pairs
     from compare.views.bench_view import render_bench
 
     data = ("dataset", "data_dir", "train_samples", "test_samples")

@@ -29,7 +29,7 @@ from compare.errors import CompareError
 from compare.harness.distribute import MAX_DEVICES, STRATEGIES, read_tf_config
 from compare.language import _
 from compare.quiet import load_tensorflow_quietly
-from compare.study import Request, check_request
+from compare.request import Request, check_request
 from compare.styles import MODEL_NAMES, chosen
 from compare.views.i18n import LANGUAGES
 

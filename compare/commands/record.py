@@ -80,7 +80,8 @@ def run(args, say):
     from compare.errors import CompareError
     from compare.language import _, language
     from compare.quiet import load_tensorflow_quietly
-    from compare.study import Request, compare
+    from compare.request import Request
+    from compare.study import compare
     from compare.views.bench_view import render_bench
     from compare.views.report import render
     from compare.views.speed import seeds_table

@@ -76,8 +76,9 @@ def add_parser(commands):
 
 def run(args, say):
     """The step, in the language main set from --lang; returns the rendered report."""
+    from compare.request import Request
     from compare.step import step
-    from compare.study import Request, load_and_describe
+    from compare.study import load_and_describe
     from compare.views.step_view import render_step
 
     request = Request(
