@@ -31,13 +31,9 @@ import raw_tf_impl
 import raw_tf_impl.export
 from compare.cli import main
 from compare.errors import CompareError
+from compare.saved.allowed_ops import ALLOWED_OBJECTS, ALLOWED_OPS
 from compare.saved.keras_archive import check_keras_archive
-from compare.saved.provenance import (
-    ALLOWED_OBJECTS,
-    ALLOWED_OPS,
-    check_saved_model,
-    fresh_export_profile,
-)
+from compare.saved.provenance import check_saved_model, fresh_export_profile
 from compare.styles import MODEL_NAMES, STYLES
 
 REFUSED = "refused, not a model this project exported: "

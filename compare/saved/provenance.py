@@ -20,94 +20,23 @@ import stat
 from pathlib import Path
 
 from compare.language import N_, _, number
+from compare.saved.allowed_ops import ALLOWED_OBJECTS, ALLOWED_OPS
 from compare.saved.architectures import MAX_WEIGHTS, ModelError, refused
 from compare.saved.fresh_export import (
-    SERVING_INPUT,
-    SERVING_OUTPUT,
     check_against_a_fresh_export,
     dtype_name,
     fresh_export,
     parsed,
     tensor_node,
 )
+from compare.saved.signatures import check_signatures
 
-# Made by `python -m compare.saved.provenance` (TensorFlow 2.21): the ops each part of a fresh
-# raw_tf_impl/export.py export of cnn and of cnn_bn_dropout uses, joined. A test checks that a
-# fresh export uses exactly these, so the list cannot grow unnoticed.
-ALLOWED_OPS = {
-    "graph": frozenset(
-        {
-            "Const",
-            "NoOp",
-            "Placeholder",
-            "ReadVariableOp",
-            "StatefulPartitionedCall",
-            "VarHandleOp",
-        }
-    ),
-    "serve": frozenset(
-        {
-            "AddV2",
-            "BiasAdd",
-            "Const",
-            "Conv2D",
-            "Identity",
-            "MatMul",
-            "MaxPool",
-            "Mul",
-            "NoOp",
-            "ReadVariableOp",
-            "Relu",
-            "Reshape",
-            "Rsqrt",
-            "Softmax",
-            "StatefulPartitionedCall",
-            "Sub",
-        }
-    ),
-    "save": frozenset(
-        {
-            "Const",
-            "DisableCopyOnRead",
-            "Identity",
-            "MergeV2Checkpoints",
-            "NoOp",
-            "Pack",
-            "ReadVariableOp",
-            "SaveV2",
-            "Select",
-            "ShardedFilename",
-            "StaticRegexFullMatch",
-            "StringJoin",
-        }
-    ),
-    "restore": frozenset(
-        {"AssignVariableOp", "Const", "Identity", "NoOp", "RestoreV2"}
-    ),
-}
-# The kinds of saved objects such an export holds (made the same way): the module, its
-# variables (float32 weights, cnn_bn_dropout's int64 dropout seed) and the signature.
-ALLOWED_OBJECTS = frozenset(
-    {
-        "bare_concrete_function",
-        "user_object:_generic_user_object",
-        "user_object:signature_map",
-        "variable:float32",
-        "variable:int64",
-    }
-)
 PARTS = {
     "graph": N_("its meta graph"),
     "serve": N_("its serving function"),
     "save": N_("its save function"),
     "restore": N_("its restore function"),
 }
-SIGNATURES = ("__saved_model_init_op", "serving_default")
-SERVING_METHOD = "tensorflow/serving/predict"
-EXPECTED_SIGNATURE = N_(
-    "images float32 (None, height, width, channels) -> probabilities float32 "
-    "(None, classes)"
-)
 MAX_SAVED_MODEL_BYTES = 2**24  # 16 MiB; a fresh export's saved_model.pb holds 28 KB
 MAX_FILES = 100  # a fresh export holds 6 files and folders
 MAX_FUNCTIONS = 64  # a fresh export holds 4
@@ -280,89 +209,6 @@ def checked_functions(graph, where):
 def constant_size(node):
     """How many numbers a Const node makes: a single value fills its whole shape."""
     return size_of(dim.size for dim in node.attr["value"].tensor.tensor_shape.dim)
-
-
-def check_signatures(meta_graph, nodes, where):
-    """The serving signature raw_tf_impl/export.py writes, and the empty init op; returns
-    the node the serving signature's output comes from."""
-    import tensorflow as tf
-
-    def described(tensor, key):
-        dtype = dtype_name(tensor.dtype)
-        shape = (
-            "(?)"
-            if tensor.tensor_shape.unknown_rank
-            else str(
-                tuple(
-                    None if dim.size == -1 else dim.size
-                    for dim in tensor.tensor_shape.dim
-                )
-            ).replace(",)", ")")
-        )
-        return f"{key} {dtype} {shape}"
-
-    def fits(tensors, key, rank):
-        if list(tensors) != [key]:
-            return False
-        tensor = tensors[key]
-        dims = [dim.size for dim in tensor.tensor_shape.dim]
-        return (
-            tensor.dtype == tf.float32.as_datatype_enum
-            and not tensor.tensor_shape.unknown_rank
-            and len(dims) == rank
-            and dims[0] == -1
-            and all(size > 0 for size in dims[1:])
-        )
-
-    signatures = meta_graph.signature_def
-    if sorted(signatures) != sorted(SIGNATURES):
-        raise refused(
-            where,
-            _("it has the signatures {found}, not only serving_default").format(
-                found=", ".join(sorted(map(ascii, signatures))) or _("nothing")
-            ),
-        )
-    serving = signatures["serving_default"]
-    if (
-        serving.method_name != SERVING_METHOD
-        or not fits(serving.inputs, SERVING_INPUT, 4)
-        or not fits(serving.outputs, SERVING_OUTPUT, 2)
-    ):
-        found = " -> ".join(
-            ", ".join(described(tensors[key], ascii(key)) for key in sorted(tensors))
-            for tensors in (serving.inputs, serving.outputs)
-        )
-        raise refused(
-            where,
-            _("its serving signature is {found}, not {expected}").format(
-                found=found, expected=_(EXPECTED_SIGNATURE)
-            ),
-        )
-    init = signatures["__saved_model_init_op"]
-    init_nodes = [tensor_node(tensor.name) for tensor in init.outputs.values()]
-    main_ops = [
-        tensor_node(name)
-        for collection in meta_graph.collection_def.values()
-        for name in collection.node_list.value
-    ]
-    if (
-        init.inputs
-        or set(meta_graph.collection_def) - {"saved_model_main_op"}
-        or not all(
-            name in nodes and nodes[name].op == "NoOp" and not nodes[name].input
-            for name in init_nodes + main_ops
-        )
-    ):
-        raise refused(where, _("its init op does something"))
-    input_node = nodes.get(tensor_node(serving.inputs[SERVING_INPUT].name))
-    serve_node = tensor_node(serving.outputs[SERVING_OUTPUT].name)
-    if (
-        input_node is None
-        or input_node.op != "Placeholder"
-        or nodes.get(serve_node) is None
-    ):
-        raise refused(where, _("its serving signature names tensors it does not hold"))
-    return serve_node
 
 
 def called_functions(node, functions):
