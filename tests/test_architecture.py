@@ -100,6 +100,13 @@ def test_command_modules_are_short():
             assert logical_lines(path) < 300, name
 
 
+def test_no_module_is_over_400_lines():
+    """A module a newcomer can read in one sitting; a longer one is split where its
+    parts are separate ideas."""
+    long = {name: logical_lines(path) for name, path in MODULES.items()}
+    assert {name: lines for name, lines in long.items() if lines > 400} == {}
+
+
 @pytest.mark.parametrize("package", ["keras_impl", "raw_tf_impl"])
 def test_lessons_never_import_the_harness(package):
     for path in (ROOT / package).glob("*.py"):
