@@ -28,7 +28,7 @@ def prepare_images(images):
     return preprocess_input(images.copy())  # a copy: it edits a float32 array in place
 
 
-# Step 5: freeze ----------------------------------------------------------------
+# Step 6: freeze ----------------------------------------------------------------
 BASE_LAYERS = slice(0, -3)  # all but the head: pooling, Dense(1024), Dense(10)
 
 

@@ -173,14 +173,14 @@ class ResNet50Transfer(tf.Module):
 
 def build_model(seed=0, input_shape=(32, 32, 3), num_classes=10, weights=None):
     """`weights`: None (random), a Keras weights file,
-    or a Keras ResNet50 object (see Step 6)."""
+    or a Keras ResNet50 object (see Step 7)."""
     model = ResNet50Transfer(seed, input_shape, num_classes)
     if weights is not None:
         load_keras_weights(model.base, weights)
     return model
 
 
-# Step 5: freeze ----------------------------------------------------------------
+# Step 6: freeze ----------------------------------------------------------------
 def freeze_base(model):
     """Phase 1: only the new head trains. A frozen batch norm runs in inference mode."""
     for layer in model.base.layers.values():
@@ -194,7 +194,7 @@ def unfreeze_top(model, stages=("conv5",)):
         layer.trainable = name.startswith(stages) and not isinstance(layer, BatchNorm)
 
 
-# Step 6: load pretrained weights -----------------------------------------------
+# Step 7: load pretrained weights -----------------------------------------------
 KERAS3_FILE_NAMES = {Conv2D: "conv2d", BatchNorm: "batch_normalization"}
 
 
