@@ -190,6 +190,7 @@ def compare(student):
     optimizer = CheckedAdam(raw_model.trainable_variables, LEARNING_RATE)
     pairs = []
     for step, (images, labels) in enumerate(data, start=1):
+        keras_model.reset_metrics()  # Keras < 3.15 reports a running mean otherwise
         logs = keras_model.train_on_batch(images, labels, return_dict=True)
         result = train_step(
             raw_model, optimizer, tf.constant(images), tf.constant(labels)
