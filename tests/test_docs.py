@@ -180,11 +180,12 @@ def test_mkdocs_build_strict_writes_every_page(site):
         assert (site / notebook.removesuffix(".ipynb") / "index.html").is_file()
 
 
-PAGES = {  # page: (heading it shows, a text of its body)
-    "": ("keras-vs-tf", "Teachers start here"),
-    "options/": ("Options", "The comparison's main options"),
-    "cli/": ("CLI reference", "usage: python -m compare transfer"),
-    "pt/": ("Keras vs TensorFlow puro: guia para o professor", "O que a aula mostra"),
+PAGES = {  # page: (its language, the heading it shows, a text of its body)
+    "": ("en", "keras-vs-tf", "Teachers start here"),
+    "options/": ("en", "Options", "The comparison's main options"),
+    "cli/": ("en", "CLI reference", "usage: python -m compare transfer"),
+    "pt/": ("pt-BR", "Keras vs TensorFlow puro: guia para o professor", "O que a aula"),
+    "notebooks/keras_vs_tf.pt/": ("pt-BR", "Keras vs TensorFlow puro", "Passo 1"),
 }
 
 
@@ -192,7 +193,7 @@ PAGES = {  # page: (heading it shows, a text of its body)
 @needs_chromium
 @pytest.mark.parametrize("page", PAGES)
 def test_a_built_page_opens_in_chromium_with_no_console_message(site, page, tmp_path):
-    heading, body = PAGES[page]
+    lang, heading, body = PAGES[page]
     with served(site) as address:
         dom, stderr = chromium(
             "--dump-dom",
@@ -202,6 +203,7 @@ def test_a_built_page_opens_in_chromium_with_no_console_message(site, page, tmp_
             tmp_path=tmp_path,
         )
     assert console_messages(stderr) == []
+    assert f'<html lang="{lang}"' in dom
     assert re.search(rf"<h1[^>]*>{re.escape(heading)}", dom), dom[:2000]
     assert body in dom
 

@@ -135,3 +135,15 @@ def on_page_markdown(markdown, page, config, files):
     if CLI_MARKER in markdown:
         markdown = markdown.replace(CLI_MARKER, cli_reference())
     return with_links_rewritten(markdown, page.file.src_uri, config.get("repo_url"))
+
+
+def is_portuguese(src_uri):
+    return src_uri.startswith("pt/") or src_uri.endswith(".pt.ipynb")
+
+
+def on_post_page(output, page, config):
+    """The Portuguese pages say so (screen readers, hyphenation, the browser's
+    translation offer): one site, one theme language, each page its own `lang`."""
+    if is_portuguese(page.file.src_uri):
+        return output.replace('<html lang="en"', '<html lang="pt-BR"', 1)
+    return output
