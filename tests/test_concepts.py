@@ -13,7 +13,8 @@ from compare.styles import STYLES, Style
 from compare.views import whole_lines
 from compare.views.concepts import (
     CONCEPTS,
-    README_MARKERS,
+    MAP_MARKERS,
+    MAP_PAGE,
     concept_map_entries,
     concept_map_markdown,
     concept_map_rows,
@@ -227,13 +228,14 @@ def test_markdown_cells_give_each_snippet_its_file_and_line():
         assert raw.split("<br>") == [f"`{text}` ({where})" for text, where in row.raw]
 
 
-def test_readme_block_is_the_map_the_code_gives():
-    """The table between the README's markers (`python -m compare.views.concepts` writes it)."""
-    readme = (ROOT / "README.md").read_text()
-    begin, end = README_MARKERS
-    block = readme.split(begin, 1)[1].split(end, 1)[0]
+def test_manual_block_is_the_map_the_code_gives():
+    """The table between the concept-map page's markers (`python -m compare.views.concepts`
+    writes it)."""
+    page = (ROOT / MAP_PAGE).read_text()
+    begin, end = MAP_MARKERS
+    block = page.split(begin, 1)[1].split(end, 1)[0]
     assert block.strip("\n") == concept_map_markdown("en")
-    assert with_concept_map(readme) == readme
+    assert with_concept_map(page) == page
 
 
 def test_the_report_page_shows_each_snippet_with_its_file_and_line():

@@ -16,11 +16,12 @@ ROOT = Path(__file__).parents[1]
 
 
 # The concept map (its snippets: tests/test_concepts.py) -----------------------------------
-def test_readme_concept_map_matches_the_code():
-    """The README's concept map is the one the report shows (regenerate it if this fails)."""
-    from compare.views.concepts import concept_map_markdown
+def test_manual_concept_map_matches_the_code():
+    """The manual's concept map (docs/concept-map.md) is the one the report shows
+    (regenerate it with `python -m compare.views.concepts` if this fails)."""
+    from compare.views.concepts import MAP_PAGE, concept_map_markdown
 
-    assert concept_map_markdown("en") in (ROOT / "README.md").read_text()
+    assert concept_map_markdown("en") in (ROOT / MAP_PAGE).read_text()
 
 
 # Portuguese -------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ NOT_INSTALLED = {  # reasons kept in the report in English, translated where sho
     "jax": N_("jax is not installed (pip install 'keras-vs-tf[jax]')"),
     "torch": N_(
         "torch is not installed (pip install 'keras-vs-tf[torch]' (CPU build: see "
-        "the README))"
+        "docs/backends.md))"
     ),
 }
 

@@ -92,8 +92,8 @@ def read_tf_config():
     if not text:
         raise CompareError(
             _(
-                "--strategy multiworker needs TF_CONFIG in the environment (see the "
-                "README), or --workers N to start N local workers"
+                "--strategy multiworker needs TF_CONFIG in the environment (see "
+                "docs/distributed.md), or --workers N to start N local workers"
             )
         )
     try:
@@ -186,7 +186,7 @@ def say_exposure(workers, index):
         + _(
             "worker {index}: TensorFlow's gRPC server listens on port {port} of every "
             "network interface, unauthenticated, whatever host TF_CONFIG names: keep the "
-            "cluster on a private network (see the README, Multi-worker runs and the "
+            "cluster on a private network (see docs/distributed.md, Multi-worker runs and the "
             "network)"
         ).format(index=index, port=port),
         file=sys.stderr,

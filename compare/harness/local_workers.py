@@ -119,7 +119,7 @@ def exposed_ports_line(ports, reason):
         "warning: TensorFlow's gRPC servers listen on ports {ports} of every network "
         "interface, unauthenticated, while the workers run: TensorFlow cannot bind them "
         "to 127.0.0.1 and no private network namespace could be made here ({reason}); "
-        "see the README, Multi-worker runs and the network"
+        "see docs/distributed.md, Multi-worker runs and the network"
     ).format(ports=", ".join(str(port) for port in ports), reason=reason)
 
 

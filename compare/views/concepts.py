@@ -255,7 +255,7 @@ class MapRow(NamedTuple):
     raw: list  # [(raw snippet, its file:line), ...]
 
 
-# The map, as rows, Markdown and the README's copy ----------------------------------------
+# The map, as rows, Markdown and the manual's copy ----------------------------------------
 def concept_map_entries(lang=None):
     """The map with every snippet found in its file: one MapRow per concept, (keras
     snippet, its file:line, what it hides in `lang` (None: the current language),
@@ -295,7 +295,7 @@ def concept_map_rows(lang=None):
 
 
 def concept_map_markdown(lang="en"):
-    """The map as a Markdown table, as the README shows it."""
+    """The map as a Markdown table, as the manual shows it (docs/concept-map.md)."""
     from tabulate import tabulate
 
     from compare.views.i18n import TEXT
@@ -309,22 +309,23 @@ def concept_map_markdown(lang="en"):
     )
 
 
-README_MARKERS = (
+MAP_PAGE = "docs/concept-map.md"  # the manual's page that holds the map
+MAP_MARKERS = (
     "<!-- concept map: python -m compare.views.concepts writes this table -->",
     "<!-- end of the concept map -->",
 )
 
 
-def with_concept_map(readme):
-    """The README's text with the table between README_MARKERS written anew."""
-    begin, end = README_MARKERS
-    head, rest = readme.split(begin, 1)
+def with_concept_map(page):
+    """The page's text with the table between MAP_MARKERS written anew."""
+    begin, end = MAP_MARKERS
+    head, rest = page.split(begin, 1)
     _, tail = rest.split(end, 1)
     return f"{head}{begin}\n\n{concept_map_markdown('en')}\n\n{end}{tail}"
 
 
-if __name__ == "__main__":  # rewrite the README's copy of the map
+if __name__ == "__main__":  # rewrite the manual's copy of the map
     from compare.styles import ROOT
 
-    readme = ROOT / "README.md"
-    readme.write_text(with_concept_map(readme.read_text()))
+    page = ROOT / MAP_PAGE
+    page.write_text(with_concept_map(page.read_text()))
