@@ -575,7 +575,7 @@ def test_a_bad_step_is_one_line_and_exit_2(capsys, english, value):
 
 def test_a_model_without_extras_refuses_step_extras(capsys, english):
     status, out, err = code_command(
-        capsys, "--model", "distributed", "--step", "extras"
+        capsys, "--lesson", "distributed", "--step", "extras"
     )
     assert status == 1 and out == "" and len(err.splitlines()) == 1
     assert "distributed" in err and "imports, 1, 2, 3, 4" in err
@@ -743,7 +743,7 @@ def test_the_report_still_reads_the_steps_as_text():
 
 # The models' views ------------------------------------------------------------------
 def test_code_view_of_the_batch_norm_dropout_model():
-    """--model cnn_bn_dropout shows that model's step 1 beside its twin, and the shared steps."""
+    """--lesson cnn_bn_dropout shows that model's step 1 beside its twin, and the shared steps."""
     text = render_code(TITLES, 200, sections=code_sections("cnn_bn_dropout"))
     assert (
         "layers.BatchNormalization()" in text and "class BatchNorm(tf.Module):" in text
@@ -755,7 +755,7 @@ def test_code_view_of_the_batch_norm_dropout_model():
 
 
 def test_code_view_of_the_distributed_model():
-    """--model distributed: strategy.scope() in Keras beside strategy.run and reduce in raw TF."""
+    """--lesson distributed: strategy.scope() in Keras beside strategy.run and reduce in raw TF."""
     text = render_code(TITLES, 200, sections=code_sections("distributed"))
     assert "with strategy.scope():" in text and "strategy.run(replica_step" in text
     assert "return cnn.train(model, x_train" in text
@@ -764,7 +764,7 @@ def test_code_view_of_the_distributed_model():
 
 
 def test_code_view_of_checkpointed_training():
-    """--model checkpoints: step 3 is BackupAndRestore beside tf.train.Checkpoint; the other steps stay cnn.py's."""
+    """--lesson checkpoints: step 3 is BackupAndRestore beside tf.train.Checkpoint; the other steps stay cnn.py's."""
     text = render_code(TITLES, 200, sections=code_sections("checkpoints"))
     assert (
         "keras.callbacks.BackupAndRestore(" in text and "tf.train.Checkpoint(" in text

@@ -75,13 +75,23 @@ def add_parser(commands):
         default="en",
         help="language of the headings: en or pt",
     )
+    lessons = (*MODEL_NAMES, "checkpoints", "distributed")
+    code.add_argument(
+        "--lesson",
+        choices=lessons,
+        default="cnn",
+        help="which lesson files to show: cnn (default); cnn_bn_dropout: its step 1, the "
+        "other steps cnn's; checkpoints: step 3 the lesson way to checkpoint, from "
+        "checkpoints.py; distributed: the lecture's cnn under tf.distribute, every step "
+        "from distributed.py",
+    )
+    # --model, its name before: not every lesson is a model (checkpoints, distributed)
     code.add_argument(
         "--model",
-        choices=(*MODEL_NAMES, "checkpoints", "distributed"),
-        default="cnn",
-        help="which model's step 1 to show (the other steps are shared); checkpoints: step 3 "
-        "the lesson way to checkpoint, from checkpoints.py; distributed: the lecture's cnn "
-        "under tf.distribute, every step from distributed.py",
+        dest="lesson",
+        choices=lessons,
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
     )
     code.add_argument(
         "--step",
@@ -133,15 +143,15 @@ def run(args, say):
     )
     if colour:  # the theme's name: dark, light or both
         colour = terminal_theme(os.environ) if args.theme == "auto" else args.theme
-    sections = code_sections(args.model, comments=args.comments)
+    sections = code_sections(args.lesson, comments=args.comments)
     step = None
     if args.step:
         names = section_names(sections)
         if args.step not in names:
             raise CompareError(
                 _(
-                    "--model {model} has no {step}: --step takes {choices} for it"
-                ).format(model=args.model, step=args.step, choices=", ".join(names))
+                    "--lesson {lesson} has no {step}: --step takes {choices} for it"
+                ).format(lesson=args.lesson, step=args.step, choices=", ".join(names))
             )
         step = names[args.step]
     return render_code(
