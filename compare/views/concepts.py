@@ -11,17 +11,14 @@ file that holds both styles' snippets under "file", from the repository root.
 
 from typing import NamedTuple
 
-from compare.language import language
+from compare.language import N_, _, language, speaking
 from compare.styles import ROOT
 from compare.views.whole_lines import locate
 
 CONCEPTS = [  # in the order of keras_impl/cnn.py
     {
         "keras": "keras.utils.set_random_seed(seed)",
-        "hides": {
-            "en": "seeding the initial weights and the shuffling",
-            "pt": "a semente dos pesos iniciais e do embaralhamento",
-        },
+        "hides": N_("seeding the initial weights and the shuffling"),
         "raw": [
             "rng = tf.random.Generator.from_seed(seed)",
             "shuffler = np.random.default_rng(seed)",
@@ -31,13 +28,10 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
         "keras": "return keras.Sequential([layers.Input(shape=input_shape), "
         'layers.Conv2D(32, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)), '
         'layers.Flatten(), layers.Dense(num_classes, activation="softmax")])',
-        "hides": {
-            "en": "a model object that holds every layer's variables and, called on a "
-            "batch, runs the layers in order, each on the output of the one before",
-            "pt": "o objeto do modelo, que guarda as variáveis de todas as camadas e, "
-            "quando recebe um minilote, aplica as camadas em ordem, cada uma sobre a saída "
-            "da anterior",
-        },
+        "hides": N_(
+            "a model object that holds every layer's variables and, called on a "
+            "batch, runs the layers in order, each on the output of the one before"
+        ),
         "raw": [
             "class CNN(tf.Module):",
             "def __call__(self, images, training=False):",
@@ -46,13 +40,10 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
     },
     {
         "keras": "layers.Input(shape=input_shape)",
-        "hides": {
-            "en": "the shape of the input, known before any data arrives: it fixes the "
-            "size of every layer, so all the variables are created at once",
-            "pt": "o formato da entrada, conhecido antes de chegar qualquer dado: com "
-            "ele, o tamanho de cada camada fica definido e todas as variáveis são "
-            "criadas de uma vez",
-        },
+        "hides": N_(
+            "the shape of the input, known before any data arrives: it fixes the "
+            "size of every layer, so all the variables are created at once"
+        ),
         "raw": [
             "height, width, channels = input_shape",
             "self.flat_size = (height - 2) // 2 * ((width - 2) // 2) * 32",
@@ -60,12 +51,10 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
     },
     {
         "keras": 'layers.Conv2D(32, (3, 3), activation="relu")',
-        "hides": {
-            "en": "a 3x3x1x32 kernel and a bias as variables, Glorot-uniform and zero "
-            "initialisation, the convolution, the bias add and the ReLU",
-            "pt": "um kernel 3x3x1x32 e um bias como variáveis, inicializados com "
-            "Glorot uniforme e com zeros, a convolução, a soma do bias e a ReLU",
-        },
+        "hides": N_(
+            "a 3x3x1x32 kernel and a bias as variables, Glorot-uniform and zero "
+            "initialisation, the convolution, the bias add and the ReLU"
+        ),
         "raw": [
             "conv_init = glorot_uniform(rng, (3, 3, channels, 32), 9 * channels, 9 * 32)",
             'self.conv_kernel = tf.Variable(conv_init, name="conv_kernel")',
@@ -76,28 +65,20 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
     },
     {
         "keras": "layers.MaxPooling2D((2, 2))",
-        "hides": {
-            "en": "2x2 max-pooling",
-            "pt": "o max-pooling 2x2",
-        },
+        "hides": N_("2x2 max-pooling"),
         "raw": ['x = tf.nn.max_pool2d(x, ksize=2, strides=2, padding="VALID")'],
     },
     {
         "keras": "layers.Flatten()",
-        "hides": {
-            "en": "a reshape to (batch, 5408), with the size worked out for you",
-            "pt": "um reshape para (minilote, 5408), com o tamanho já calculado para você",
-        },
+        "hides": N_("a reshape to (batch, 5408), with the size worked out for you"),
         "raw": ["x = tf.reshape(x, [-1, self.flat_size])"],
     },
     {
         "keras": 'layers.Dense(num_classes, activation="softmax")',
-        "hides": {
-            "en": "a 5408x10 kernel and a bias, Glorot-uniform and zero initialisation, "
-            "a matrix product; the softmax is folded into the loss",
-            "pt": "um kernel 5408x10 e um bias, inicializados com Glorot uniforme e com "
-            "zeros, um produto de matrizes; o softmax fica dentro da perda",
-        },
+        "hides": N_(
+            "a 5408x10 kernel and a bias, Glorot-uniform and zero initialisation, "
+            "a matrix product; the softmax is folded into the loss"
+        ),
         "raw": [
             "dense_shape = (self.flat_size, num_classes)",
             "dense_init = glorot_uniform(rng, dense_shape, *dense_shape)",
@@ -109,12 +90,10 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
     {
         "keras": "model.compile(optimizer=keras.optimizers.Adam(learning_rate), "
         'loss="sparse_categorical_crossentropy", metrics=["accuracy"])',
-        "hides": {
-            "en": "attaching the loss, the optimizer and the metric to the model, for "
-            "fit and evaluate to use; raw TensorFlow passes them along by hand",
-            "pt": "associar a perda, o otimizador e a métrica ao modelo, para que o fit "
-            "e o evaluate os usem; em TensorFlow puro, eles são passados à mão",
-        },
+        "hides": N_(
+            "attaching the loss, the optimizer and the metric to the model, for "
+            "fit and evaluate to use; raw TensorFlow passes them along by hand"
+        ),
         "raw": [
             "def compile_model(model, learning_rate=1e-3):",
             "return Adam(model.trainable_variables, learning_rate)",
@@ -125,11 +104,9 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
     },
     {
         "keras": "optimizer=keras.optimizers.Adam(learning_rate)",
-        "hides": {
-            "en": "two moment variables per weight, bias correction, the update rule",
-            "pt": "duas variáveis de momento por peso, a correção de viés e a regra de "
-            "atualização",
-        },
+        "hides": N_(
+            "two moment variables per weight, bias correction, the update rule"
+        ),
         "raw": [
             "class Adam(tf.Module):",
             "self.momentums = [tf.Variable(tf.zeros_like(v)) for v in variables]",
@@ -142,12 +119,10 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
     },
     {
         "keras": 'loss="sparse_categorical_crossentropy"',
-        "hides": {
-            "en": "cross-entropy computed from the logits behind the softmax (stable), "
-            "averaged over the batch",
-            "pt": "a entropia cruzada calculada direto dos logits, sem passar pelo "
-            "softmax (numericamente estável), com média no minilote",
-        },
+        "hides": N_(
+            "cross-entropy computed from the logits behind the softmax (stable), "
+            "averaged over the batch"
+        ),
         "raw": [
             "per_example = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)",
             "return tf.reduce_mean(per_example)",
@@ -155,10 +130,7 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
     },
     {
         "keras": 'metrics=["accuracy"]',
-        "hides": {
-            "en": "counting right answers and keeping running sums over the epoch",
-            "pt": "a contagem dos acertos e as somas acumuladas ao longo da época",
-        },
+        "hides": N_("counting right answers and keeping running sums over the epoch"),
         "raw": [
             "predictions = tf.argmax(logits, axis=1, output_type=labels.dtype)",
             "correct = tf.reduce_sum(tf.cast(predictions == labels, tf.float32))",
@@ -172,13 +144,10 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
     {
         "keras": "history = model.fit(x_train, y_train, batch_size=batch_size, "
         "epochs=epochs, shuffle=True, verbose=verbose, callbacks=list(callbacks))",
-        "hides": {
-            "en": "epochs of shuffled mini-batches, tracing the training step into a "
-            "graph, the GradientTape, the gradients and the optimizer's update",
-            "pt": "épocas de minilotes embaralhados, a conversão do passo de treino em "
-            "grafo (tracing), o GradientTape, os gradientes e a atualização feita pelo "
-            "otimizador",
-        },
+        "hides": N_(
+            "epochs of shuffled mini-batches, tracing the training step into a "
+            "graph, the GradientTape, the gradients and the optimizer's update"
+        ),
         "raw": [
             "for epoch in range(epochs):",
             "order = shuffler.permutation(len(y_train))",
@@ -193,12 +162,10 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
     {
         "keras": "return model.evaluate(x_test, y_test, batch_size=batch_size, "
         "verbose=0, return_dict=True)",
-        "hides": {
-            "en": "a loop over the test batches, forward pass only (no gradients), "
-            "the mean loss and the accuracy",
-            "pt": "um laço pelos minilotes de teste, só com a propagação direta (sem "
-            "gradientes), a perda média e a acurácia",
-        },
+        "hides": N_(
+            "a loop over the test batches, forward pass only (no gradients), "
+            "the mean loss and the accuracy"
+        ),
         "raw": [
             ("@tf.function", "evaluate_step"),
             "loss, correct = loss_and_correct(model, images, labels, training=False)",
@@ -209,14 +176,11 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
     },
     {  # the Extras of both files: the loop inside the graph, the same idea
         "keras": "model.steps_per_execution = steps",
-        "hides": {
-            "en": "the loop inside the graph: fit runs that many mini-batches per graph "
+        "hides": N_(
+            "the loop inside the graph: fit runs that many mini-batches per graph "
             "call instead of one (an epoch's worth makes the whole epoch one call), so "
-            "Python no longer runs per batch",
-            "pt": "o laço dentro do grafo: o fit roda esse número de minilotes a cada "
-            "chamada do grafo, em vez de um (com os de uma época inteira, a época toda "
-            "vira uma chamada só), e o Python deixa de rodar a cada minilote",
-        },
+            "Python no longer runs per batch"
+        ),
         "raw": [
             "def train_epoch_in_graph(model, optimizer, x_train, y_train, order, "
             "batch_size):",
@@ -229,14 +193,11 @@ CONCEPTS = [  # in the order of keras_impl/cnn.py
     {  # the harness's --tensorboard: what Keras' callback does, by hand in the raw loop
         "keras": "class KerasCurves(keras.callbacks.TensorBoard):",
         "file": "compare/harness/tensorboard.py",
-        "hides": {
-            "en": "a file writer per run (train/, validation/) and, at each epoch's "
+        "hides": N_(
+            "a file writer per run (train/, validation/) and, at each epoch's "
             "end, each log as a scalar (epoch_loss, epoch_accuracy, epoch_learning_rate) "
-            "at step epoch",
-            "pt": "um gravador por execução (train/, validation/) e, no fim de cada "
-            "época, cada valor do log como escalar (epoch_loss, epoch_accuracy, "
-            "epoch_learning_rate) no passo da época",
-        },
+            "at step epoch"
+        ),
         "raw": [
             "self.writers[run] = tf.summary.create_file_writer(folder)",
             "with self.writers[run].as_default():",
@@ -270,11 +231,17 @@ def concept_map_entries(lang=None):
             MapRow(
                 keras.text,
                 keras.where,
-                concept["hides"][lang],
+                hidden(concept["hides"], lang),
                 [(quote.text, quote.where) for quote in raw],
             )
         )
     return rows
+
+
+def hidden(message, lang):
+    """What a Keras call hides, in `lang` (the catalog's words)."""
+    with speaking(lang):
+        return _(message)
 
 
 def markdown_code(text, where):
