@@ -186,7 +186,12 @@ def test_mkdocs_build_strict_writes_every_page(site):
     ]:
         assert (site / page).is_file(), page
     for notebook in docs_hooks.NOTEBOOKS:
-        assert (site / notebook.removesuffix(".ipynb") / "index.html").is_file()
+        folder = site / notebook.removesuffix(".ipynb")
+        assert (folder / "index.html").is_file()
+        # the .ipynb a teacher uploads to Colab, linked from its page
+        name = notebook.rsplit("/", 1)[-1]
+        assert (folder / name).read_bytes() == (ROOT / notebook).read_bytes()
+        assert f'<a href="{name}" download>' in (folder / "index.html").read_text()
 
 
 PAGES = {  # page: (its language, the heading it shows, a text of its body)
