@@ -8,6 +8,7 @@ writes the numbers as each language does: 54,410 and 0.8810 in English, 54.410 a
 """
 
 import contextlib
+import decimal
 from functools import cache
 from pathlib import Path
 
@@ -94,7 +95,6 @@ def N_(message):
 def number(value, decimals=0):
     """`value` with thousands separators and `decimals` digits after the point, as the
     current language writes it: number(54410) is "54,410" or "54.410"."""
-    import decimal
 
     from babel.numbers import format_decimal
 

@@ -15,6 +15,8 @@ import math
 import numpy as np
 
 from compare.errors import CompareError
+from compare.language import _
+from compare.styles import STYLES
 
 # float32 rounds each result to within 2^-24 (6.0E-8) of its magnitude.
 UNIT_ROUNDOFF = 2.0**-24
@@ -60,8 +62,6 @@ def first_batch(dataset, batch_size, seed):
 
 def check_keras_on_tensorflow():
     import keras
-
-    from compare.language import _
 
     if keras.backend.backend() != "tensorflow":
         raise CompareError(
@@ -112,7 +112,6 @@ def keras_pass(keras_model, images, labels):
 
 def raw_graph_tensors(graph_function, model_name):
     """The raw graph's input, then the tensor that stands for each Keras layer's output."""
-    from compare.language import _
 
     operations = graph_function.graph.get_operations()
     tensors = [graph_function.inputs[0]]
@@ -140,8 +139,6 @@ def raw_pass(raw_model, images, labels, model_name):
     shapes, and running that same graph gives the logits; then the lesson's loss and the
     gradients of its trainable variables."""
     import tensorflow as tf
-
-    from compare.styles import STYLES
 
     loss_function = STYLES["raw_tf"].module("cnn").sparse_categorical_crossentropy
     forward = tf.function(lambda batch: raw_model(batch, training=True))
@@ -256,7 +253,6 @@ def step(dataset, request, say):
     compare.request.Request (its batch_size, lr, seed and model)."""
     import tensorflow as tf
 
-    from compare.language import _
     from compare.saved.convert import keras_and_raw_pair, weight_pairs
 
     check_keras_on_tensorflow()

@@ -7,6 +7,7 @@ it as `python -m compare` does.
 
 import contextlib
 import dataclasses
+import statistics
 import sys
 
 from compare.errors import CompareError
@@ -265,7 +266,6 @@ def seed_study(request, dataset, configs, runs, say):
 
 
 def seed_summary(results, target):
-    import statistics
 
     accuracies = [result["test_accuracy"] for result in results]
     times = [time_to_accuracy(result, target) for result in results]

@@ -49,6 +49,7 @@ about 20 times slower than float32 ones, and XLA compiles slowly.
 
 import contextlib
 import dataclasses
+import json
 import time
 
 import numpy as np
@@ -337,7 +338,6 @@ def markdown(result):
 
 def main(argv=None):
     import argparse
-    import json
 
     from compare.data import load_dataset
 

@@ -3,6 +3,7 @@ do (compare/bench/)."""
 
 import argparse
 import dataclasses
+import json
 from pathlib import Path
 
 from compare.bench.variants import DEFAULT_VARIANTS, VARIANTS
@@ -198,7 +199,6 @@ def check_suite_flags(args):
 def gpu_suite(args, dataset, say):
     """--suite gpu: the matched pairs over XLA, precision and batch size, as Markdown
     (or JSON with --format json)."""
-    import json
 
     from compare.bench.suite import SuiteOptions, device_name, markdown, run_suite
 

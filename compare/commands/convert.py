@@ -5,6 +5,8 @@ import contextlib
 import sys
 from pathlib import Path
 
+from tabulate import tabulate
+
 from compare.language import _
 from compare.quiet import load_tensorflow_quietly
 from compare.styles import FLAGS
@@ -51,7 +53,6 @@ def add_parser(commands):
 
 def run(args, say):
     """Convert and save; returns the weight mapping as a table."""
-    from tabulate import tabulate
 
     from compare.saved.convert import convert
 

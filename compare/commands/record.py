@@ -4,6 +4,7 @@ floors, the per-op FLOP and byte table with the roofline, the variants as multip
 it, the matched pairs, the profiler's breakdown, accuracy over seeds with the time to a
 target accuracy, and the default comparison's table."""
 
+import contextlib
 import dataclasses
 import shlex
 import sys
@@ -17,6 +18,8 @@ from compare.commands.options import (
     pair_rounds,
     positive_int,
 )
+from compare.errors import CompareError
+from compare.language import _, language
 
 NAME = "record"
 INPUTS = ("data_dir",)
@@ -71,14 +74,11 @@ def add_parser(commands):
 
 def run(args, say):
     """Measure; returns the Markdown."""
-    import contextlib
 
     from compare.bench import floors, profile, roofline
     from compare.bench.bench import bench
     from compare.bench.variants import BenchConfig
     from compare.commands.paths import check_new_folder
-    from compare.errors import CompareError
-    from compare.language import _, language
     from compare.quiet import load_tensorflow_quietly
     from compare.request import Request
     from compare.study import compare

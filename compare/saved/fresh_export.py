@@ -9,6 +9,7 @@ import functools
 
 from compare.language import _
 from compare.saved.architectures import WEIGHT_MAPS, ModelError, check_sizes, refused
+from compare.styles import STYLES
 
 SERVING_INPUT, SERVING_OUTPUT = "images", "probabilities"
 # Attributes that say how a call runs, not what it computes (they differ between machines).
@@ -97,8 +98,6 @@ def fresh_export(model_name, input_shape=(28, 28, 1), classes=10):
     """The parsed saved_model.pb of raw_tf_impl/export.py's export of a fresh
     `model_name`, written in TensorFlow's in-memory file system: no file is written."""
     import tensorflow as tf
-
-    from compare.styles import STYLES
 
     raw = STYLES["raw_tf"]
     model = raw.module(model_name).build_model(

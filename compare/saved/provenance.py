@@ -30,6 +30,7 @@ from compare.saved.fresh_export import (
     tensor_node,
 )
 from compare.saved.signatures import check_signatures
+from compare.styles import MODEL_NAMES
 
 PARTS = {
     "graph": N_("its meta graph"),
@@ -314,7 +315,6 @@ def size_of(shape):
 def fresh_export_profile():
     """The union of export_profile over fresh raw exports of every model both styles
     define: what ALLOWED_OPS and ALLOWED_OBJECTS must be."""
-    from compare.styles import MODEL_NAMES
 
     profile = {part: set() for part in [*PARTS, "objects"]}
     for model_name in MODEL_NAMES:

@@ -13,6 +13,7 @@ continue, never inside a token, comments as comments.
 
 import dataclasses
 
+from compare.language import _, speaking
 from compare.loc import EXTRAS, STEPS, heading_section
 from compare.styles import ROOT, STYLES
 from compare.views.code_lines import Painter, read_lines, without_comments, wrap
@@ -178,7 +179,6 @@ def section_names(sections):
 
 def view_titles(lang):
     """The headings of the code view: compare/views/i18n.py's, and the imports'."""
-    from compare.language import _, speaking
     from compare.views.i18n import step_titles
 
     with speaking(lang):

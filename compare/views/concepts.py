@@ -11,6 +11,8 @@ file that holds both styles' snippets under "file", from the repository root.
 
 from typing import NamedTuple
 
+from tabulate import tabulate
+
 from compare.language import N_, _, language, speaking
 from compare.styles import ROOT
 from compare.views.whole_lines import locate
@@ -263,7 +265,6 @@ def concept_map_rows(lang=None):
 
 def concept_map_markdown(lang="en"):
     """The map as a Markdown table, as the manual shows it (docs/concept-map.md)."""
-    from tabulate import tabulate
 
     from compare.views.i18n import TEXT
 
