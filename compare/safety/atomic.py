@@ -20,6 +20,7 @@ from pathlib import Path
 
 from compare.errors import CompareError
 from compare.language import _
+from compare.safety.tempdir import alive
 
 _outputs = {}  # absolute path as given -> (flag, real folder, name, folder identity)
 _inputs = set()  # identities of what is read
@@ -163,16 +164,6 @@ def remove_stale_partials(name, descriptor):
         if found and (writer == os.getpid() or not alive(writer)):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(entry, dir_fd=descriptor)
-
-
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's
-        return True
-    return True
 
 
 # Creating a file or folder that must not exist yet ---------------------------------------
