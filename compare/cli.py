@@ -22,7 +22,7 @@ from compare.commands.options import add_language_option, choose_language
 from compare.commands.paths import check_paths
 from compare.commands.results import deliver, sayer
 from compare.errors import CompareError, explained
-from compare.language import _, speaking
+from compare.language import _, speaking_for_the_process
 from compare.quiet import BEFORE_TENSORFLOW
 from compare.safety import children, limits, locks, streams, tempdir
 from compare.safety.text import one_line
@@ -83,7 +83,7 @@ def main(argv=None):
     ):  # a terminal in ASCII or Latin-1: \xe7, not a crash
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
-    with speaking(choose_language(argv)):
+    with speaking_for_the_process(choose_language(argv)):  # argparse speaks it too
         return run_command(argv)
 
 

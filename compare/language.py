@@ -1,14 +1,18 @@
 """The user's language: English, written in the code, or Brazilian Portuguese.
 
 A message is written in English and passed through `_()`; the Portuguese comes from the
-gettext catalog compare/locale/pt_BR/LC_MESSAGES/compare.po, read with Babel. Babel also
-writes the numbers as each language does: 54,410 and 0.8810 in English, 54.410 and
-0,8810 in Brazil. `--lang` sets the language once for the whole run (`set_language`);
-`speaking(lang)` sets it for a block.
+gettext catalog compare/locale/pt_BR/LC_MESSAGES/compare.po, compiled with Babel into the
+compare.mo beside it (python -m tools.compile_catalog) and read with the standard library's
+gettext, which argparse's own messages go through too. Babel also writes the numbers as
+each language does: 54,410 and 0.8810 in English, 54.410 and 0,8810 in Brazil. `--lang`
+sets the language once for the whole run (`speaking_for_the_process`); `speaking(lang)`
+sets it for a block.
 """
 
 import contextlib
 import decimal
+import gettext
+import os
 from functools import cache
 from pathlib import Path
 
@@ -16,6 +20,7 @@ LANGUAGES = ("en", "pt")
 LOCALES = {"en": "en_US", "pt": "pt_BR"}
 HTML_LANG = {"en": "en", "pt": "pt-BR"}  # the page's <html lang>
 CATALOGS = Path(__file__).parent / "locale"
+DOMAIN = "compare"  # locale/<LOCALE>/LC_MESSAGES/compare.mo
 
 _language = "en"
 
@@ -42,22 +47,58 @@ def speaking(lang):
         set_language(before)
 
 
+@contextlib.contextmanager
+def speaking_for_the_process(lang):
+    """The block speaks `lang`, and so do the standard library's own messages: argparse
+    looks "usage:", "invalid choice" and the like up with gettext.gettext, in the process's
+    text domain and in the language the LANGUAGE environment variable names (before
+    LC_ALL, LC_MESSAGES and LANG: --lang en stays English on a Portuguese system). Both are
+    set to compare.mo's for the block, then restored."""
+    with speaking(lang):  # refuses an unknown language
+        domain, before = gettext.textdomain(), os.environ.get("LANGUAGE")
+        gettext.bindtextdomain(DOMAIN, str(CATALOGS))
+        gettext.textdomain(DOMAIN)
+        os.environ["LANGUAGE"] = LOCALES[lang]  # read at each lookup: en after pt works
+        try:
+            yield
+        finally:
+            gettext.textdomain(domain)
+            if before is None:
+                os.environ.pop("LANGUAGE", None)
+            else:
+                os.environ["LANGUAGE"] = before
+
+
+@cache
+def translations(lang):
+    """The compiled catalog of `lang`, read with the standard library's gettext (fuzzy and
+    untranslated messages were left out when compiling); for English, the messages as the
+    code writes them. A missing compare.mo is an error, not English in disguise."""
+    return gettext.translation(
+        DOMAIN, CATALOGS, languages=[LOCALES[lang]], fallback=lang == "en"
+    )
+
+
 @cache
 def catalog(lang):
     """{English message: translation} for `lang`, and {(singular, plural): forms} for
-    the messages that depend on a count; empty for English."""
+    the messages that depend on a count, as compare.mo holds them; empty for English."""
     if lang == "en":
         return {}
-    from babel.messages.pofile import read_po
+    from babel.messages.mofile import read_mo
 
-    path = CATALOGS / LOCALES[lang] / "LC_MESSAGES" / "compare.po"
-    with path.open("rb") as po:
-        messages = read_po(po, locale=LOCALES[lang])
-    return {
-        message.id: message.string
-        for message in messages
-        if message.id and all(forms_of(message.string)) and not message.fuzzy
-    }
+    path = CATALOGS / LOCALES[lang] / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    with path.open("rb") as mo:
+        return {
+            forms(message.id): forms(message.string)
+            for message in read_mo(mo)
+            if message.id
+        }
+
+
+def forms(text):
+    """A message, or a count's (singular, plural) and forms, which read_mo gives as lists."""
+    return tuple(text) if isinstance(text, list) else text
 
 
 def forms_of(string):
@@ -66,18 +107,19 @@ def forms_of(string):
 
 def _(message):
     """`message` in the current language (itself where the catalog has no translation)."""
-    return catalog(_language).get(message, message)
+    if not message:  # gettext's "" is the catalog's header
+        return message
+    return translations(_language).gettext(message)
 
 
 def _n(singular, plural, count):
     """The form of a message for `count` things in the current language: English has
     one and other (1 epoch, 2 epochs), Brazilian Portuguese says 0 and 1 the same way
-    (0 época, 1 época, 2 épocas): Babel knows each language's rule."""
-    from babel import Locale
-
-    forms = catalog(_language).get((singular, plural), (singular, plural))
-    one = Locale.parse(LOCALES[_language]).plural_form(abs(count)) == "one"
-    return forms[0] if one else forms[1]
+    (0 época, 1 época, 2 épocas): the catalog's Plural-Forms header gives the rule."""
+    count = abs(count)
+    if count == int(count):  # 2.0 or a NumPy integer: gettext's rules take an int
+        count = int(count)
+    return translations(_language).ngettext(singular, plural, count)
 
 
 def quantity(count, singular, plural):

@@ -378,6 +378,68 @@ def test_errors_speak_portuguese(tmp_path, capsys, make_args):
     assert english_in(error) == [] and english_words(error) == [], error
 
 
+def test_argparse_speaks_the_chosen_language_then_english_again(capsys, monkeypatch):
+    """argparse's own words ("usage:", "options", "invalid choice") come from compare.mo
+    through gettext while main runs; then English again, in the same process, even where
+    the environment asks for Portuguese; the process's gettext is left as it was."""
+    import gettext
+    import os
+
+    from compare.cli import main
+
+    monkeypatch.setenv("LANGUAGE", "pt_BR")
+    domain = gettext.textdomain()
+
+    def run(*argv):
+        with pytest.raises(SystemExit):
+            main(list(argv))
+        return capsys.readouterr()
+
+    text = run("--lang", "pt", "--help").out
+    assert text.startswith("uso: ") and "\nopções:\n" in text, text[:300]
+    error = run("--lang", "pt", "--format", "xml").err
+    assert "opção inválida: 'xml'" in error, error
+    text = run("--help").out
+    assert text.startswith("usage: ") and "\noptions:\n" in text, text[:300]
+    assert "invalid choice: 'xml'" in run("--format", "xml").err
+    assert os.environ["LANGUAGE"] == "pt_BR" and gettext.textdomain() == domain
+
+
+def test_compare_mo_is_compare_po_compiled():
+    """The program reads compare.mo, which a translator regenerates after editing
+    compare.po: both say the same messages."""
+    from tools.compile_catalog import COMMAND, catalogs, compiled, messages
+
+    assert catalogs(), "no compare.po under compare/locale"
+    for po, mo in catalogs():
+        assert mo.is_file(), f"{mo} is missing: run `{COMMAND}` and commit it"
+        assert messages(mo.read_bytes()) == messages(compiled(po)), (
+            f"{mo.name} is not {po.name} compiled: run `{COMMAND}` and commit it"
+        )
+
+
+def test_the_program_reads_every_translated_message_and_no_other():
+    """catalog("pt") is what compare.mo holds: each message of compare.po that is translated
+    and not fuzzy. A count's message is translated in all its forms or in none (compiling
+    would fill a missing form with the English)."""
+    from babel.messages.pofile import read_po
+
+    with (ROOT / "compare/locale/pt_BR/LC_MESSAGES/compare.po").open("rb") as po:
+        messages = [message for message in read_po(po, locale="pt_BR") if message.id]
+    half = [
+        message.id
+        for message in messages
+        if any(forms_of(message.string)) and not all(forms_of(message.string))
+    ]
+    assert half == []
+    translated = {
+        message.id: message.string
+        for message in messages
+        if all(forms_of(message.string)) and not message.fuzzy
+    }
+    assert catalog("pt") == translated
+
+
 def test_the_catalog_says_each_message_once():
     """Several hands append to the catalog; a message translated twice would keep only one
     translation, silently."""

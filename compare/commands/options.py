@@ -163,7 +163,8 @@ def output_options(json_help, formats=FORMATS):
     return options
 
 
-# argparse's own messages (it passes them through gettext's `_`, which main replaces).
+# argparse's own messages: it looks them up with gettext.gettext, which reads compare.mo
+# while cli.main runs (language.speaking_for_the_process).
 ARGPARSE_MESSAGES = (
     N_("usage: "),
     N_("unrecognized arguments: %s"),
@@ -197,19 +198,14 @@ def add_language_option(parser):
 
 def choose_language(argv):
     """--lang from the command line (the last valid one), read before parsing so that
-    argparse's own errors speak it too; a bad or missing value is left for the parser
-    to refuse."""
+    argparse's own errors speak it too (cli.main sets gettext's language with it); a bad
+    or missing value is left for the parser to refuse."""
     given = [
         argument.partition("=")[2] if argument.startswith("--lang=") else following
         for argument, following in pairwise([*argv, None])
         if argument == "--lang" or argument.startswith("--lang=")
     ]
-    lang = next((value for value in reversed(given) if value in LANGUAGES), "en")
-    argparse._ = _  # argparse looks its messages up at call time
-    argparse.ngettext = lambda singular, plural, count: _(
-        singular if count == 1 else plural
-    )
-    return lang
+    return next((value for value in reversed(given) if value in LANGUAGES), "en")
 
 
 def host_and_port(text):
