@@ -1,6 +1,9 @@
 """What a comparison is asked to do: a plain `Request` (the command line's flags, by the
 same names), and the combinations the study supports, each other one a one-line error
-before any work."""
+before any work. The Request is the one configuration of a training run, from the
+command line to the harness: the study hands the harness one per model
+(`for_model`), bench's workers make their own, and a Keras backend's process gets it
+as JSON (`to_fields`, `from_fields`)."""
 
 import dataclasses
 from pathlib import Path
@@ -40,10 +43,61 @@ class Request:
     target_accuracy: float = 0.88  # for --seeds: test accuracy to reach
     curves: bool = False  # score the test set after every epoch (not timed)
     quiet: bool = False
+    jit_compile: bool | str = (
+        "auto"  # bench's XLA variants, no flag: "auto" is off on CPUs
+    )
 
     @property
     def models(self):
         return list(MODEL_NAMES) if self.model == "both" else [self.model]
+
+    def for_model(self, model):
+        """The request for one of its models: what the harness trains."""
+        return dataclasses.replace(self, model=model)
+
+    def to_fields(self):
+        """The request as JSON can carry it: paths as text, tuples as lists."""
+        return {
+            field: str(value) if isinstance(value, Path) else value
+            for field, value in dataclasses.asdict(self).items()
+        }
+
+    @classmethod
+    def from_fields(cls, fields):
+        types = {field.name: field.type for field in dataclasses.fields(cls)}
+        return cls(
+            **{
+                name: (
+                    Path(value)
+                    if value is not None and "Path" in str(types[name])
+                    else tuple(value)
+                    if isinstance(value, list)
+                    else value
+                )
+                for name, value in fields.items()
+            }
+        )
+
+    def reported(self):
+        """The settings a report's "config" shows (its keys are kept stable)."""
+        fields = self.to_fields()
+        return {name: fields[name] for name in REPORTED}
+
+
+# The harness's settings, as reports have shown them since the first version.
+REPORTED = (
+    "epochs",
+    "batch_size",
+    "lr",
+    "seed",
+    "steps_per_execution",
+    "jit_compile",
+    "strategy",
+    "devices",
+    "worker_timeout",
+    "checkpoint_dir",
+    "same_start",
+)
 
 
 def check_request(request):

@@ -55,28 +55,6 @@ TRAINING = {  # (on a named backend, one of several repeats): the progress line
 }
 
 
-def configs_for(request):
-    from compare.harness.training import Config
-
-    checkpoint_dir = request.checkpoint_dir and str(request.checkpoint_dir)
-    return {
-        model: Config(
-            request.epochs,
-            request.batch_size,
-            request.lr,
-            request.seed,
-            request.steps_per_execution,
-            model=model,
-            strategy=request.strategy,
-            devices=request.devices,
-            worker_timeout=request.worker_timeout,
-            checkpoint_dir=checkpoint_dir,
-            same_start=request.same_start,
-        )
-        for model in request.models
-    }
-
-
 def compare(request, say, weights=None):
     """Load the data, run the styles, return the report as a dict. A dict passed as
     `weights` receives each style's final weights."""
@@ -95,11 +73,10 @@ def compare(request, say, weights=None):
 
     tf.config.experimental.enable_op_determinism()  # same seed, same numbers
     dataset = load_and_describe(request, say)
-    configs = configs_for(request)
     if request.strategy == "mirrored":  # the shares Keras can run, before any training
         from compare.harness.distribute import check_even_shares, strategy_for
 
-        strategy = strategy_for(configs[request.models[0]])
+        strategy = strategy_for(request)
         check_even_shares(
             strategy.num_replicas_in_sync, request.batch_size, len(dataset.x_test)
         )
@@ -153,7 +130,7 @@ def compare(request, say, weights=None):
                     if request.strategy != "none":  # keras.distribution on JAX
                         engine = {**jax_engine(request), "weights": weights}
                     result = run_on_backend(
-                        backend, request, configs[model], request.curves, **engine
+                        backend, request.for_model(model), request.curves, **engine
                     )
                 else:
                     folder = request.checkpoint_dir and implementation_folder(
@@ -172,7 +149,7 @@ def compare(request, say, weights=None):
                     result = run(
                         implementation,
                         dataset,
-                        configs[model],
+                        request.for_model(model),
                         verbose[implementation],
                         request.curves,
                         weights,
@@ -181,9 +158,9 @@ def compare(request, say, weights=None):
                         curves_folder,
                     )
                 runs[model, implementation, backend].append(result)
-    report = report_of(request, dataset, configs, runs, keras_backends)
+    report = report_of(request, dataset, runs, keras_backends)
     if request.seeds > 1:
-        report["seeds"] = seed_study(request, dataset, configs, runs, say)
+        report["seeds"] = seed_study(request, dataset, runs, say)
     if pairs_apply(request, dataset):
         report["pairs"] = matched_pairs(request, dataset, say)
     return report
@@ -233,7 +210,7 @@ def say_if_fewer_pairs(asked, batches, say):
         )
 
 
-def seed_study(request, dataset, configs, runs, say):
+def seed_study(request, dataset, runs, say):
     """--seeds N: the first seed's runs (the table's) and N - 1 more initialisations
     per style, interleaved; per style the test accuracies and the training seconds to
     reach `target_accuracy` on the test set (None where a run never reached it)."""
@@ -245,15 +222,17 @@ def seed_study(request, dataset, configs, runs, say):
         for implementation in request.implementations
     }
     for offset in range(1, request.seeds):
-        config = dataclasses.replace(configs[model], seed=request.seed + offset)
+        seeded = dataclasses.replace(
+            request.for_model(model), seed=request.seed + offset
+        )
         for implementation in request.implementations:
             say(
                 _("Training {implementation}, seed {seed} ...").format(
-                    implementation=TEXT[language()][implementation], seed=config.seed
+                    implementation=TEXT[language()][implementation], seed=seeded.seed
                 )
             )
             per_style[implementation].append(
-                run(implementation, dataset, config, 0, curves=True)
+                run(implementation, dataset, seeded, 0, curves=True)
             )
     return {
         "target_accuracy": request.target_accuracy,
@@ -293,11 +272,10 @@ def time_to_accuracy(result, target):
     return None
 
 
-def report_of(request, dataset, configs, runs, keras_backends):
+def report_of(request, dataset, runs, keras_backends):
     from compare.harness.training import median_of_runs
     from compare.stats import median_interval, throughput_ratio
 
-    first = configs[request.models[0]]
     report = {
         "dataset": {
             "name": dataset.name,
@@ -305,17 +283,13 @@ def report_of(request, dataset, configs, runs, keras_backends):
             "train_size": len(dataset.x_train),
             "test_size": len(dataset.x_test),
         },
-        "config": {
-            key: value
-            for key, value in dataclasses.asdict(first).items()
-            if key != "model"
-        },
+        "config": request.reported(),
         "results": [median_of_runs(model_runs) for model_runs in runs.values()],
     }
     if request.strategy != "none":
         from compare.harness.distribute import strategy_for
 
-        report["config"]["replicas"] = strategy_for(first).num_replicas_in_sync
+        report["config"]["replicas"] = strategy_for(request).num_replicas_in_sync
     # Keras for the ratio: on TensorFlow where it ran there, else the first backend.
     reference = "tensorflow" if "tensorflow" in keras_backends else keras_backends[0]
     keras_runs = runs.get((request.models[0], "keras", reference))

@@ -32,7 +32,7 @@ STAGES = (
 BATCH_NORM_EPSILON = 1.001e-5
 
 
-def preprocess_input(images):
+def prepare_images(images):
     """keras.applications.resnet50.preprocess_input by hand ("caffe" style):
     RGB -> BGR, then subtract ImageNet's mean of each channel. No scaling: pixels stay
     on the 0-255 scale."""

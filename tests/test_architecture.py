@@ -15,9 +15,9 @@ LAYERS = [
     ["compare.commands"],  # one module per command: its parser and its run
     # what the commands do
     ["compare.study", "compare.step", "compare.bench", "compare.transfer"],
-    ["compare.request"],  # what a comparison is asked: the flags, checked
     ["compare.exercises"],  # the grader: the lesson beside Keras, from saved and data
     ["compare.harness"],  # training, timing, checkpoints, distribute, backends
+    ["compare.request"],  # what a run is asked: the flags, checked; the harness's too
     ["compare.saved", "compare.views"],  # exported models; tables, pages, plots
     ["compare.data", "compare.loc"],
     ["compare.safety"],  # the defences: processes, signals, atomic writes, locks
@@ -111,3 +111,51 @@ def test_no_module_is_over_400_lines():
 def test_lessons_never_import_the_harness(package):
     for path in (ROOT / package).glob("*.py"):
         assert not compare_imports(path), path
+
+
+STYLE_NAMES = {"keras", "raw_tf"}
+ONE_INTERFACE = ("compare/harness", "compare/transfer")
+
+
+def style_branches(path):
+    """The lines of `path` that compare something with a style's name."""
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Compare)
+        and any(
+            isinstance(side, ast.Constant) and side.value in STYLE_NAMES
+            for side in [node.left, *node.comparators]
+        )
+    ]
+
+
+@pytest.mark.parametrize("place", ONE_INTERFACE)
+def test_training_asks_the_trainer_not_the_style_name(place):
+    """Every "if Keras, else raw TF" of training is a Trainer's method
+    (compare/harness/trainers.py): the rest of the harness and transfer never branch on
+    a style's name. (The study does, once: only Keras runs on other Keras backends.)"""
+    found = {
+        str(path.relative_to(ROOT)): style_branches(path)
+        for path in (ROOT / place).rglob("*.py")
+        if path.name != "trainers.py"
+    }
+    assert not {path: lines for path, lines in found.items() if lines}
+
+
+def test_every_style_of_the_registry_has_a_trainer():
+    source = (ROOT / "compare/harness/trainers.py").read_text()
+    classes = {
+        node.name: node
+        for node in ast.parse(source).body
+        if isinstance(node, ast.ClassDef)
+    }
+    styles = {
+        statement.value.id
+        for node in classes.values()
+        for statement in node.body
+        if isinstance(statement, ast.Assign)
+        and statement.targets[0].id == "style"
+        and isinstance(statement.value, ast.Name)
+    }
+    assert styles == {"KERAS", "RAW_TF"}

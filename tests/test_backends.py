@@ -7,6 +7,7 @@ PyTorch), which sum in different orders: about 1e-6 relative per op, so probabil
 rounding size changes that by far less than 1e-5 of lr = 1e-3, so updated weights agree to 1e-6.
 """
 
+import dataclasses
 import importlib.util
 import os
 import subprocess
@@ -18,7 +19,7 @@ import pytest
 from helpers import ONE_EPOCH, run_cli
 
 from compare.harness.backends import BACKENDS, missing, run_on_backend
-from compare.harness.training import Config
+from compare.request import Request
 from compare.views.report import render
 
 ROOT = Path(__file__).parents[1]
@@ -92,16 +93,14 @@ def test_one_training_step_same_weights_on_every_backend(outputs):
             )
 
 
-class Args:
-    dataset, data_dir, train_samples, test_samples = "digits", None, 256, 64
+DIGITS = Request("digits", train_samples=256, test_samples=64)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", INSTALLED)
 def test_end_to_end_tiny_run_per_backend(backend):
-    result = run_on_backend(
-        backend, Args, Config(epochs=2, batch_size=64), curves=False
-    )
+    request = dataclasses.replace(DIGITS, epochs=2, batch_size=64)
+    result = run_on_backend(backend, request, curves=False)
     assert result["backend"] == backend and result["params"] == 54_410
     losses = result["history"]["loss"]
     assert (
@@ -114,7 +113,7 @@ def test_a_missing_backend_is_a_row_that_says_so(monkeypatch):
     monkeypatch.setattr(
         "compare.harness.backends.importlib.util.find_spec", lambda name: None
     )
-    row = run_on_backend("jax", Args, Config(), curves=False)
+    row = run_on_backend("jax", DIGITS, curves=False)
     assert row["unavailable"].startswith("jax is not installed")
     report = {
         "dataset": {"name": "digits", "source": "x", "train_size": 1, "test_size": 1},

@@ -23,7 +23,8 @@ from compare.bench.resume_check import resume_check
 from compare.cli import main
 from compare.harness.callbacks import TrainingDiverged
 from compare.harness.checkpointing import StopOnSignal
-from compare.harness.training import Config, run
+from compare.harness.training import run
+from compare.request import Request
 from compare.styles import STYLES
 
 BATCH = 64
@@ -118,7 +119,7 @@ def test_checkpoint_dir_does_not_change_the_numbers(
     per-epoch histories and test scores; and a run stopped after epoch 2 and resumed to 3
     ends with the scores of the uninterrupted run, and its last epoch's history."""
     small = digits.subset(train_samples=320, test_samples=128)
-    plain_config = Config(epochs=3, batch_size=BATCH, model=model_name, seed=2)
+    plain_config = Request(epochs=3, batch_size=BATCH, model=model_name, seed=2)
     plain = run(implementation, small, plain_config, verbose=0)
     saved = dataclasses.replace(plain_config, checkpoint_dir=str(tmp_path / "straight"))
     straight = run(implementation, small, saved, verbose=0)
@@ -224,7 +225,7 @@ def test_divergence_stops_and_is_not_saved(digits, tmp_path, implementation):
     and hints at --lr; the diverged epoch is not saved, so a resume cannot start from
     NaN weights."""
     small = digits.subset(train_samples=512, test_samples=128)
-    config = Config(epochs=3, batch_size=64, lr=1e30, checkpoint_dir=str(tmp_path))
+    config = Request(epochs=3, batch_size=64, lr=1e30, checkpoint_dir=str(tmp_path))
     with pytest.raises(
         TrainingDiverged,
         match=r"the loss became (nan|-?inf) in epoch 1"

@@ -127,17 +127,14 @@ def test_the_jax_coordinator_is_told_where_to_listen(monkeypatch):
 
     seen = {}
 
-    def fake_process(backend, request, env, timeout):
+    def fake_process(backend, message, env, timeout):
         seen.update(env)
         return subprocess.CompletedProcess([], 0, '{"backend": "jax"}\n', "")
 
     monkeypatch.setattr(backends, "backend_process", fake_process)
     monkeypatch.setattr(backends, "missing", lambda backend: None)
 
-    class Study:
-        dataset, data_dir, train_samples, test_samples = "digits", None, 8, 8
-
-    from compare.harness.training import Config
+    from compare.request import Request
 
     cluster = {
         "coordinator": "127.0.0.1:5123",
@@ -145,7 +142,8 @@ def test_the_jax_coordinator_is_told_where_to_listen(monkeypatch):
         "process_id": 0,
         "timeout": 5,
     }
-    backends.run_on_backend("jax", Study, Config(1, 8), False, cluster=cluster)
+    request = Request("digits", train_samples=8, test_samples=8, epochs=1, batch_size=8)
+    backends.run_on_backend("jax", request, False, cluster=cluster)
     assert seen["JAX_COORDINATOR_BIND_ADDRESS"] == "127.0.0.1:5123"
 
 

@@ -4,7 +4,8 @@ import pytest
 from helpers import FASHION_MNIST_DEBIAN
 
 from compare.data import load_named
-from compare.harness.training import Config, run
+from compare.harness.training import run
+from compare.request import Request
 
 pytestmark = pytest.mark.slow  # a real dataset, trained end to end
 
@@ -25,7 +26,7 @@ def fashion_mnist():
 def test_one_epoch_of_fashion_mnist_beats_080(fashion_mnist, implementation):
     """One epoch, batch 128, both styles: test accuracy > 0.80 (a real model, not chance at 0.10)."""
     result = run(
-        implementation, fashion_mnist, Config(epochs=1, batch_size=128), verbose=0
+        implementation, fashion_mnist, Request(epochs=1, batch_size=128), verbose=0
     )
     assert result["test_accuracy"] > 0.80
     assert result["history"]["accuracy"][0] > 0.70

@@ -94,7 +94,7 @@ def test_preprocessing_is_keras_preprocess_input_exactly():
     images = random_images(3, 8)
     original = images.copy()
     np.testing.assert_array_equal(
-        raw_resnet.preprocess_input(images), keras_resnet.prepare_images(images)
+        raw_resnet.prepare_images(images), keras_resnet.prepare_images(images)
     )
     np.testing.assert_array_equal(images, original)  # neither edits the caller's array
     # and keras_resnet's copy is needed: Keras' own function edits a float32 array in place
@@ -127,7 +127,7 @@ def test_the_raw_network_has_keras_resnet50s_layers_and_parameters():
 def test_same_outputs_at_every_stage_and_at_the_top():
     """2 images of 64x64, random weights and batch-norm state: each stage and the probabilities."""
     keras_model, raw_model = keras_and_raw(size=64)
-    images = raw_resnet.preprocess_input(random_images(2, 64))
+    images = raw_resnet.prepare_images(random_images(2, 64))
     raw_stages = raw_model.base.stages(tf.constant(images))
     for name, keras_output in zip(
         STAGES, stage_outputs(keras_model, images), strict=True
@@ -141,7 +141,7 @@ def test_same_outputs_at_every_stage_and_at_the_top():
 
 def test_training_mode_batch_norm_uses_batch_statistics_in_both():
     keras_model, raw_model = keras_and_raw()
-    images = raw_resnet.preprocess_input(random_images(4, 32))
+    images = raw_resnet.prepare_images(random_images(4, 32))
     raw_stages = raw_model.base.stages(tf.constant(images), training=True)
     keras_stages = stage_outputs(keras_model, images, training=True)
     for name, keras_output in zip(STAGES, keras_stages, strict=True):
@@ -159,7 +159,7 @@ def test_training_mode_gradients_agree_and_conv_biases_get_only_noise():
     rounding noise there (measured: below 2e-7 of the largest gradient), and Adam would turn that
     noise into steps of the learning rate. That is why from-scratch runs drift apart."""
     keras_model, raw_model = keras_and_raw()
-    images = raw_resnet.preprocess_input(random_images(4, 32))
+    images = raw_resnet.prepare_images(random_images(4, 32))
     labels = np.arange(4)
     with tf.GradientTape() as tape:
         keras_loss = tf.reduce_mean(
@@ -229,7 +229,7 @@ def test_weights_files_load_into_both_styles(tmp_path, file_format):
         path = tmp_path / "base.h5"
         with h5py.File(path, "w") as file:
             legacy_h5_format.save_weights_to_hdf5_group(file, base)
-    images = raw_resnet.preprocess_input(random_images(2, 32))
+    images = raw_resnet.prepare_images(random_images(2, 32))
     expected = base(images).numpy()
     raw_model = raw_resnet.build_model(seed=5, weights=str(path))
     np.testing.assert_array_equal(raw_model.base(tf.constant(images)).numpy(), expected)
@@ -278,7 +278,7 @@ def two_phases():
     head only (base frozen), then fine-tuning (conv5's convolutions unfrozen, batch norm frozen)."""
     keras_model, raw_model = keras_and_raw()
     rng = np.random.default_rng(1)
-    images = raw_resnet.preprocess_input(random_images(16, 32, seed=1))
+    images = raw_resnet.prepare_images(random_images(16, 32, seed=1))
     labels = rng.integers(0, 10, 16).astype("int32")
     snapshots = [(keras_variables_by_name(keras_model), variables_by_name(raw_model))]
     histories = []

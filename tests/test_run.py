@@ -5,7 +5,8 @@ import math
 import pytest
 
 from compare.harness.callbacks import TrainingDiverged
-from compare.harness.training import Config, median_of_runs, run
+from compare.harness.training import median_of_runs, run
+from compare.request import Request
 from compare.stats import throughput_ratio
 
 
@@ -18,7 +19,7 @@ def small(digits):
 def test_same_seed_same_numbers(small, implementation):
     """Two runs with the same seed and flags give bit-identical histories and scores."""
     first, second = (
-        run(implementation, small, Config(epochs=2, batch_size=64), verbose=0)
+        run(implementation, small, Request(epochs=2, batch_size=64), verbose=0)
         for _ in range(2)
     )
     assert first["history"] == second["history"]
@@ -38,7 +39,7 @@ def test_same_seed_same_numbers(small, implementation):
 
 def test_other_seed_other_numbers(small):
     results = [
-        run("raw_tf", small, Config(epochs=1, batch_size=64, seed=seed), verbose=0)
+        run("raw_tf", small, Request(epochs=1, batch_size=64, seed=seed), verbose=0)
         for seed in (0, 1)
     ]
     assert results[0]["history"] != results[1]["history"]
@@ -48,7 +49,7 @@ def test_other_seed_other_numbers(small):
 def test_a_diverging_run_is_reported(small, implementation):
     """An absurd learning rate blows the loss up; the run stops with a message naming --lr."""
     with pytest.raises(TrainingDiverged, match="lower --lr"):
-        run(implementation, small, Config(epochs=2, batch_size=64, lr=1e30), verbose=0)
+        run(implementation, small, Request(epochs=2, batch_size=64, lr=1e30), verbose=0)
 
 
 def test_median_of_runs_and_pairwise_ratio():
@@ -80,11 +81,11 @@ def test_median_of_runs_and_pairwise_ratio():
 def test_batch_norm_dropout_model_runs_and_counts_its_own_lines(small, implementation):
     """cnn_bn_dropout: 54,442 parameters (conv without bias, + gamma and beta); its define lines
     come from its own file, the other steps from cnn.py."""
-    cnn = run(implementation, small, Config(epochs=1, batch_size=64), verbose=0)
+    cnn = run(implementation, small, Request(epochs=1, batch_size=64), verbose=0)
     variant = run(
         implementation,
         small,
-        Config(epochs=1, batch_size=64, model="cnn_bn_dropout"),
+        Request(epochs=1, batch_size=64, model="cnn_bn_dropout"),
         verbose=0,
     )
     assert (

@@ -81,14 +81,16 @@ def train_tensorflow_variant(variant, dataset, batch_size, epochs, seed, model="
     """One training run of a Keras or raw TF variant, through the same harness as the
     main table (compare.harness.training.timed_training): the same callbacks, the same
     timer, unless the variant changes one of them."""
-    from compare.harness.training import Config, build, timed_training
+    from compare.harness.trainers import trainer
+    from compare.harness.training import timed_training
+    from compare.request import Request
 
     implementation, options, _ = VARIANTS[variant]
     steps = options.get("steps_per_execution")
     if steps == EPOCH:
         steps = math.ceil(len(dataset.x_train) / batch_size)
     with tempfile.TemporaryDirectory() as checkpoint_dir:
-        config = Config(
+        request = Request(
             epochs=epochs,
             batch_size=batch_size,
             seed=seed,
@@ -97,7 +99,7 @@ def train_tensorflow_variant(variant, dataset, batch_size, epochs, seed, model="
             jit_compile=options.get("jit_compile", "auto"),
             checkpoint_dir=checkpoint_dir if options.get("checkpoints") else None,
         )
-        trainee = build(implementation, config)
+        trainee = trainer(implementation).build(request)
         if options.get("plus_bias"):
             trainee.model.__class__ = plus_bias_cnn()  # before anything traces it
         if options.get("tf_data"):
@@ -106,7 +108,7 @@ def train_tensorflow_variant(variant, dataset, batch_size, epochs, seed, model="
             trainee.train = keras_fit_shuffle_train(trainee.model)
         nan_stop = not options.get("no_nan_stop")
         _, timer = timed_training(
-            implementation, trainee, dataset, config, nan_stop=nan_stop
+            implementation, trainee, dataset, request, nan_stop=nan_stop
         )
     return {
         "trace_seconds": timer.trace_seconds,

@@ -14,7 +14,7 @@ def main():
     from compare.safety.children import die_with_parent
 
     die_with_parent()  # never an orphan training on (compare/safety/children.py)
-    request = json.load(sys.stdin)
+    message = json.load(sys.stdin)
     from compare.quiet import load_tensorflow_quietly
 
     load_tensorflow_quietly()  # raw_tf_impl sits beside keras_impl in compare.harness.training
@@ -25,27 +25,29 @@ def main():
 
     from compare.data import load_dataset
     from compare.errors import CompareError
-    from compare.harness.training import Config, run
+    from compare.harness.training import run
     from compare.language import set_language
+    from compare.request import Request
 
-    set_language(request.get("language", "en"))
+    set_language(message.get("language", "en"))
 
     try:
-        if request.get("cluster"):
-            join_cluster(**request["cluster"])
+        if message.get("cluster"):
+            join_cluster(**message["cluster"])
+        request = Request.from_fields(message["request"])
         dataset = load_dataset(
-            request["dataset"],
-            request["data_dir"],
-            request["train_samples"],
-            request["test_samples"],
+            request.dataset,
+            request.data_dir,
+            request.train_samples,
+            request.test_samples,
         )
-        weights = {} if request.get("weights_path") else None
+        weights = {} if message.get("weights_path") else None
         result = run(
             "keras",
             dataset,
-            Config(**request["config"]),
+            request,
             verbose=0,
-            curves=request["curves"],
+            curves=message["curves"],
             weights=weights,
         )
     except CompareError as error:
@@ -54,7 +56,7 @@ def main():
     if weights is not None:
         import numpy as np
 
-        np.savez(request["weights_path"], **weights)
+        np.savez(message["weights_path"], **weights)
     print(json.dumps({**result, "backend": keras.backend.backend()}))
 
 

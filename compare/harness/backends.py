@@ -1,6 +1,5 @@
 """The Keras implementation on each Keras 3 backend (TensorFlow, JAX, PyTorch), one subprocess each."""
 
-import dataclasses
 import importlib.util
 import json
 import os
@@ -38,8 +37,7 @@ def missing(backend):
 
 def run_on_backend(
     backend,
-    study,
-    config,
+    request,
     curves,
     timeout=3600,
     devices=None,
@@ -55,15 +53,11 @@ def run_on_backend(
         return {
             "implementation": "keras",
             "backend": backend,
-            "model": config.model,
+            "model": request.model,
             "unavailable": reason,
         }
-    request = {
-        "dataset": study.dataset,
-        "data_dir": study.data_dir and str(study.data_dir),
-        "train_samples": study.train_samples,
-        "test_samples": study.test_samples,
-        "config": dataclasses.asdict(config),
+    message = {
+        "request": request.to_fields(),
         "curves": curves,
         "language": language(),  # its errors come back in the user's language
         "cluster": cluster,
@@ -75,17 +69,17 @@ def run_on_backend(
         env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
     with tempfile.TemporaryDirectory() as folder:
         if weights is not None:
-            request["weights_path"] = str(Path(folder) / "weights.npz")
-        completed = backend_process(backend, request, env, timeout)
+            message["weights_path"] = str(Path(folder) / "weights.npz")
+        completed = backend_process(backend, message, env, timeout)
         if completed.returncode == 0 and weights is not None:
-            with np.load(request["weights_path"]) as saved:
+            with np.load(message["weights_path"]) as saved:
                 weights.update({name: saved[name] for name in saved.files})
     if completed.returncode != 0:
         raise CompareError(backend_failed(backend, completed, cluster))
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def backend_process(backend, request, env, timeout):
+def backend_process(backend, message, env, timeout):
     """The backend's process, run to its end: in a process group of its own, dying with
     this one (compare/safety/children.py)."""
     with ChildGroup() as group:
@@ -98,7 +92,7 @@ def backend_process(backend, request, env, timeout):
             text=True,
         )
         try:
-            stdout, stderr = process.communicate(json.dumps(request), timeout=timeout)
+            stdout, stderr = process.communicate(json.dumps(message), timeout=timeout)
         except subprocess.TimeoutExpired:
             raise CompareError(
                 _("Keras on {backend} did not finish within {seconds} s").format(

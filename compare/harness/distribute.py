@@ -234,10 +234,10 @@ def peers_answer(function, index):
     return guarded
 
 
-def strategy_for(config):
-    if config.strategy == "mirrored":
-        return mirrored_strategy(config.devices)
-    return multiworker_strategy(config.worker_timeout)
+def strategy_for(request):
+    if request.strategy == "mirrored":
+        return mirrored_strategy(request.devices)
+    return multiworker_strategy(request.worker_timeout)
 
 
 def nearby_multiples(count, replicas):

@@ -88,10 +88,3 @@ class RawCurves:
             for name, value in values.items():
                 tf.summary.scalar(f"epoch_{name}", value, step=epoch)
         self.writers[run].flush()
-
-
-def tensorboard_callback(implementation, log_dir, learning_rate, timer):
-    """The callback that writes `implementation`'s curves in `log_dir` (DIR/<style>)."""
-    if implementation == "keras":
-        return KerasCurves(log_dir, timer)
-    return RawCurves(log_dir, learning_rate, timer)

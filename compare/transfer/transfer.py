@@ -14,22 +14,17 @@ from pathlib import Path
 import keras
 import numpy as np
 
-import keras_impl
-import raw_tf_impl
 from compare.data import NUM_CLASSES
 from compare.errors import CompareError, DataError
-from compare.harness.callbacks import keras_progress
 from compare.harness.keras_saves import weights_h5_bytes
-from compare.harness.raw_loop import train_raw
 from compare.harness.timing import EpochTimer
+from compare.harness.trainers import trainer
 from compare.harness.training import check_finite, parameter_count
 from compare.language import _, number, quantity
 from compare.loc import STEPS, count_lines, lines_per_step
 from compare.safety import atomic
 from compare.styles import STYLES
 from compare.transfer.config import DEFAULT_SAMPLES
-from keras_impl import resnet50_transfer as keras_resnet
-from raw_tf_impl import resnet50_transfer as raw_resnet
 
 # Where keras.applications.ResNet50(weights="imagenet", include_top=False) downloads from and caches
 # (keras/src/applications/resnet.py): the same call, so the file lands where Keras looks for it.
@@ -117,71 +112,20 @@ def tasks(dataset, config):
     }
 
 
-# The two styles, behind one interface --------------------------------------------------
-class KerasStyle:
-    name = "keras"
-    prepare = staticmethod(keras_resnet.prepare_images)
-    freeze_base = staticmethod(keras_resnet.freeze_base)
-    unfreeze_top = staticmethod(keras_resnet.unfreeze_top)
-
-    def build(self, config, weights):
-        return keras_resnet.build_model(
-            config.seed, (config.image_size, config.image_size, 3), NUM_CLASSES, weights
-        )
-
-    def train(self, model, lr, x, y, epochs, config, verbose, timer):
-        keras_impl.compile_model(
-            model, lr
-        )  # after any change to `trainable`, as Keras requires
-        verbose, progress = keras_progress(verbose, epochs)
-        return keras_impl.train(
-            model, x, y, epochs, config.batch_size, verbose, [timer, *progress]
-        )
-
-    def evaluate(self, model, x, y, config):
-        return keras_impl.evaluate(model, x, y, config.batch_size)
-
-    def trainable(self, model):
-        return model.trainable_weights
-
-    def all_weights(self, model):
-        return model.weights
+# The two styles: the harness's Trainer, and each lesson's resnet50_transfer ------------
+def resnet(name):
+    """The ResNet50 file of the style named `name`: build_model, prepare_images,
+    freeze_base, unfreeze_top."""
+    return STYLES[name].module("resnet50_transfer")
 
 
-class RawStyle:
-    name = "raw_tf"
-    prepare = staticmethod(raw_resnet.preprocess_input)
-    freeze_base = staticmethod(raw_resnet.freeze_base)
-    unfreeze_top = staticmethod(raw_resnet.unfreeze_top)
-
-    def build(self, config, weights):
-        return raw_resnet.build_model(
-            config.seed, (config.image_size, config.image_size, 3), NUM_CLASSES, weights
-        )
-
-    def train(self, model, lr, x, y, epochs, config, verbose, timer):
-        # Adam over the variables trainable now.
-        optimizer = raw_tf_impl.compile_model(model, lr)
-        options = {"verbose": verbose, "callbacks": [timer]}
-        return train_raw(
-            model, optimizer, x, y, epochs, config.batch_size, config.seed, options
-        )
-
-    def evaluate(self, model, x, y, config):
-        return raw_tf_impl.evaluate(model, x, y, config.batch_size)
-
-    def trainable(self, model):
-        return model.trainable_variables
-
-    def all_weights(self, model):
-        return model.variables
-
-
-ADAPTERS = {"keras": KerasStyle(), "raw_tf": RawStyle()}
+def build(name, config, weights):
+    shape = (config.image_size, config.image_size, 3)
+    return resnet(name).build_model(config.seed, shape, NUM_CLASSES, weights)
 
 
 def train_and_score(
-    style,
+    name,
     model,
     lr,
     epochs,
@@ -191,16 +135,31 @@ def train_and_score(
     train="target_train",
     test="target_test",
 ):
-    """One phase: compile (over the variables trainable now), train, then score on the test set.
-    `data` holds this style's preprocessed arrays. A NaN or infinite loss stops the run."""
+    """One phase: compile (over the variables trainable now, as Keras requires after a
+    change to `trainable`), train, then score on the test set. `data` holds this style's
+    prepared arrays. A NaN or infinite loss stops the run."""
     (x, y), (x_test, y_test) = data[train], data[test]
+    style = trainer(name)
     timer = EpochTimer(len(x), config.batch_size)
     trainable_params = parameter_count(style.trainable(model))
-    history = style.train(model, lr, x, y, epochs, config, verbose, timer)
+    optimizer = style.compile(model, lr)
+    verbose, progress = style.progress(verbose, epochs)
+    history = style.fit(
+        model,
+        optimizer,
+        x,
+        y,
+        epochs,
+        config.batch_size,
+        config.seed,
+        verbose=verbose,
+        callbacks=[timer, *progress],
+        lesson_order=True,
+    )
     train_seconds = timer.train_seconds
-    scores = style.evaluate(model, x_test, y_test, config)
+    scores = style.evaluate(model, x_test, y_test, config.batch_size)
     loss = [float(value) for value in history["loss"]]
-    check_finite(style.name, {"loss": loss}, float(scores["loss"]), lr)
+    check_finite(name, {"loss": loss}, float(scores["loss"]), lr)
     return {
         "epochs": epochs,
         "trainable_params": trainable_params,
@@ -213,11 +172,10 @@ def train_and_score(
     }
 
 
-def prepared(style, data):
-    """The images as this style preprocesses them (each style does it its own way), once."""
-    return {
-        name: (style.prepare(images), labels) for name, (images, labels) in data.items()
-    }
+def prepared(name, data):
+    """The images as this style prepares them (each style does it its own way), once."""
+    prepare = resnet(name).prepare_images
+    return {part: (prepare(images), labels) for part, (images, labels) in data.items()}
 
 
 def transfer_lines(implementation):
@@ -233,35 +191,25 @@ def transfer_lines(implementation):
     return {**lines, "total": sum(lines.values())}
 
 
-def run_style(style, data, weights, config, verbose):
+def run_style(name, data, weights, config, verbose):
     """Transfer (head, then optional fine-tuning) and from scratch, for one style."""
-    data = prepared(style, data)
-    model = style.build(config, weights)
-    style.freeze_base(model)
-    transfer = {
-        "head": train_and_score(
-            style, model, config.lr, config.epochs, data, config, verbose
-        )
-    }
-    if config.fine_tune_epochs:
-        style.unfreeze_top(model, config.fine_tune_stages)
-        transfer["fine_tune"] = train_and_score(
-            style,
-            model,
-            config.fine_tune_lr,
-            config.fine_tune_epochs,
-            data,
-            config,
-            verbose,
-        )
-    scratch_model = style.build(config, None)
-    scratch = train_and_score(
-        style, scratch_model, config.lr, config.scratch_epochs, data, config, verbose
+    data, lesson = prepared(name, data), resnet(name)
+    model = build(name, config, weights)
+    lesson.freeze_base(model)
+    phase = lambda model, lr, epochs: train_and_score(  # noqa: E731
+        name, model, lr, epochs, data, config, verbose
     )
+    transfer = {"head": phase(model, config.lr, config.epochs)}
+    if config.fine_tune_epochs:
+        lesson.unfreeze_top(model, config.fine_tune_stages)
+        transfer["fine_tune"] = phase(
+            model, config.fine_tune_lr, config.fine_tune_epochs
+        )
+    scratch = phase(build(name, config, None), config.lr, config.scratch_epochs)
     return {
-        "implementation": style.name,
-        "loc": transfer_lines(style.name),
-        "params": parameter_count(style.all_weights(model)),
+        "implementation": name,
+        "loc": transfer_lines(name),
+        "params": parameter_count(trainer(name).all_weights(model)),
         "transfer": transfer,
         "scratch": scratch,
     }
@@ -285,14 +233,13 @@ def imagenet_weights_file():
 def pretrain(data, config, path, verbose):
     """The lecture's network trained from random weights on the source task, the Keras way; its base
     (everything up to conv5_block3_out) saved as a Keras weights file both styles can load."""
-    style = ADAPTERS["keras"]
-    model = style.build(config, None)
+    model = build("keras", config, None)
     phase = train_and_score(
-        style,
+        "keras",
         model,
         config.lr,
         config.pretrain_epochs,
-        prepared(style, data),
+        prepared("keras", data),
         config,
         verbose,
         train="source_train",
@@ -354,7 +301,7 @@ def transfer(dataset, config, implementations, say, verbose=0, save_pretrained=N
             )
             try:
                 results.append(
-                    run_style(ADAPTERS[implementation], data, weights, config, verbose)
+                    run_style(implementation, data, weights, config, verbose)
                 )
             except (
                 ValueError,
