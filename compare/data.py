@@ -1,7 +1,7 @@
 """Datasets for the comparison: MNIST and Fashion-MNIST from local files, or scikit-learn's digits.
 
 Every loader returns the same `Dataset`: float32 images in [0, 1] shaped (N, 28, 28, 1) and
-int32 labels in [0, 10), so both implementations train on exactly the same arrays.
+int32 labels in [0, 10), so both styles train on exactly the same arrays.
 Anything wrong with the files raises `DataError` with a one-line explanation.
 """
 

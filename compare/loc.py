@@ -72,27 +72,27 @@ def lines_per_step(path):
 
 
 def lesson_lines(
-    implementation, model="cnn", strategy="none", checkpoints=False, distributed=None
+    style, model="cnn", strategy="none", checkpoints=False, distributed=None
 ):
     """The lines a run of one style reads, per step. cnn_bn_dropout: step 1 is its own
     file's, the other steps cnn.py's. Under a strategy every step is distributed.py's
     (or the file `distributed` names: distributed_jax for Keras on JAX).
     With checkpoints, cnn.py's step 3 stays the core and checkpoints.py's step 3 joins
     the extras (what resuming costs beyond it). The total counts every file read."""
-    style = STYLES[implementation]
-    lines = lines_per_step(style.path("cnn"))
+    files = STYLES[style]
+    lines = lines_per_step(files.path("cnn"))
     if strategy != "none":
-        steps = lines_per_step(style.path(distributed or "distributed"))
+        steps = lines_per_step(files.path(distributed or "distributed"))
         return {**steps, "total": lines["total"] + steps["total"]}
     if model != "cnn":
-        variant = count_lines(style.path(model).read_text())
+        variant = count_lines(files.path(model).read_text())
         lines = {
             **lines,
             "define": variant["define"],
             "total": lines["total"] + sum(variant.values()),
         }
     if checkpoints:
-        saving = count_lines(style.path("checkpoints").read_text())
+        saving = count_lines(files.path("checkpoints").read_text())
         lines = {
             **lines,
             EXTRAS: lines[EXTRAS] + saving["train"],

@@ -24,7 +24,7 @@ class Request:
     lr: float = 1e-3
     seed: int = 0
     steps_per_execution: int | None = None
-    implementations: tuple = tuple(STYLES)  # ("keras", "raw_tf") or one of them
+    styles: tuple = tuple(STYLES)  # ("keras", "raw_tf") or one of them
     backends: tuple | None = None  # Keras 3 backends, one process each
     model: str = "cnn"  # or "cnn_bn_dropout", or "both"
     strategy: str = "none"
@@ -104,7 +104,7 @@ def check_request(request):
     """The combinations the study supports; anything else is one clear error, before any
     work. Errors name the command-line flags, which share the request's names."""
     check_strategy(request)
-    if request.backends and "keras" not in request.implementations:
+    if request.backends and "keras" not in request.styles:
         raise CompareError(
             _("--backends runs Keras; it does not combine with --only raw")
         )
@@ -116,7 +116,7 @@ def check_request(request):
         "other",
         flag="--tensorboard",
     )
-    if request.same_start and len(request.implementations) < 2:
+    if request.same_start and len(request.styles) < 2:
         raise CompareError(_("--same-start needs both styles (not --only)"))
     if request.seeds > 1:
         refuse_first(
@@ -154,7 +154,7 @@ def check_request(request):
     if request.export:
         from compare.saved.export import check_export
 
-        check_export(request.export, request.implementations, request.models)
+        check_export(request.export, request.styles, request.models)
 
 
 def check_strategy(request):

@@ -46,11 +46,11 @@ def load_and_describe(request, say, batch_sizes=None):
 
 
 TRAINING = {  # (on a named backend, one of several repeats): the progress line
-    (False, False): N_("Training {implementation}, {model} ..."),
-    (True, False): N_("Training {implementation} on {backend}, {model} ..."),
-    (False, True): N_("Training {implementation}, {model} (run {run} of {runs}) ..."),
+    (False, False): N_("Training {style}, {model} ..."),
+    (True, False): N_("Training {style} on {backend}, {model} ..."),
+    (False, True): N_("Training {style}, {model} (run {run} of {runs}) ..."),
     (True, True): N_(
-        "Training {implementation} on {backend}, {model} (run {run} of {runs}) ..."
+        "Training {style} on {backend}, {model} (run {run} of {runs}) ..."
     ),
 }
 
@@ -65,8 +65,8 @@ def compare(request, say, weights=None):
     from compare.harness.checkpointing import (
         StopOnSignal,
         data_record,
-        implementation_folder,
         prepare_folder,
+        style_folder,
     )
     from compare.harness.distribute import KERAS_ENGINES, jax_engine
     from compare.harness.training import run
@@ -89,10 +89,10 @@ def compare(request, say, weights=None):
     # None: Keras here, on TensorFlow; under a strategy also (or only) Keras on JAX.
     keras_backends = request.backends or KERAS_ENGINES[request.strategy]
     runs = {
-        (model, implementation, backend): []
+        (model, style, backend): []
         for model in request.models
-        for implementation in request.implementations
-        for backend in (keras_backends if implementation == "keras" else (None,))
+        for style in request.styles
+        for backend in (keras_backends if style == "keras" else (None,))
     }
     stopper = StopOnSignal(say)
     if request.checkpoint_dir:
@@ -106,19 +106,15 @@ def compare(request, say, weights=None):
             "epochs": request.epochs,
             "data": data_record(dataset, files_read(request.dataset, request.data_dir)),
         }
-        trainees = [
-            (implementation, model)
-            for model, implementation, backend in runs
-            if not backend
-        ]
+        trainees = [(style, model) for model, style, backend in runs if not backend]
         prepare_folder(request.checkpoint_dir, request.resume, settings, trainees)
     with stopper if request.checkpoint_dir else contextlib.nullcontext():
         for repeat in range(request.repeats):
             # Interleaved, so that drift of a shared machine hits all alike.
-            for model, implementation, backend in runs:
+            for model, style, backend in runs:
                 say(
                     _(TRAINING[bool(backend), request.repeats > 1]).format(
-                        implementation=TEXT[language()][implementation],
+                        style=TEXT[language()][style],
                         backend=backend,
                         model=model,
                         run=number(repeat + 1),
@@ -133,31 +129,31 @@ def compare(request, say, weights=None):
                         backend, request.for_model(model), request.curves, **engine
                     )
                 else:
-                    folder = request.checkpoint_dir and implementation_folder(
-                        request.checkpoint_dir, implementation, model
+                    folder = request.checkpoint_dir and style_folder(
+                        request.checkpoint_dir, style, model
                     )
                     callbacks = (
-                        [stopper.training(implementation, folder, request.epochs)]
+                        [stopper.training(style, folder, request.epochs)]
                         if folder
                         else []
                     )
                     curves_folder = (  # the first run's: repeats give the same numbers
-                        request.tensorboard / implementation
+                        request.tensorboard / style
                         if request.tensorboard and repeat == 0
                         else None
                     )
                     result = run(
-                        implementation,
+                        style,
                         dataset,
                         request.for_model(model),
-                        verbose[implementation],
+                        verbose[style],
                         request.curves,
                         weights,
                         callbacks,
                         request.export,
                         curves_folder,
                     )
-                runs[model, implementation, backend].append(result)
+                runs[model, style, backend].append(result)
     report = report_of(request, dataset, runs, keras_backends)
     if request.seeds > 1:
         report["seeds"] = seed_study(request, dataset, runs, say)
@@ -171,7 +167,7 @@ def pairs_apply(request, dataset):
     TensorFlow, and at least one full batch."""
     return (
         request.pair_rounds > 0
-        and len(request.implementations) == 2
+        and len(request.styles) == 2
         and "cnn" in request.models
         and request.strategy == "none"
         and not request.backends
@@ -217,29 +213,24 @@ def seed_study(request, dataset, runs, say):
     from compare.harness.training import run
 
     model = request.models[0]
-    per_style = {
-        implementation: [runs[model, implementation, None][0]]
-        for implementation in request.implementations
-    }
+    per_style = {style: [runs[model, style, None][0]] for style in request.styles}
     for offset in range(1, request.seeds):
         seeded = dataclasses.replace(
             request.for_model(model), seed=request.seed + offset
         )
-        for implementation in request.implementations:
+        for style in request.styles:
             say(
-                _("Training {implementation}, seed {seed} ...").format(
-                    implementation=TEXT[language()][implementation], seed=seeded.seed
+                _("Training {style}, seed {seed} ...").format(
+                    style=TEXT[language()][style], seed=seeded.seed
                 )
             )
-            per_style[implementation].append(
-                run(implementation, dataset, seeded, 0, curves=True)
-            )
+            per_style[style].append(run(style, dataset, seeded, 0, curves=True))
     return {
         "target_accuracy": request.target_accuracy,
         "seeds": list(range(request.seed, request.seed + request.seeds)),
         "styles": {
-            implementation: seed_summary(results, request.target_accuracy)
-            for implementation, results in per_style.items()
+            style: seed_summary(results, request.target_accuracy)
+            for style, results in per_style.items()
         },
     }
 
@@ -293,11 +284,7 @@ def report_of(request, dataset, runs, keras_backends):
     # Keras for the ratio: on TensorFlow where it ran there, else the first backend.
     reference = "tensorflow" if "tensorflow" in keras_backends else keras_backends[0]
     keras_runs = runs.get((request.models[0], "keras", reference))
-    if (
-        len(request.implementations) == 2
-        and keras_runs
-        and "unavailable" not in keras_runs[0]
-    ):
+    if len(request.styles) == 2 and keras_runs and "unavailable" not in keras_runs[0]:
         ratios = {
             model: throughput_ratio(
                 runs[model, "raw_tf", None], runs[model, "keras", reference]

@@ -1,4 +1,4 @@
-"""The Keras implementation on every installed Keras 3 backend: the same weights give the same
+"""The Keras style on every installed Keras 3 backend: the same weights give the same
 predictions, one training step the same weights, and a tiny end-to-end run works.
 
 Tolerances: the backends run the same float32 math through different kernels (oneDNN, XLA,

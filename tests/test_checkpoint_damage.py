@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from compare.bench.resume_check import max_difference, saved_arrays
 from compare.cli import main
-from compare.harness.checkpointing import check_saves, implementation_folder
+from compare.harness.checkpointing import check_saves, style_folder
 from compare.harness.durable import CheckpointDamaged
 
 STYLES = ("keras", "raw_tf")
@@ -81,7 +81,7 @@ def pristine(tmp_path_factory):
             made[style, model] = checkpoint_dir
     saves = {}
     for style in STYLES:
-        folder = implementation_folder(made[style, "cnn"], style, "cnn")
+        folder = style_folder(made[style, "cnn"], style, "cnn")
         saves[style] = (
             {1: raw_save_arrays(folder, 1), 2: raw_save_arrays(folder, 2)}
             if style == "raw_tf"
@@ -130,16 +130,14 @@ def test_damaged_checkpoint_files_are_refused_or_harmless(
     made, saves = pristine
     checkpoint_dir = tmp_path_factory.mktemp("damaged") / "run"
     shutil.copytree(made[style, "cnn"], checkpoint_dir)
-    folder = implementation_folder(checkpoint_dir, style, "cnn")
+    folder = style_folder(checkpoint_dir, style, "cnn")
     names = sorted(
         str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file()
     )
     name = data.draw(st.sampled_from(names), label="file")
     kind = data.draw(st.sampled_from(DAMAGES), label="damage")
     path = folder / name
-    other_model = implementation_folder(
-        made[style, "cnn_bn_dropout"], style, "cnn_bn_dropout"
-    )
+    other_model = style_folder(made[style, "cnn_bn_dropout"], style, "cnn_bn_dropout")
     donors = {"other model": other_model / name}  # both saved 2 epochs
     if style == "raw_tf" and name.startswith("ckpt-"):  # raw keeps the last two
         donors["other epoch"] = folder / name.translate(str.maketrans("12", "21"))
@@ -186,7 +184,7 @@ def test_a_resume_on_damaged_files_is_one_line_and_changes_nothing(
     made, _saves = pristine
     checkpoint_dir = tmp_path / "run"
     shutil.copytree(made[style, "cnn"], checkpoint_dir)
-    path = implementation_folder(checkpoint_dir, style, "cnn") / name
+    path = style_folder(checkpoint_dir, style, "cnn") / name
     content = path.read_bytes()
     path.write_bytes(content[change] if isinstance(change, slice) else change)
     before = files_of(checkpoint_dir)
@@ -208,10 +206,10 @@ def test_a_resume_on_the_other_models_folder_is_one_line(
     made, _saves = pristine
     checkpoint_dir = tmp_path / "run"
     shutil.copytree(made[style, "cnn"], checkpoint_dir)
-    mine = implementation_folder(checkpoint_dir, style, "cnn")
+    mine = style_folder(checkpoint_dir, style, "cnn")
     shutil.rmtree(mine)
     shutil.copytree(
-        implementation_folder(made[style, "cnn_bn_dropout"], style, "cnn_bn_dropout"),
+        style_folder(made[style, "cnn_bn_dropout"], style, "cnn_bn_dropout"),
         mine,
     )
     before = files_of(checkpoint_dir)
@@ -233,7 +231,7 @@ def test_an_undamaged_copy_resumes_to_the_uninterrupted_end(pristine, tmp_path, 
     assert run(resumed, style, epochs=3, resume=True) == 0
     assert run(uninterrupted, style, epochs=3) == 0
     arrays = [
-        saved_arrays(implementation_folder(folder, style, "cnn"))
+        saved_arrays(style_folder(folder, style, "cnn"))
         for folder in (resumed, uninterrupted)
     ]
     assert check_saves(resumed, style, "cnn") == 3

@@ -111,26 +111,26 @@ def test_checkpoints_do_not_change_the_raw_loop(images, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("model_name", ["cnn", "cnn_bn_dropout"])
-@pytest.mark.parametrize("implementation", ["keras", "raw_tf"])
+@pytest.mark.parametrize("style", ["keras", "raw_tf"])
 def test_checkpoint_dir_does_not_change_the_numbers(
-    digits, tmp_path, implementation, model_name
+    digits, tmp_path, style, model_name
 ):
     """The harness with --checkpoint-dir and without: the same batches, so bit-identical
     per-epoch histories and test scores; and a run stopped after epoch 2 and resumed to 3
     ends with the scores of the uninterrupted run, and its last epoch's history."""
     small = digits.subset(train_samples=320, test_samples=128)
     plain_config = Request(epochs=3, batch_size=BATCH, model=model_name, seed=2)
-    plain = run(implementation, small, plain_config, verbose=0)
+    plain = run(style, small, plain_config, verbose=0)
     saved = dataclasses.replace(plain_config, checkpoint_dir=str(tmp_path / "straight"))
-    straight = run(implementation, small, saved, verbose=0)
+    straight = run(style, small, saved, verbose=0)
     assert straight["history"] == plain["history"]
     assert (straight["test_loss"], straight["test_accuracy"]) == (
         plain["test_loss"],
         plain["test_accuracy"],
     )
     broken = dataclasses.replace(plain_config, checkpoint_dir=str(tmp_path / "broken"))
-    run(implementation, small, dataclasses.replace(broken, epochs=2), verbose=0)
-    resumed = run(implementation, small, broken, verbose=0)
+    run(style, small, dataclasses.replace(broken, epochs=2), verbose=0)
+    resumed = run(style, small, broken, verbose=0)
     assert resumed["resumed_after_epoch"] == 2
     assert resumed["history"]["loss"] == plain["history"]["loss"][2:]
     assert (resumed["test_loss"], resumed["test_accuracy"]) == (
@@ -144,12 +144,12 @@ def test_interrupted_twice_and_resumed_from_the_command_line(tmp_path):
     """Ctrl-C while Keras trains, SIGTERM while the raw loop trains, then --resume: exit codes 130 and
     143, and final checkpoints (weights and Adam state) and test scores identical to an uninterrupted run."""
     rows = resume_check([*SMALL, "--epochs", "25"], tmp_path)
-    for implementation, interrupted_by, arrays, difference, same_scores in rows:
+    for style, interrupted_by, arrays, difference, same_scores in rows:
         assert interrupted_by.startswith(
             {
                 "keras": "SIGINT -> exit 130, after epoch",
                 "raw_tf": "SIGTERM -> exit 143, after epoch",
-            }[implementation]
+            }[style]
         )
         assert "epoch ?" not in interrupted_by and arrays >= 8
         assert difference == 0.0 and same_scores
@@ -218,8 +218,8 @@ def test_checkpoint_and_export_mistakes_are_one_line_errors_before_training(
     } == before
 
 
-@pytest.mark.parametrize("implementation", ["keras", "raw_tf"])
-def test_divergence_stops_and_is_not_saved(digits, tmp_path, implementation):
+@pytest.mark.parametrize("style", ["keras", "raw_tf"])
+def test_divergence_stops_and_is_not_saved(digits, tmp_path, style):
     """An absurd learning rate: training stops at the first NaN/inf loss, says where
     (Keras: the epoch and the step; the raw loop, one graph call per epoch: the epoch)
     and hints at --lr; the diverged epoch is not saved, so a resume cannot start from
@@ -229,10 +229,10 @@ def test_divergence_stops_and_is_not_saved(digits, tmp_path, implementation):
     with pytest.raises(
         TrainingDiverged,
         match=r"the loss became (nan|-?inf) in epoch 1"
-        + (r", step \d+" if implementation == "keras" else "")
+        + (r", step \d+" if style == "keras" else "")
         + r" \(--lr 1e\+30\); try a lower --lr",
     ):
-        run(implementation, small, config, verbose=0)
+        run(style, small, config, verbose=0)
     assert not any(path.is_file() for path in tmp_path.rglob("*"))
 
 

@@ -32,7 +32,7 @@ TABLE_TEXTS = [
     "Typical use",
     "Test accuracy",
 ]
-IMPLEMENTATIONS = {"keras": "keras_impl", "raw_tf": "raw_tf_impl"}
+STYLE_FOLDERS = {"keras": "keras_impl", "raw_tf": "raw_tf_impl"}
 
 
 # Help and bad flags -------------------------------------------------------------
@@ -116,14 +116,12 @@ def test_json_report_describes_dataset_and_config(json_run):
 
 
 def test_json_report_has_every_result_field(json_run):
-    """Both implementations report lines of code, 54,410 parameters, timings, scores and a per-epoch history."""
+    """Both styles report lines of code, 54,410 parameters, timings, scores and a per-epoch history."""
     _, report = json_run
     results = {result["implementation"]: result for result in report["results"]}
     assert list(results) == ["keras", "raw_tf"]
-    for implementation, result in results.items():
-        assert result["loc"] == lines_per_step(
-            ROOT / IMPLEMENTATIONS[implementation] / "cnn.py"
-        )
+    for style, result in results.items():
+        assert result["loc"] == lines_per_step(ROOT / STYLE_FOLDERS[style] / "cnn.py")
         assert list(result["loc"]) == [*STEPS, "extras", "total"]
         assert result["params"] == 54410
         assert 0 < result["first_epoch_seconds"] <= result["train_seconds"]
@@ -183,7 +181,7 @@ def test_table_format():
 
 @pytest.mark.slow
 def test_csv_format():
-    """CSV has a header and one row per implementation with the scalar results."""
+    """CSV has a header and one row per style with the scalar results."""
     process = succeeded(run_cli(*ONE_EPOCH, "--format", "csv", "--quiet"))
     rows = list(csv.DictReader(io.StringIO(process.stdout)))
     assert [row["implementation"] for row in rows] == ["keras", "raw_tf"]

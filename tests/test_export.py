@@ -249,11 +249,11 @@ def test_png_files_and_npz_read_the_same_images(digit_files, digits):
     assert png_names == [str(path) for path in pngs] and npz_names[3] == "digits.npz[3]"
 
 
-@pytest.mark.parametrize("implementation", ["keras", "raw_tf"])
-def test_both_exports_classify_png_files(exports, digit_files, implementation):
-    path, _ = exports[implementation]
+@pytest.mark.parametrize("style", ["keras", "raw_tf"])
+def test_both_exports_classify_png_files(exports, digit_files, style):
+    path, _ = exports[style]
     classifier = load_classifier(path)
-    assert classifier.implementation == implementation and classifier.input_shape == (
+    assert classifier.style == style and classifier.input_shape == (
         28,
         28,
         1,

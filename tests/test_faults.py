@@ -25,7 +25,7 @@ import pytest
 from helpers import ROOT, SMALL
 
 from compare.bench.resume_check import max_difference, saved_arrays
-from compare.harness.checkpointing import check_saves, implementation_folder
+from compare.harness.checkpointing import check_saves, style_folder
 from compare.harness.durable import CheckpointDamaged
 from compare.harness.keras_saves import PARTIAL, STAGING, complete_saves
 
@@ -185,7 +185,7 @@ def wait_for(condition, child, timeout=120, may_end=False):
 def start_and_reach_own_save(server, style, checkpoint_dir, log, **options):
     """Starts a run (resuming if a save is there) and waits for its first new save:
     proof that the resume passed its checks and trains."""
-    folder = implementation_folder(checkpoint_dir, style, "cnn")
+    folder = style_folder(checkpoint_dir, style, "cnn")
     before = committed_epoch(style, folder) if folder.exists() else 0
     resume = (checkpoint_dir / "run.json").exists()
     child = server.start(arguments(style, checkpoint_dir, resume), log, **options)
@@ -197,7 +197,7 @@ def final_arrays(server, style, checkpoint_dir, log):
     """Resumes to the end and returns the last save's arrays."""
     child = server.start(arguments(style, checkpoint_dir, resume=True), log)
     assert child.wait() == 0, child.output()
-    folder = implementation_folder(checkpoint_dir, style, "cnn")
+    folder = style_folder(checkpoint_dir, style, "cnn")
     assert check_saves(checkpoint_dir, style, "cnn") == EPOCHS
     return saved_arrays(folder)
 
@@ -212,9 +212,7 @@ def references(server, tmp_path_factory):
             arguments(style, checkpoint_dir, False), checkpoint_dir.parent / "log"
         )
         assert child.wait() == 0, child.output()
-        arrays[style] = saved_arrays(
-            implementation_folder(checkpoint_dir, style, "cnn")
-        )
+        arrays[style] = saved_arrays(style_folder(checkpoint_dir, style, "cnn"))
     return arrays
 
 

@@ -207,7 +207,7 @@ def test_the_real_files_extras_are_each_of_their_parts():
 
 
 def test_real_implementations_keras_is_shorter_in_every_step():
-    """Both implementations have all four steps, and Keras needs fewer lines than pure TensorFlow in each."""
+    """Both styles have all four steps, and Keras needs fewer lines than pure TensorFlow in each."""
     keras = lines_per_step(ROOT / "keras_impl" / "cnn.py")
     raw = lines_per_step(ROOT / "raw_tf_impl" / "cnn.py")
     for counts in (keras, raw):

@@ -22,11 +22,9 @@ def fashion_mnist():
     return dataset
 
 
-@pytest.mark.parametrize("implementation", ["keras", "raw_tf"])
-def test_one_epoch_of_fashion_mnist_beats_080(fashion_mnist, implementation):
+@pytest.mark.parametrize("style", ["keras", "raw_tf"])
+def test_one_epoch_of_fashion_mnist_beats_080(fashion_mnist, style):
     """One epoch, batch 128, both styles: test accuracy > 0.80 (a real model, not chance at 0.10)."""
-    result = run(
-        implementation, fashion_mnist, Request(epochs=1, batch_size=128), verbose=0
-    )
+    result = run(style, fashion_mnist, Request(epochs=1, batch_size=128), verbose=0)
     assert result["test_accuracy"] > 0.80
     assert result["history"]["accuracy"][0] > 0.70

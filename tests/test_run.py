@@ -15,12 +15,11 @@ def small(digits):
     return digits.subset(train_samples=512, test_samples=128)
 
 
-@pytest.mark.parametrize("implementation", ["keras", "raw_tf"])
-def test_same_seed_same_numbers(small, implementation):
+@pytest.mark.parametrize("style", ["keras", "raw_tf"])
+def test_same_seed_same_numbers(small, style):
     """Two runs with the same seed and flags give bit-identical histories and scores."""
     first, second = (
-        run(implementation, small, Request(epochs=2, batch_size=64), verbose=0)
-        for _ in range(2)
+        run(style, small, Request(epochs=2, batch_size=64), verbose=0) for _ in range(2)
     )
     assert first["history"] == second["history"]
     assert (first["test_loss"], first["test_accuracy"]) == (
@@ -45,11 +44,11 @@ def test_other_seed_other_numbers(small):
     assert results[0]["history"] != results[1]["history"]
 
 
-@pytest.mark.parametrize("implementation", ["keras", "raw_tf"])
-def test_a_diverging_run_is_reported(small, implementation):
+@pytest.mark.parametrize("style", ["keras", "raw_tf"])
+def test_a_diverging_run_is_reported(small, style):
     """An absurd learning rate blows the loss up; the run stops with a message naming --lr."""
     with pytest.raises(TrainingDiverged, match="lower --lr"):
-        run(implementation, small, Request(epochs=2, batch_size=64, lr=1e30), verbose=0)
+        run(style, small, Request(epochs=2, batch_size=64, lr=1e30), verbose=0)
 
 
 def test_median_of_runs_and_pairwise_ratio():
@@ -77,13 +76,13 @@ def test_median_of_runs_and_pairwise_ratio():
     )
 
 
-@pytest.mark.parametrize("implementation", ["keras", "raw_tf"])
-def test_batch_norm_dropout_model_runs_and_counts_its_own_lines(small, implementation):
+@pytest.mark.parametrize("style", ["keras", "raw_tf"])
+def test_batch_norm_dropout_model_runs_and_counts_its_own_lines(small, style):
     """cnn_bn_dropout: 54,442 parameters (conv without bias, + gamma and beta); its define lines
     come from its own file, the other steps from cnn.py."""
-    cnn = run(implementation, small, Request(epochs=1, batch_size=64), verbose=0)
+    cnn = run(style, small, Request(epochs=1, batch_size=64), verbose=0)
     variant = run(
-        implementation,
+        style,
         small,
         Request(epochs=1, batch_size=64, model="cnn_bn_dropout"),
         verbose=0,

@@ -1,6 +1,6 @@
 """`python -m compare bench`: how fast each style trains, against what the machine can do.
 
-Every variant (an implementation with its speed settings) runs in its own worker process, one
+Every variant (a style with its speed settings) runs in its own worker process, one
 per batch size, so peak memory (RSS) is measured per process and no run inherits another's
 warm caches. Repeats are interleaved (keras, raw, keras, raw, ...) so that drift of a shared
 machine hits all variants alike. One more worker then measures the machine's floors (fp32
@@ -52,11 +52,11 @@ def summarise(variant, batch_size, runs, rss_mb, flops_per_sample, roofline_at=N
     """One result row: medians over the repeats, and the epoch's time at the median
     speed as a multiple of the roofline for its graph calls (`roofline_at(calls)`:
     the roofline's seconds per epoch; None: not measured)."""
-    implementation, _, description = VARIANTS[variant]
+    style, _, description = VARIANTS[variant]
     steady = spread([run["steady_samples_per_second"] for run in runs])
     calls = runs[0].get("graph_calls_per_epoch")
     row = {
-        "implementation": implementation,
+        "implementation": style,
         "variant": variant,
         "description": description,
         "batch_size": batch_size,

@@ -22,13 +22,12 @@ from tabulate import tabulate
 from compare.language import _
 from compare.quiet import load_tensorflow_quietly
 
-IMPLEMENTATIONS = ("keras", "raw_tf")
 # Flags of python -m compare that resume_check sets, or that would leave it no report.
 OWN_FLAGS = ("--format", "--checkpoint-dir", "--resume", "--output", "--only")
 
 
 def has_save(folder):
-    """Whether an implementation's folder holds a complete save (harness/keras_saves.py:
+    """Whether a style's folder holds a complete save (harness/keras_saves.py:
     an epoch-N folder; raw: the state file)."""
     from compare.harness.keras_saves import latest_save
 
@@ -36,7 +35,7 @@ def has_save(folder):
 
 
 def saved_arrays(folder):
-    """Every array of an implementation's last checkpoint, by name."""
+    """Every array of a style's last checkpoint, by name."""
     from compare.harness.keras_saves import LESSON_FILES, latest_save
 
     if latest_save(folder):  # Keras' BackupAndRestore, committed by the harness
@@ -103,8 +102,8 @@ def run_compare(arguments, interrupt=None, timeout=1800):
 
 
 def resume_check(arguments, folder):
-    """The figure for `arguments` (flags of python -m compare, both implementations of one model), run in `folder`."""
-    from compare.harness.checkpointing import implementation_folder  # loads Keras
+    """The figure for `arguments` (flags of python -m compare, both styles of one model), run in `folder`."""
+    from compare.harness.checkpointing import style_folder  # loads Keras
 
     model = (
         arguments[arguments.index("--model") + 1] if "--model" in arguments else "cnn"
@@ -118,7 +117,7 @@ def resume_check(arguments, folder):
             _("the uninterrupted run failed: {line}").format(line=last_line(errors))
         )
     interruptions = {}
-    for resume, (implementation, signal_number) in enumerate(
+    for resume, (style, signal_number) in enumerate(
         [("keras", signal.SIGINT), ("raw_tf", signal.SIGTERM), (None, None)]
     ):
         flags = [
@@ -127,12 +126,12 @@ def resume_check(arguments, folder):
             str(broken),
             *(["--resume"] if resume else []),
         ]
-        saves = implementation and implementation_folder(broken, implementation, model)
+        saves = style and style_folder(broken, style, model)
         code, errors, report = run_compare(flags, saves and (signal_number, saves))
-        if implementation:
+        if style:
             # the line of checkpointing.StopOnSignal, in English or Portuguese (--lang pt)
             said = re.search(r"(?:saved epoch|salvou a época) (\d+) (?:of|de)", errors)
-            interruptions[implementation] = (
+            interruptions[style] = (
                 f"{signal.Signals(signal_number).name} -> exit {code}, "
                 f"after epoch {said[1] if said else '?'}"
             )
@@ -142,15 +141,14 @@ def resume_check(arguments, folder):
         )
     rows = []
     for before, after in zip(reference["results"], report["results"], strict=True):
-        implementation = before["implementation"]
+        style = before["implementation"]
         arrays = [
-            saved_arrays(implementation_folder(run, implementation, model))
-            for run in (straight, broken)
+            saved_arrays(style_folder(run, style, model)) for run in (straight, broken)
         ]
         rows.append(
             [
-                implementation,
-                interruptions[implementation],
+                style,
+                interruptions[style],
                 len(arrays[0]),
                 max_difference(*arrays),
                 before["test_loss"] == after["test_loss"]

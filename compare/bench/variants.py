@@ -7,7 +7,7 @@ from compare.errors import CompareError
 from compare.language import N_
 
 EPOCH = "epoch"  # steps_per_execution: all of an epoch's batches in one graph call
-VARIANTS = {  # name: (implementation, changes from the style's defaults, description)
+VARIANTS = {  # name: (style, changes from the style's defaults, description)
     "keras": (
         "keras",
         {},

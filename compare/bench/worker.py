@@ -85,7 +85,7 @@ def train_tensorflow_variant(variant, dataset, batch_size, epochs, seed, model="
     from compare.harness.training import timed_training
     from compare.request import Request
 
-    implementation, options, _ = VARIANTS[variant]
+    style, options, _ = VARIANTS[variant]
     steps = options.get("steps_per_execution")
     if steps == EPOCH:
         steps = math.ceil(len(dataset.x_train) / batch_size)
@@ -99,7 +99,7 @@ def train_tensorflow_variant(variant, dataset, batch_size, epochs, seed, model="
             jit_compile=options.get("jit_compile", "auto"),
             checkpoint_dir=checkpoint_dir if options.get("checkpoints") else None,
         )
-        trainee = trainer(implementation).build(request)
+        trainee = trainer(style).build(request)
         if options.get("plus_bias"):
             trainee.model.__class__ = plus_bias_cnn()  # before anything traces it
         if options.get("tf_data"):
@@ -107,9 +107,7 @@ def train_tensorflow_variant(variant, dataset, batch_size, epochs, seed, model="
         if options.get("fit_shuffle"):
             trainee.train = keras_fit_shuffle_train(trainee.model)
         nan_stop = not options.get("no_nan_stop")
-        _, timer = timed_training(
-            implementation, trainee, dataset, request, nan_stop=nan_stop
-        )
+        _, timer = timed_training(style, trainee, dataset, request, nan_stop=nan_stop)
     return {
         "trace_seconds": timer.trace_seconds,
         "trace_noise_seconds": timer.trace_noise_seconds,

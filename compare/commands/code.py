@@ -40,7 +40,7 @@ def section_name(text):
 def add_parser(commands):
     code = commands.add_parser(
         "code",
-        help="print the two implementations side by side, step by step",
+        help="print the two styles side by side, step by step",
         description="Print keras_impl/cnn.py and raw_tf_impl/cnn.py side by side, each step (define, compile, "
         "train, evaluate) of one next to the same step of the other, read from the files "
         "themselves, after their imports. Side by side where two columns take fewer rows "

@@ -62,7 +62,7 @@ def root_parser():
             data_options(),
             output_options(
                 "json (the stable interface for scripts, with per-epoch "
-                "history) or csv (one row per implementation, no history)"
+                "history) or csv (one row per style, no history)"
             ),
             seeds_and_speed_options(),
             figure_options(),
@@ -74,7 +74,7 @@ def root_parser():
         epilog="Progress goes to stderr, the report to stdout (or --output). Op determinism is on: "
         "the same flags give the same numbers.",
     )
-    training = parser.add_argument_group("training (the same for both implementations)")
+    training = parser.add_argument_group("training (the same for both styles)")
     training.add_argument(
         "--epochs",
         type=at_most(MAX_COUNT),
@@ -103,17 +103,15 @@ def root_parser():
         "--steps-per-execution",
         type=at_most(MAX_COUNT),
         metavar="N",
-        help=f"mini-batches per graph call, for both implementations, at most {MAX_COUNT:,} "
+        help=f"mini-batches per graph call, for both styles, at most {MAX_COUNT:,} "
         "(default 1, as both lessons are written)",
     )
-    training.add_argument(
-        "--only", choices=ONLY_CHOICES, help="run one implementation only"
-    )
+    training.add_argument("--only", choices=ONLY_CHOICES, help="run one style only")
     training.add_argument(
         "--backends",
         type=backend_list,
         metavar="B1,B2,...",
-        help="run the Keras implementation once per Keras 3 backend (tensorflow, jax, "
+        help="run the Keras style once per Keras 3 backend (tensorflow, jax, "
         "torch), each in its own process, next to raw TF; a backend that is not "
         "installed gets a column that says so",
     )
@@ -123,7 +121,7 @@ def root_parser():
         default="cnn",
         help="cnn (default): the lecture's network; cnn_bn_dropout: with BatchNormalization "
         "after the convolution and Dropout(0.5) before the dense layer; both: a "
-        "column per implementation and model",
+        "column per style and model",
     )
     distribute = parser.add_argument_group(
         "past one device (tf.distribute; the lecture's cnn only)"
@@ -176,7 +174,7 @@ def root_parser():
         "--checkpoint-dir",
         type=Path,
         metavar="DIR",
-        help="save each implementation after every epoch in DIR/<implementation>-<model>, "
+        help="save each style after every epoch in DIR/<style>-<model>, "
         "each the way its style does it (Keras: BackupAndRestore; raw TF: "
         "tf.train.Checkpoint), and take the batches in the raw loop's seeded order in "
         "both styles. DIR must be new or empty. Ctrl-C or SIGTERM then stops after the "
@@ -210,7 +208,7 @@ def root_parser():
         type=at_most(MAX_COUNT),
         default=1,
         metavar="N",
-        help="train each implementation N times, interleaved (keras, raw, keras, raw, ...), "
+        help="train each style N times, interleaved (keras, raw, keras, raw, ...), "
         "and report the median timings and the median of the pairwise raw/Keras "
         f"throughput ratios, N at most {MAX_COUNT:,} (default 1)",
     )
@@ -234,7 +232,7 @@ def request_of(args):
     named = {field.name for field in dataclasses.fields(Request)} & set(vars(args))
     return Request(
         **{name: getattr(args, name) for name in named},
-        implementations=tuple(chosen(args.only)),
+        styles=tuple(chosen(args.only)),
         curves=bool(args.plot or args.report or args.seeds > 1 or args.tensorboard),
     )
 

@@ -42,7 +42,7 @@ def figure_options():
         type=Path,
         metavar="FILE.png",
         help="save the training curves (loss and accuracy per epoch, train and test, both "
-        "implementations) as a PNG; the test set is then scored after every epoch, "
+        "styles) as a PNG; the test set is then scored after every epoch, "
         "outside the timings (its time is measured and left out)",
     )
     output.add_argument(
@@ -50,7 +50,7 @@ def figure_options():
         type=Path,
         metavar="FILE.html",
         help="write one self-contained HTML page: the table, the curves, lines of code per "
-        "step, the concept map and both implementations side by side (scores the test "
+        "step, the concept map and both styles side by side (scores the test "
         "set after every epoch, like --plot)",
     )
     output.add_argument(

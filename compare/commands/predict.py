@@ -65,10 +65,10 @@ def prediction_text(args, say):
     check_reads_digits(classifier)
     images, labels, names = read_images(args.images)
     say(
-        _("Classifying {images} with {path} ({implementation})").format(
+        _("Classifying {images} with {path} ({style})").format(
             images=quantity(len(images), "{count} image", "{count} images"),
             path=classifier.path,
-            implementation=classifier.implementation,
+            style=classifier.style,
         )
     )
     report = prediction_report(
@@ -121,7 +121,7 @@ def prediction_report(classifier, names, probabilities, labels=None):
     ]
     report = {
         "model": str(classifier.path),
-        "implementation": classifier.implementation,
+        "implementation": classifier.style,
         "predictions": rows,
     }
     if labels is not None:
@@ -140,9 +140,8 @@ def prediction_summary(report):
         "images": quantity(count, "{count} image", "{count} images"),
     }
     if "accuracy" not in report:
-        return _("{model} ({implementation}), {images}").format(**described)
+        return _("{model} ({style}), {images}").format(**described)
     right = sum(row["predicted"] == row["label"] for row in report["predictions"])
     return _(
-        "{model} ({implementation}), {images}; accuracy {accuracy} "
-        "({right} of {count} right)"
+        "{model} ({style}), {images}; accuracy {accuracy} ({right} of {count} right)"
     ).format(**described, accuracy=number(report["accuracy"], 4), right=number(right))

@@ -228,9 +228,7 @@ def add_parser(commands):
         default=defaults.seed,
         help=f"0 to {MAX_SEED} (default 0)",
     )
-    options.add_argument(
-        "--only", choices=ONLY_CHOICES, help="run one implementation only"
-    )
+    options.add_argument("--only", choices=ONLY_CHOICES, help="run one style only")
     transfer.set_defaults(run=run)
 
 
@@ -272,11 +270,9 @@ def run(args, say):
             for field in dataclasses.fields(TransferConfig)
         }
     )
-    implementations = chosen(args.only)
+    styles = chosen(args.only)
     verbose = 0 if args.quiet else (1 if sys.stderr.isatty() else 2)
     # Keras' messages go to stderr: they never mix with the table.
     with contextlib.redirect_stdout(sys.stderr):
-        report = transfer(
-            dataset, config, implementations, say, verbose, args.save_pretrained
-        )
+        report = transfer(dataset, config, styles, say, verbose, args.save_pretrained)
     return render_transfer(report, args.format)

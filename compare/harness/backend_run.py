@@ -1,4 +1,4 @@
-"""`python -m compare.harness.backend_run`: train the Keras implementation on the Keras 3 backend that
+"""`python -m compare.harness.backend_run`: train the Keras style on the Keras 3 backend that
 KERAS_BACKEND names and print its result as one JSON line. `--backends` starts one such process
 per backend, because Keras fixes its backend when it is first imported; so does a strategy's
 Keras-on-JAX column (keras_impl/distributed_jax.py), whose request may hold a "cluster" to join

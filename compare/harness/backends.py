@@ -1,4 +1,4 @@
-"""The Keras implementation on each Keras 3 backend (TensorFlow, JAX, PyTorch), one subprocess each."""
+"""The Keras style on each Keras 3 backend (TensorFlow, JAX, PyTorch), one subprocess each."""
 
 import importlib.util
 import json
@@ -44,7 +44,7 @@ def run_on_backend(
     cluster=None,
     weights=None,
 ):
-    """The Keras implementation's result on `backend`, or a row saying why it could not run.
+    """The Keras style's result on `backend`, or a row saying why it could not run.
     Keras on JAX past one device: `devices` CPU devices to make (where no GPU is), or the
     `cluster` to join (backend_run.join_cluster's arguments); a dict passed as `weights`
     receives the final weights."""

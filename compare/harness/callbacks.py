@@ -16,12 +16,12 @@ class TrainingDiverged(CompareError):
     """The loss became NaN or infinite."""
 
 
-def diverged(implementation, where, lr):
+def diverged(style, where, lr):
     """`where`: "the loss became nan in epoch 2", already in the user's language."""
     return TrainingDiverged(
-        _(
-            "{implementation} training diverged: {where} (--lr {lr}); try a lower --lr"
-        ).format(implementation=implementation, where=where, lr=lr)
+        _("{style} training diverged: {where} (--lr {lr}); try a lower --lr").format(
+            style=style, where=where, lr=lr
+        )
     )
 
 
@@ -34,9 +34,9 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
     """Keras' TerminateOnNaN, saying where: Keras reports each batch's running loss (one
     scalar read per graph call, as TerminateOnNaN reads it), the raw loop each epoch's."""
 
-    def __init__(self, implementation, lr):
+    def __init__(self, style, lr):
         super().__init__()
-        self.implementation, self.lr, self.epoch = implementation, lr, 0
+        self.style, self.lr, self.epoch = style, lr, 0
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
@@ -55,7 +55,7 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
     def check(self, loss, where):
         loss = float(loss)
         if not math.isfinite(loss):
-            raise diverged(self.implementation, loss_became(loss, where), self.lr)
+            raise diverged(self.style, loss_became(loss, where), self.lr)
 
 
 class EpochLine(keras.callbacks.Callback):

@@ -1,8 +1,8 @@
 """--checkpoint-dir and --resume: the folder's layout, the settings a resumed run must share, and a
 clean stop on Ctrl-C or SIGTERM.
 
-DIR/run.json holds the settings of the run that made the folder; DIR/<implementation>-<model>/
-holds that implementation's checkpoints, each written the way its style does it.
+DIR/run.json holds the settings of the run that made the folder; DIR/<style>-<model>/
+holds that style's checkpoints, each written its own way.
 """
 
 import json
@@ -39,14 +39,14 @@ class TrainingInterrupted(CompareError):
         )  # the shell's convention: 130 for Ctrl-C, 143 for SIGTERM
 
 
-def implementation_folder(checkpoint_dir, implementation, model):
-    return checkpoint_dir / f"{implementation}-{model}"
+def style_folder(checkpoint_dir, style, model):
+    return checkpoint_dir / f"{style}-{model}"
 
 
 def prepare_folder(checkpoint_dir, resume, settings, trainees=()):
     """Before any training: a new run needs a folder with nothing in it (so no file is
     overwritten), a resumed one the run.json of a run with the same settings and, for
-    each (implementation, model) in `trainees`, a last save that reads whole and is one
+    each (style, model) in `trainees`, a last save that reads whole and is one
     of that model (keras_saves.py, raw_saves.py). Nothing is written before all of it
     has been checked, and run.json is replaced atomically."""
     run_file = checkpoint_dir / RUN_FILE
@@ -89,8 +89,8 @@ def prepare_folder(checkpoint_dir, resume, settings, trainees=()):
             ).format(folder=run_file, epochs=saved["epochs"])
         )
     check_same_data(run_file, saved.get("data"), settings.get("data"))
-    for implementation, model in trainees:
-        check_saves(checkpoint_dir, implementation, model)
+    for style, model in trainees:
+        check_saves(checkpoint_dir, style, model)
     if settings["epochs"] != saved["epochs"]:
         write_atomically(run_file, run_text({**saved, "epochs": settings["epochs"]}))
 
@@ -111,7 +111,7 @@ def take_folder(checkpoint_dir):
 
 def refuse_links(checkpoint_dir):
     """A resume writes only inside the folder named: no symbolic link within it (an
-    implementation's folder linked elsewhere) is followed."""
+    style's folder linked elsewhere) is followed."""
     for folder, names, files in os.walk(checkpoint_dir):
         for name in names + files:
             if os.path.islink(os.path.join(folder, name)):
@@ -192,13 +192,13 @@ def read_run_file(checkpoint_dir):
     return saved
 
 
-def check_saves(checkpoint_dir, implementation, model):
-    """Raises CheckpointDamaged unless the last save of `implementation` and `model` in
+def check_saves(checkpoint_dir, style, model):
+    """Raises CheckpointDamaged unless the last save of `style` and `model` in
     `checkpoint_dir` (if any) reads whole and is one of that model."""
     from compare.harness import keras_saves, raw_saves
 
-    folder = implementation_folder(checkpoint_dir, implementation, model)
-    checker = {"keras": keras_saves, "raw_tf": raw_saves}[implementation]
+    folder = style_folder(checkpoint_dir, style, model)
+    checker = {"keras": keras_saves, "raw_tf": raw_saves}[style]
     return checker.check_folder(folder, model)
 
 
@@ -239,9 +239,9 @@ class StopOnSignal(keras.callbacks.Callback):
             ).format(signal=signal.Signals(signal_number).name)
         )
 
-    def training(self, implementation, folder, epochs):
-        """Called before each implementation trains; stops here if a signal came in between."""
-        self.where = (implementation, folder, epochs)
+    def training(self, style, folder, epochs):
+        """Called before each style trains; stops here if a signal came in between."""
+        self.where = (style, folder, epochs)
         self.check(None)
         return self
 
@@ -251,22 +251,22 @@ class StopOnSignal(keras.callbacks.Callback):
     def check(self, epochs_done):
         if self.signal_number is None:
             return
-        implementation, folder, epochs = self.where
+        style, folder, epochs = self.where
         message = (
             _(
-                "interrupted by {signal}, {implementation} saved epoch {done} of "
+                "interrupted by {signal}, {style} saved epoch {done} of "
                 "{epochs} in {folder}; the same command with --resume goes on from there"
             )
             if epochs_done
             else _(
-                "interrupted by {signal}, before {implementation} started; "
+                "interrupted by {signal}, before {style} started; "
                 "the same command with --resume goes on from there"
             )
         )
         raise TrainingInterrupted(
             message.format(
                 signal=signal.Signals(self.signal_number).name,
-                implementation=implementation,
+                style=style,
                 done=number(epochs_done or 0),
                 epochs=number(epochs),
                 folder=folder,

@@ -294,7 +294,7 @@ def load_worker_report(path):
 
 
 def save_worker_report(report, weights, path):
-    """A worker's report (JSON) and its final weights ("<implementation>/<index>") in
+    """A worker's report (JSON) and its final weights ("<style>/<index>") in
     one .npz, written only at `path` (beside it, then renamed: compare/safety)."""
     memory = io.BytesIO()
     text = np.frombuffer(json.dumps(report).encode(), dtype=np.uint8)
@@ -307,12 +307,10 @@ def merge_worker_reports(reports):
     report = {key: value for key, value in reports[0].items() if key != "weights"}
     differences = {}
     for name, chief in reports[0]["weights"].items():
-        implementation = name.split("/")[0]
+        style = name.split("/")[0]
         for other in reports[1:]:
             difference = float(np.abs(other["weights"][name] - chief).max())
-            differences[implementation] = max(
-                differences.get(implementation, 0.0), difference
-            )
+            differences[style] = max(differences.get(style, 0.0), difference)
     report["workers"] = {
         "count": len(reports),
         "max_weight_difference": differences,

@@ -35,7 +35,7 @@ def damaged(path, why):
     )
 
 
-def save_failed(implementation, epoch, folder, reason, last_saved):
+def save_failed(style, epoch, folder, reason, last_saved):
     """`reason` an OSError or a line already in the user's language."""
     if isinstance(reason, OSError):
         reason = explained(reason)
@@ -45,10 +45,8 @@ def save_failed(implementation, epoch, folder, reason, last_saved):
         else _("nothing had been saved there yet")
     )
     return SaveFailed(
-        _(
-            "{implementation} could not save epoch {epoch} in {folder} ({reason}); {kept}"
-        ).format(
-            implementation=implementation,
+        _("{style} could not save epoch {epoch} in {folder} ({reason}); {kept}").format(
+            style=style,
             epoch=number(epoch),
             folder=folder,
             reason=reason,

@@ -9,8 +9,8 @@ at exit (a segfault). The harness trains with the lesson's pieces
 (the same files, HDF5 writing into memory and Python onto the disk, so that a full disk
 is an OSError), and gives them a staging folder instead of the checkpoint folder:
 
-    <implementation folder>/staging/     where fit's callbacks write their files
-    <implementation folder>/epoch-<N>/   the last complete save: those files, and
+    <style folder>/staging/     where fit's callbacks write their files
+    <style folder>/epoch-<N>/   the last complete save: those files, and
                                          manifest.json (the style, the model, the
                                          epoch, each file's size and SHA-256)
 
@@ -46,7 +46,7 @@ from compare.harness.durable import (
 from compare.language import _, number
 from compare.styles import STYLES
 
-IMPLEMENTATION = "keras"
+STYLE = "keras"
 LESSON_FILES = ("latest.weights.h5", "training_metadata.json", "random_state.npz")
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
@@ -79,7 +79,7 @@ def manifest_check(fields):
 # What this model's save holds -----------------------------------------------------
 def fresh_model(model_name):
     """The lesson's model, compiled: for checking a save before any training."""
-    style = STYLES[IMPLEMENTATION]
+    style = STYLES[STYLE]
     model = style.module(model_name).build_model(0)
     style.module("cnn").compile_model(model)
     return model
@@ -112,7 +112,7 @@ def reference_of(model):
     (weights and Adam state) and of its random-state file, written to a scratch folder."""
     if model.optimizer is not None and not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)  # as BackupAndRestore does
-    random_state = STYLES[IMPLEMENTATION].module("checkpoints").RandomStateBackup
+    random_state = STYLES[STYLE].module("checkpoints").RandomStateBackup
     with tempfile.TemporaryDirectory() as scratch:
         weights = Path(scratch) / LESSON_FILES[0]
         model.save_weights(weights)
@@ -144,12 +144,12 @@ def read_manifest(save, model_name, epoch):
     if not (whole and listed and manifest.get("format") == MANIFEST_FORMAT):
         raise damaged(path, _("its contents do not match its own checksum"))
     saved = (manifest.get("implementation"), manifest.get("model"))
-    if saved != (IMPLEMENTATION, model_name):
+    if saved != (STYLE, model_name):
         raise damaged(
             path,
             _("it is a save of {saved}, not of {wanted}").format(
                 saved=" ".join(map(str, saved)),
-                wanted=f"{IMPLEMENTATION} {model_name}",
+                wanted=f"{STYLE} {model_name}",
             ),
         )
     if manifest.get("epoch") != epoch:
@@ -211,9 +211,9 @@ def check_save(save, epoch, model_name, reference):
         if found != expected:
             raise damaged(
                 save / name,
-                _(
-                    "it holds other arrays than a save of {model} ({implementation})"
-                ).format(model=model_name, implementation=IMPLEMENTATION),
+                _("it holds other arrays than a save of {model} ({style})").format(
+                    model=model_name, style=STYLE
+                ),
             )
 
 
@@ -295,7 +295,7 @@ class AtomicSaves(keras.callbacks.Callback):
                 os.replace(staged, partial / name)
             fields = {
                 "format": MANIFEST_FORMAT,
-                "implementation": IMPLEMENTATION,
+                "implementation": STYLE,
                 "model": self.model_name,
                 "epoch": epoch,
                 "files": files,
@@ -310,7 +310,7 @@ class AtomicSaves(keras.callbacks.Callback):
                     shutil.rmtree(path)
         except OSError as error:
             raise save_failed(
-                IMPLEMENTATION, epoch, self.folder, error, self.last_saved
+                STYLE, epoch, self.folder, error, self.last_saved
             ) from None
         self.last_saved = epoch
 
@@ -349,7 +349,7 @@ def train_with_atomic_saves(
     """keras_impl.checkpoints.train (its BackupAndRestore written in memory first), each
     epoch committed atomically by AtomicSaves; its restore reads only a save that was
     checked first."""
-    lesson = STYLES[IMPLEMENTATION].module("checkpoints")
+    lesson = STYLES[STYLE].module("checkpoints")
     saves = AtomicSaves(folder, model_name)
     first_epoch = saves.prepare(model)  # the epochs saved: the batches go on from there
     staging = str(saves.staging)
@@ -359,7 +359,7 @@ def train_with_atomic_saves(
         saves,
         *callbacks,
     ]
-    cnn = STYLES[IMPLEMENTATION].module("cnn")
+    cnn = STYLES[STYLE].module("cnn")
     try:
         return cnn.train_in_seeded_order(
             model,
@@ -376,7 +376,7 @@ def train_with_atomic_saves(
         if not saves.restored:
             raise restore_failed(saves, error) from None
         raise save_failed(
-            IMPLEMENTATION, saves.last_saved + 1, folder, error, saves.last_saved
+            STYLE, saves.last_saved + 1, folder, error, saves.last_saved
         ) from None
     except (ValueError, KeyError) as error:
         if saves.restored or not saves.last_saved:

@@ -26,7 +26,7 @@ from compare.harness.durable import damaged, fsync_path, save_failed
 from compare.language import _, number
 from compare.styles import STYLES
 
-IMPLEMENTATION = "raw_tf"
+STYLE = "raw_tf"
 STATE_FILE = "checkpoint"
 SAVE_NAME = re.compile(r"ckpt-([1-9][0-9]{0,8})")
 # What a save interrupted before its state file was written can leave: the first save's
@@ -42,12 +42,12 @@ BOOKKEEPING = (
 
 
 def lesson():
-    return STYLES[IMPLEMENTATION].module("checkpoints")
+    return STYLES[STYLE].module("checkpoints")
 
 
 def fresh_model(model_name):
     """The lesson's model and Adam, for checking a save before any training."""
-    style = STYLES[IMPLEMENTATION]
+    style = STYLES[STYLE]
     model = style.module(model_name).build_model(0)
     return model, style.module("cnn").compile_model(model)
 
@@ -125,9 +125,9 @@ def check_save(folder, epoch, reference):
     if found != reference:
         raise damaged(
             prefix,
-            _(
-                "it holds other arrays than a save of this model ({implementation})"
-            ).format(implementation=IMPLEMENTATION),
+            _("it holds other arrays than a save of this model ({style})").format(
+                style=STYLE
+            ),
         )
     try:
         values = {name: reader.get_tensor(name) for name in found}
@@ -221,7 +221,7 @@ def save_epoch(checkpoint, epoch, last_saved):
         reason = (
             tensorflow_reason(error) if isinstance(error, tf.errors.OpError) else error
         )
-        raise save_failed(IMPLEMENTATION, epoch, folder, reason, last_saved) from None
+        raise save_failed(STYLE, epoch, folder, reason, last_saved) from None
 
 
 def tensorflow_reason(error):

@@ -17,7 +17,7 @@ import dataclasses
 from pathlib import Path
 
 from compare.harness.callbacks import keras_progress
-from compare.harness.checkpointing import implementation_folder
+from compare.harness.checkpointing import style_folder
 from compare.harness.distribute import peers_answer, read_tf_config, strategy_for
 from compare.harness.keras_saves import train_with_atomic_saves
 from compare.harness.raw_loop import train_raw
@@ -55,9 +55,7 @@ class Trainer(abc.ABC):
         model = self.lesson(request.model).build_model(request.seed)
         optimizer = self.compile(model, request.lr, request)
         folder = request.checkpoint_dir and str(
-            implementation_folder(
-                Path(request.checkpoint_dir), self.style.name, request.model
-            )
+            style_folder(Path(request.checkpoint_dir), self.style.name, request.model)
         )
 
         def train(x, y, epochs, batch_size, verbose=0, callbacks=()):

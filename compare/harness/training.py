@@ -33,7 +33,7 @@ def parameter_count(variables):
     return int(sum(np.prod(variable.shape) for variable in variables))
 
 
-def check_finite(implementation, history, test_loss, lr):
+def check_finite(style, history, test_loss, lr):
     losses = history.get("loss", [])  # empty where a resumed run had no epoch left
     for epoch, loss in enumerate(losses + [test_loss]):
         if not math.isfinite(loss):
@@ -42,12 +42,12 @@ def check_finite(implementation, history, test_loss, lr):
                 if epoch < len(losses)
                 else _("evaluation")
             )
-            raise diverged(implementation, loss_became(loss, when), lr)
+            raise diverged(style, loss_became(loss, when), lr)
 
 
 # One style, trained under the harness's callbacks -----------------------------------
 def timed_training(
-    implementation,
+    style,
     trainee,
     dataset,
     request,
@@ -63,19 +63,19 @@ def timed_training(
     the Ctrl-C stop among `callbacks`, TensorBoard's curves in the folder `tensorboard`,
     which need the curves' test scores)."""
     timer = EpochTimer(len(dataset.x_train), request.batch_size)
-    harness = [StopOnNonFiniteLoss(implementation, request.lr)] if nan_stop else []
+    harness = [StopOnNonFiniteLoss(style, request.lr)] if nan_stop else []
     harness.append(timer)
     scores = (
         TestScores(trainee.evaluate, dataset.x_test, dataset.y_test, timer)
         if curves
         else None
     )
-    verbose, progress = trainer(implementation).progress(verbose, request.epochs)
+    verbose, progress = trainer(style).progress(verbose, request.epochs)
     harness += progress
     if scores:  # the callbacks after it see the test scores in the epoch's logs
         harness.append(scores)
     if tensorboard:
-        harness.append(trainer(implementation).curves(tensorboard, request.lr, timer))
+        harness.append(trainer(style).curves(tensorboard, request.lr, timer))
     history = trainee.train(
         dataset.x_train,
         dataset.y_train,
@@ -93,7 +93,7 @@ def timed_training(
 
 
 def run(
-    implementation,
+    style,
     dataset,
     request,
     verbose=1,
@@ -110,9 +110,9 @@ def run(
     the trained model is saved there as its style does (compare/saved/export.py); with
     `tensorboard` (and `curves`), TensorBoard's curves are written in that folder
     (compare/harness/tensorboard.py)."""
-    trainee = trainer(implementation).build(request)
+    trainee = trainer(style).build(request)
     history, timer = timed_training(
-        implementation,
+        style,
         trainee,
         dataset,
         request,
@@ -123,14 +123,14 @@ def run(
     )
     train_seconds = timer.train_seconds
     scores = trainee.evaluate(dataset.x_test, dataset.y_test)
-    check_finite(implementation, history, scores["loss"], request.lr)
+    check_finite(style, history, scores["loss"], request.lr)
     extra = {}
     if export_dir:
         from compare.saved.export import export_model
 
         extra["exported_to"] = str(
             export_model(
-                implementation,
+                style,
                 trainee.model,
                 export_dir,
                 request.model,
@@ -144,13 +144,13 @@ def run(
     if weights is not None:
         weights.update(
             {
-                f"{implementation}/{index}": variable.numpy()
+                f"{style}/{index}": variable.numpy()
                 for index, variable in enumerate(trainee.variables)
             }
         )
-    loc = trainer(implementation).lines(request)
+    loc = trainer(style).lines(request)
     return {
-        "implementation": implementation,
+        "implementation": style,
         "model": request.model,
         "loc": loc,
         "params": parameter_count(trainee.variables),
@@ -177,7 +177,7 @@ TIMED_FIELDS = (
 
 
 def median_of_runs(runs):
-    """One result from repeated runs of an implementation: the medians of the timings
+    """One result from repeated runs of a style: the medians of the timings
     (tracing with a noise level that also counts how far the runs' estimates spread),
     each run's timings under "runs", and the scores of the first run (op determinism
     makes them all equal)."""

@@ -1,6 +1,6 @@
 """Cross-loading weights between the two styles, by an explicit mapping; `python -m compare convert`.
 
-The implementations never import each other: this module knows both. Each Keras weight maps to
+The styles never import each other: this module knows both. Each Keras weight maps to
 one raw variable of exactly the same shape. Nothing is transposed: Keras' Flatten orders
 (height, width, channels) as tf.reshape does. A model that does not map is refused in one line.
 """
@@ -21,9 +21,9 @@ from compare.saved.predict import export_module, load_classifier
 from compare.styles import STYLES
 
 
-def build_model(implementation, model_name, **options):
+def build_model(style, model_name, **options):
     """A fresh model of one style; dropout keeps its default rate (used in training only)."""
-    return STYLES[implementation].module(model_name).build_model(**options)
+    return STYLES[style].module(model_name).build_model(**options)
 
 
 def weight_pairs(model_name, keras_model, raw_model):
@@ -122,7 +122,7 @@ def convert(source, to, destination):
             ).format(destination=destination)
         )
     classifier = load_classifier(source)
-    if classifier.implementation == to:
+    if classifier.style == to:
         raise CompareError(
             _("{source} is already a {to} model").format(source=source, to=to)
         )

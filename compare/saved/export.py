@@ -10,10 +10,10 @@ from compare.saved.architectures import ModelError
 from compare.saved.predict import export_module
 
 
-def export_path(folder, implementation, model_name="cnn"):
+def export_path(folder, style, model_name="cnn"):
     """Where `--export DIR` puts a trained model: DIR/keras_cnn.keras, DIR/raw_tf_cnn/ (a SavedModel)."""
-    name = f"{implementation}_{model_name}"
-    return Path(folder) / (f"{name}.keras" if implementation == "keras" else name)
+    name = f"{style}_{model_name}"
+    return Path(folder) / (f"{name}.keras" if style == "keras" else name)
 
 
 def refuse_to_overwrite(path, flag):
@@ -31,7 +31,7 @@ def overwrite_refused(path, flag):
     )
 
 
-def check_export(folder, implementations, model_names):
+def check_export(folder, styles, model_names):
     """Fail before training, not after, where an export would overwrite something; then
     hold each target's lock for the run, so that a second run exporting there is
     refused now, not overwritten (or overwriting) at the end."""
@@ -41,8 +41,8 @@ def check_export(folder, implementations, model_names):
             _("--export {folder} is a file, not a folder").format(folder=folder)
         )
     targets = [
-        export_path(folder, implementation, model_name)
-        for implementation in implementations
+        export_path(folder, style, model_name)
+        for style in styles
         for model_name in model_names
     ]
     for path in targets:
@@ -63,14 +63,12 @@ def save_new(path, save, flag):
     return path
 
 
-def export_model(
-    implementation, model, folder, model_name="cnn", input_shape=(*IMAGE_SHAPE, 1)
-):
+def export_model(style, model, folder, model_name="cnn", input_shape=(*IMAGE_SHAPE, 1)):
     """Save a trained model under `folder` (created if missing) the way its style does; returns the path."""
-    path = export_path(folder, implementation, model_name)
+    path = export_path(folder, style, model_name)
     refuse_to_overwrite(path, "--export")
     path.parent.mkdir(parents=True, exist_ok=True)
-    if implementation == "keras":
+    if style == "keras":
         return save_new(
             path, lambda to: export_module("keras").save(model, to), "--export"
         )

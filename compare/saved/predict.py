@@ -184,21 +184,21 @@ def read_npz(path):
 
 
 # Models --------------------------------------------------------------------------------
-def export_module(implementation):
+def export_module(style):
     """keras_impl/export.py or raw_tf_impl/export.py: step 5 of each style."""
-    return STYLES[implementation].module("export")
+    return STYLES[style].module("export")
 
 
 @dataclasses.dataclass
 class Classifier:
     path: Path
-    implementation: str  # "keras" or "raw_tf"
+    style: str  # "keras" or "raw_tf"
     model: object  # the Keras model, or the loaded SavedModel
     input_shape: tuple  # (height, width, channels)
 
     def probabilities(self, images):
         """(N, classes) class probabilities, a batch at a time."""
-        export = export_module(self.implementation)
+        export = export_module(self.style)
         return np.concatenate(
             [
                 export.predict_probabilities(
@@ -221,9 +221,9 @@ def load_classifier(path):
     if not path.exists():
         raise ModelError(_("{path}: no such file or folder").format(path=path))
     if path.is_file() and path.suffix == ".keras":
-        implementation, check = "keras", check_keras_archive
+        style, check = "keras", check_keras_archive
     elif path.is_dir() and (path / "saved_model.pb").is_file():
-        implementation, check = "raw_tf", check_saved_model
+        style, check = "raw_tf", check_saved_model
     else:
         raise ModelError(
             _(
@@ -233,20 +233,20 @@ def load_classifier(path):
         )
     model_name, input_shape, _classes = check(path)
     try:
-        model = export_module(implementation).load(path)
+        model = export_module(style).load(path)
     except Exception as error:  # zip, HDF5, protobuf or Keras config: any reader's failure is the file's
         raise ModelError(
-            _("{path}: not a readable {implementation} model ({error})").format(
-                path=path, implementation=implementation, error=first_line(error)
+            _("{path}: not a readable {style} model ({error})").format(
+                path=path, style=style, error=first_line(error)
             )
         ) from None
-    if implementation == "keras" and keras_model_name(model, path) != model_name:
+    if style == "keras" and keras_model_name(model, path) != model_name:
         raise ModelError(
             _("{path}: Keras built another model than its config says").format(
                 path=path
             )
         )
-    return Classifier(path, implementation, model, input_shape)
+    return Classifier(path, style, model, input_shape)
 
 
 def check_reads_digits(classifier):

@@ -178,10 +178,10 @@ def prepared(name, data):
     return {part: (prepare(images), labels) for part, (images, labels) in data.items()}
 
 
-def transfer_lines(implementation):
+def transfer_lines(style):
     """Lines of code: the transfer file's own steps, plus compile/train/evaluate reused from cnn.py."""
-    own = count_lines(STYLES[implementation].path("resnet50_transfer").read_text())
-    reused = lines_per_step(STYLES[implementation].path("cnn"))
+    own = count_lines(STYLES[style].path("resnet50_transfer").read_text())
+    reused = lines_per_step(STYLES[style].path("cnn"))
     lines = {
         "define": own["define"] + own["setup"],
         "freeze": own.get("freeze", 0),
@@ -255,7 +255,7 @@ def pretrain(data, config, path, verbose):
     }
 
 
-def transfer(dataset, config, implementations, say, verbose=0, save_pretrained=None):
+def transfer(dataset, config, styles, say, verbose=0, save_pretrained=None):
     """The whole demonstration; returns the report as a dict."""
     data = tasks(dataset, config)
     pretraining = None
@@ -293,16 +293,12 @@ def transfer(dataset, config, implementations, say, verbose=0, save_pretrained=N
         else:
             weights = None if config.weights == "none" else config.weights
         results = []
-        for implementation in implementations:
+        for style in styles:
             say(
-                _("Transfer and from-scratch training, {implementation} ...").format(
-                    implementation=implementation
-                )
+                _("Transfer and from-scratch training, {style} ...").format(style=style)
             )
             try:
-                results.append(
-                    run_style(implementation, data, weights, config, verbose)
-                )
+                results.append(run_style(style, data, weights, config, verbose))
             except (
                 ValueError,
                 OSError,

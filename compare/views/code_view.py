@@ -1,4 +1,4 @@
-"""`python -m compare code`: the two implementations side by side, step by step.
+"""`python -m compare code`: the two styles side by side, step by step.
 
 The code is read from the real files (never a copy that can drift) and split at their
 `# Step N: name` headings, so each Keras block stands next to the raw TensorFlow block that does
@@ -260,7 +260,7 @@ def column_rows(blocks, width, paint, gutter, title=None):
 def render_code(
     titles, width, colour=False, sections=None, step=None, line_numbers=False
 ):
-    """Both implementations, section by section (or only `step`), side by side if
+    """Both styles, section by section (or only `step`), side by side if
     `side_by_side` says so, else stacked. `titles` maps "keras" / "raw_tf" to column titles
     and each section to its heading (view_titles); `sections` is code_sections' (cnn.py's
     by default)."""

@@ -1,7 +1,7 @@
 """`--report FILE.html`: one self-contained page for the lecture hall.
 
 A table of contents, the measured table, the training curves, lines of code per step, the
-concept map and both implementations side by side, aligned by step and highlighted by
+concept map and both styles side by side, aligned by step and highlighted by
 pygments. Figures are embedded as PNG data, styles inline: the page needs no network.
 Projected (1280x720), body text is 20 px and code 18 px; below 900 px the Keras block of
 each step stands above its raw twin; printed, the pages are A4 with 9.5 pt code. Each code

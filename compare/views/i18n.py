@@ -51,7 +51,7 @@ WORDS = {
     "train": "train",
     "test": "test",
     "loc_chart": "Lines of code per step",
-    "side_by_side": "The two implementations, step by step",
+    "side_by_side": "The two styles, step by step",
     "measured": "Measured comparison",
 }
 

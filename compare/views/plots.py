@@ -1,4 +1,4 @@
-"""Figures for the lecture: training curves of both implementations, and lines of code per step."""
+"""Figures for the lecture: training curves of both styles, and lines of code per step."""
 
 import io
 
@@ -83,7 +83,7 @@ def training_curves(results, lang=None):
 
 
 def lines_of_code_chart(results, lang=None):
-    """Grouped bars: logical lines of code per step for each implementation (and model)."""
+    """Grouped bars: logical lines of code per step for each style (and model)."""
     plt = pyplot()
     words = TEXT[lang or language()]
     results = list(

@@ -79,7 +79,7 @@ def measured_table_rows(results, words):
 
 
 def table_headers(results, lang=None):
-    """One column per result, named by implementation (and model, when there are several)."""
+    """One column per result, named by style (and model, when there are several)."""
     words = TEXT[lang or language()]
     several_models = len({r.get("model", "cnn") for r in results}) > 1
 

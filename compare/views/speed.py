@@ -100,7 +100,7 @@ def seeds_lines(seeds):
     """One line per style: accuracy mean ± std, and the time to the target accuracy."""
     lines = []
     count = len(seeds["seeds"])
-    for implementation, summary in seeds["styles"].items():
+    for style, summary in seeds["styles"].items():
         reached = [t for t in summary["seconds_to_target"] if t is not None]
         if reached:
             spread = summary["seconds_to_target_std"]
@@ -121,7 +121,7 @@ def seeds_lines(seeds):
             _(
                 "{style}, seeds {first}-{last}: test accuracy {mean} ± {std}; {time}"
             ).format(
-                style=TEXT[language()][implementation],
+                style=TEXT[language()][style],
                 first=seeds["seeds"][0],
                 last=seeds["seeds"][-1],
                 mean=number(summary["test_accuracy_mean"], 4),
@@ -136,7 +136,7 @@ def seeds_table(seeds):
     """--seeds as a Markdown table: per style, the test accuracy's mean ± std over the
     seeds and the training seconds to the target accuracy."""
     rows = []
-    for implementation, summary in seeds["styles"].items():
+    for style, summary in seeds["styles"].items():
         reached = [t for t in summary["seconds_to_target"] if t is not None]
         mean, spread = (
             summary["seconds_to_target_mean"],
@@ -144,7 +144,7 @@ def seeds_table(seeds):
         )
         rows.append(
             [
-                TEXT[language()][implementation],
+                TEXT[language()][style],
                 ", ".join(number(value, 4) for value in summary["test_accuracy"]),
                 number(summary["test_accuracy_mean"], 4)
                 + " ± "

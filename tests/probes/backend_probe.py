@@ -1,5 +1,5 @@
 """Run by test_backends.py in a subprocess with KERAS_BACKEND set: load shared weights into the
-Keras implementation, then predict, or take one training step, and save what came out."""
+Keras style, then predict, or take one training step, and save what came out."""
 
 import sys
 
