@@ -135,7 +135,7 @@ def prediction_summary(report):
     count = len(report["predictions"])
     described = {
         "model": report["model"],
-        "implementation": TEXT[language()][report["implementation"]],
+        "style": TEXT[language()][report["implementation"]],
         "count": number(count),
         "images": quantity(count, "{count} image", "{count} images"),
     }
