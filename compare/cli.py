@@ -19,12 +19,13 @@ from compare.commands import (
     transfer,
 )
 from compare.commands.options import add_language_option, choose_language
-from compare.commands.paths import check_paths
 from compare.commands.results import deliver, sayer
+from compare.data import files_read
 from compare.errors import CompareError, explained
 from compare.language import _, speaking_for_the_process
 from compare.quiet import BEFORE_TENSORFLOW
 from compare.safety import children, limits, locks, streams, tempdir
+from compare.safety.paths import check_paths
 from compare.safety.text import one_line
 
 COMMANDS = (bench, code, transfer, predict, convert, step, record, exercise)
@@ -115,7 +116,7 @@ def run_command(argv):
         streams.guard().check_results_have_a_place(args)
         if module is not code:  # the code view runs no TensorFlow
             prepare_for_tensorflow()
-        check_paths(args, module, args.flags)
+        check_paths(args, module, args.flags, files_read)
         text = (args.run if args.command else comparison.run)(args, say)
         if text is None:  # nothing to print (a --workers worker reports to its parent)
             return 0

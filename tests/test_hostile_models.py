@@ -31,9 +31,12 @@ import raw_tf_impl
 import raw_tf_impl.export
 from compare.cli import main
 from compare.errors import CompareError
-from compare.saved.allowed_ops import ALLOWED_OBJECTS, ALLOWED_OPS
-from compare.saved.keras_archive import check_keras_archive
-from compare.saved.provenance import check_saved_model, fresh_export_profile
+from compare.safety.model_files.allowed_ops import ALLOWED_OBJECTS, ALLOWED_OPS
+from compare.safety.model_files.keras_archive import check_keras_archive
+from compare.safety.model_files.provenance import (
+    check_saved_model,
+    fresh_export_profile,
+)
 from compare.styles import MODEL_NAMES, STYLES
 
 REFUSED = "refused, not a model this project exported: "
@@ -322,7 +325,7 @@ def test_a_saved_model_pb_with_bytes_changed_is_refused_or_passes_whole(
 # What an export holds ---------------------------------------------------------------
 def test_allowed_ops_are_exactly_what_a_fresh_export_uses():
     """So that the lists cannot grow unnoticed: regenerate them with
-    `python -m compare.saved.provenance`."""
+    `python -m compare.safety.model_files.provenance`."""
     profile = fresh_export_profile()
     assert {part: profile[part] for part in ALLOWED_OPS} == ALLOWED_OPS
     assert profile["objects"] == ALLOWED_OBJECTS

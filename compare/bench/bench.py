@@ -9,7 +9,6 @@ each variant's epoch is reported as a multiple of its roofline (compare/bench/ro
 and the matched pairs (compare/harness/pairs.py), each ratio with its interval.
 """
 
-import dataclasses
 import importlib.metadata
 import multiprocessing
 import os
@@ -167,7 +166,7 @@ def bench(config, say=lambda message: None):
         per_batch.append({"batch_size": batch_size, **measured})
     return {
         "machine": machine,
-        "config": dataclasses.asdict(config),
+        "config": config.reported(),
         "flops_per_training_sample": training_flops_per_sample(),
         "results": results,
         "by_batch_size": per_batch,

@@ -1,10 +1,12 @@
 """What `python -m compare bench` measures: the variants (a style with its speed
-settings), the defaults, the benchmark's configuration and its errors."""
+settings), the defaults, the benchmark's configuration (a Request, and what bench
+adds) and its errors."""
 
 import dataclasses
 
 from compare.errors import CompareError
 from compare.language import N_
+from compare.request import Request
 
 EPOCH = "epoch"  # steps_per_execution: all of an epoch's batches in one graph call
 VARIANTS = {  # name: (style, changes from the style's defaults, description)
@@ -102,17 +104,38 @@ NO_TORCH = N_("PyTorch is not installed")  # a reason kept in the report
 
 
 @dataclasses.dataclass(frozen=True)
-class BenchConfig:
-    dataset: str = "auto"
-    data_dir: str | None = None
-    train_samples: int | None = None
-    test_samples: int | None = None
-    batch_sizes: tuple = (128,)
-    repeats: int = 3
+class BenchConfig(Request):
+    """What bench is asked: a Request (the data, the model, the seed, the epochs, the
+    repeats, the matched pairs), with bench's defaults, and the batch sizes and variants
+    it measures."""
+
     epochs: int = 2  # the first is warm-up; steady throughput comes from the others
-    variants: tuple = DEFAULT_VARIANTS
-    seed: int = 0
-    model: str = "cnn"
+    repeats: int = 3
     pair_steps: int = 64  # the matched pairs: batches per measurement
     pair_rounds: int = 7  # interleaved rounds per pair (0: not measured)
+    batch_sizes: tuple = (128,)
+    variants: tuple = DEFAULT_VARIANTS
     profile_dir: str | None = None  # where a profiler trace of each style is written
+
+    def reported(self):
+        """The settings bench's report shows (its keys are kept stable)."""
+        fields = self.to_fields()
+        return {name: fields[name] for name in BENCH_REPORTED}
+
+
+# The settings bench's flags set and its report shows, in the report's order.
+BENCH_REPORTED = (
+    "dataset",
+    "data_dir",
+    "train_samples",
+    "test_samples",
+    "batch_sizes",
+    "repeats",
+    "epochs",
+    "variants",
+    "seed",
+    "model",
+    "pair_steps",
+    "pair_rounds",
+    "profile_dir",
+)

@@ -2,7 +2,6 @@
 do (compare/bench/)."""
 
 import argparse
-import dataclasses
 import json
 from pathlib import Path
 
@@ -17,9 +16,9 @@ from compare.commands.options import (
     pair_rounds,
     positive_int,
 )
-from compare.commands.paths import check_new_folder
 from compare.errors import CompareError
 from compare.language import _
+from compare.safety.paths import check_new_folder
 from compare.styles import MODEL_NAMES
 
 NAME = "bench"
@@ -155,7 +154,7 @@ def add_parser(commands):
 def run(args, say):
     """The benchmark in fresh worker processes; returns the rendered table."""
     from compare.bench.bench import bench
-    from compare.bench.variants import BenchConfig
+    from compare.bench.variants import BENCH_REPORTED, BenchConfig
     from compare.request import Request
     from compare.study import load_and_describe, say_if_fewer_pairs
     from compare.views.bench_view import render_bench
@@ -171,7 +170,7 @@ def run(args, say):
         say_if_fewer_pairs(args.pair_steps, len(dataset.x_train) // batch_size, say)
     if args.suite:
         return gpu_suite(args, dataset, say)
-    settings = {f.name: getattr(args, f.name) for f in dataclasses.fields(BenchConfig)}
+    settings = {name: getattr(args, name) for name in BENCH_REPORTED}
     settings.update(
         pair_steps=64 if args.pair_steps is None else args.pair_steps,
         pair_rounds=7 if args.pair_rounds is None else args.pair_rounds,

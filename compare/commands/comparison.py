@@ -24,16 +24,16 @@ from compare.commands.options import (
     positive_int,
     seeds_and_speed_options,
 )
-from compare.commands.paths import check_empty_folder
 from compare.errors import CompareError
 from compare.harness.distribute import MAX_DEVICES, STRATEGIES, read_tf_config
 from compare.language import _
 from compare.quiet import load_tensorflow_quietly
 from compare.request import Request, check_request
+from compare.safety.paths import check_empty_folder
 from compare.styles import MODEL_NAMES, chosen
 from compare.views.i18n import LANGUAGES
 
-# The paths this command reads, writes, creates (commands/paths.py).
+# The paths this command reads, writes, creates (safety/paths.py).
 INPUTS = ("data_dir",)
 OUTPUTS = ("output", "plot", "report", "worker_report")
 CREATES = ("export", "checkpoint_dir", "tensorboard")

@@ -1,5 +1,5 @@
 """What every command's parser shares: one-line errors, capped numbers, the data and
-output options, --lang (compare/commands/paths.py checks the paths)."""
+output options, --lang (compare/safety/paths.py checks the paths)."""
 
 import argparse
 import contextlib

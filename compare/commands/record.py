@@ -5,7 +5,6 @@ it, the matched pairs, the profiler's breakdown, accuracy over seeds with the ti
 target accuracy, and the default comparison's table."""
 
 import contextlib
-import dataclasses
 import shlex
 import sys
 from pathlib import Path
@@ -78,9 +77,9 @@ def run(args, say):
     from compare.bench import floors, profile, roofline
     from compare.bench.bench import bench
     from compare.bench.variants import BenchConfig
-    from compare.commands.paths import check_new_folder
     from compare.quiet import load_tensorflow_quietly
     from compare.request import Request
+    from compare.safety.paths import check_new_folder
     from compare.study import compare
     from compare.views.bench_view import render_bench
     from compare.views.report import render
@@ -133,7 +132,7 @@ def run(args, say):
             "Bench settings: "
             + ", ".join(
                 f"{key} {value}"
-                for key, value in dataclasses.asdict(config).items()
+                for key, value in config.reported().items()
                 if key not in ("variants", "profile_dir") and value is not None
             ),
             "## Where the time goes",

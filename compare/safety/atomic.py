@@ -1,6 +1,6 @@
 """Writes that are complete or absent, and land where the checks saw them.
 
-check_paths (compare/commands/paths.py) looks at every path before the run; a run lasts
+check_paths (compare/safety/paths.py) looks at every path before the run; a run lasts
 minutes, and the path may be swapped meanwhile (a folder replaced by a symbolic link to
 the dataset). So `remember` notes, for each output, its real folder and that folder's
 identity (device, inode), and the identities of everything read. A write then goes:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from compare.errors import CompareError
 from compare.language import _
-from compare.saved.architectures import (
+from compare.safety.model_files.architectures import (
     WEIGHT_MAPS,
     WeightMappingError,
     keras_model_name,

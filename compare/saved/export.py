@@ -6,7 +6,7 @@ from pathlib import Path
 from compare.data import IMAGE_SHAPE
 from compare.language import _
 from compare.safety import atomic, locks
-from compare.saved.architectures import ModelError
+from compare.safety.model_files.architectures import ModelError
 from compare.saved.predict import export_module
 
 

@@ -2,7 +2,7 @@
 
 A model is a `.keras` file (keras_impl/export.py) or a SavedModel folder with a serving signature
 (raw_tf_impl/export.py), checked to be one this project exported before anything in it runs
-(compare/saved/provenance.py). Images are PNG files or one .npz, their sizes bounded before they
+(compare/safety/model_files/provenance.py). Images are PNG files or one .npz, their sizes bounded before they
 are read. TensorFlow and Keras are imported inside the functions, so `--help` answers at once.
 """
 
@@ -17,9 +17,9 @@ from compare.data import IMAGE_SHAPE, check_labels, normalise_images
 from compare.errors import DataError
 from compare.language import _, number
 from compare.safety.dataset_files import open_regular, read_npz_arrays
-from compare.saved.architectures import ModelError, keras_model_name
-from compare.saved.keras_archive import check_keras_archive
-from compare.saved.provenance import check_saved_model
+from compare.safety.model_files.architectures import ModelError, keras_model_name
+from compare.safety.model_files.keras_archive import check_keras_archive
+from compare.safety.model_files.provenance import check_saved_model
 from compare.styles import STYLES
 
 NPZ_KEYS = (

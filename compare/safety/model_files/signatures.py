@@ -1,10 +1,10 @@
 """The one serving signature a raw_tf_impl/export.py export has, checked from
-saved_model.pb alone (compare/saved/provenance.py calls it): its name, method, the
+saved_model.pb alone (compare/safety/model_files/provenance.py calls it): its name, method, the
 input and output tensors' names, dtypes and ranks, and an init op that does nothing."""
 
 from compare.language import N_, _
-from compare.saved.architectures import refused
-from compare.saved.fresh_export import (
+from compare.safety.model_files.architectures import refused
+from compare.safety.model_files.fresh_export import (
     SERVING_INPUT,
     SERVING_OUTPUT,
     dtype_name,

@@ -63,14 +63,13 @@ def given(args, names, flags):
     return pairs
 
 
-def inputs_of(args, names, flags):
-    """(flag, path) of everything read: the dataset's files where --data-dir is an input."""
-    from compare.data import files_read
-
+def inputs_of(args, names, flags, dataset_files):
+    """(flag, path) of everything read: the dataset's files where --data-dir is an input
+    (`dataset_files(name, data_dir)`: compare.data.files_read)."""
     pairs = given(args, [name for name in names if name != "data_dir"], flags)
     if "data_dir" in names and getattr(args, "dataset", None):
         flag = "--data-dir" if args.data_dir else f"--dataset {args.dataset}"
-        pairs += [(flag, path) for path in files_read(args.dataset, args.data_dir)]
+        pairs += [(flag, path) for path in dataset_files(args.dataset, args.data_dir)]
     return pairs
 
 
@@ -141,16 +140,17 @@ def check_apart(outputs, created, inputs):
             )
 
 
-def check_paths(args, module, flags):
+def check_paths(args, module, flags, dataset_files):
     """The checks above for the command `module`, whose parser's flags are `flags`
-    (argument name -> flag)."""
+    (argument name -> flag); `dataset_files(name, data_dir)` lists the files a dataset
+    is read from."""
     outputs = given(args, module.OUTPUTS, flags)
     created = given(args, getattr(module, "CREATES", ()), flags)
     for flag, path in outputs:
         check_writable(path, flag)
     for flag, path in created:
         check_creatable(path, flag)
-    inputs = inputs_of(args, module.INPUTS, flags)
+    inputs = inputs_of(args, module.INPUTS, flags, dataset_files)
     check_apart(outputs, created, inputs)
     atomic.remember([*outputs, *created], inputs)  # what each write will check again
 

@@ -1,5 +1,5 @@
 """What a fresh raw_tf_impl/export.py export holds, comparable op for op with a folder from
-elsewhere (compare/saved/provenance.py calls it last): its variables under their paths, the
+elsewhere (compare/safety/model_files/provenance.py calls it last): its variables under their paths, the
 serving signature's call and the saved functions tf.saved_model.load calls, each function spelled
 out in place of its traced name. The fresh export is written in TensorFlow's in-memory file
 system, so a check writes no file.
@@ -8,7 +8,12 @@ system, so a check writes no file.
 import functools
 
 from compare.language import _
-from compare.saved.architectures import WEIGHT_MAPS, ModelError, check_sizes, refused
+from compare.safety.model_files.architectures import (
+    WEIGHT_MAPS,
+    ModelError,
+    check_sizes,
+    refused,
+)
 from compare.styles import STYLES
 
 SERVING_INPUT, SERVING_OUTPUT = "images", "probabilities"

@@ -12,7 +12,7 @@ part of the graph it sits in, constants that fill big shapes, more weights than
 MAX_WEIGHTS. Last, its variables and serving function must equal, op for op, those of a
 fresh export of the lecture's network for the same sizes: no loop, no other graph of the
 same ops, so serving takes the lecture's network's time and memory.
-compare/saved/fresh_export.py makes that comparison; compare/saved/keras_archive.py checks
+compare/safety/model_files/fresh_export.py makes that comparison; compare/safety/model_files/keras_archive.py checks
 .keras files.
 """
 
@@ -20,16 +20,16 @@ import stat
 from pathlib import Path
 
 from compare.language import N_, _, number
-from compare.saved.allowed_ops import ALLOWED_OBJECTS, ALLOWED_OPS
-from compare.saved.architectures import MAX_WEIGHTS, ModelError, refused
-from compare.saved.fresh_export import (
+from compare.safety.model_files.allowed_ops import ALLOWED_OBJECTS, ALLOWED_OPS
+from compare.safety.model_files.architectures import MAX_WEIGHTS, ModelError, refused
+from compare.safety.model_files.fresh_export import (
     check_against_a_fresh_export,
     dtype_name,
     fresh_export,
     parsed,
     tensor_node,
 )
-from compare.saved.signatures import check_signatures
+from compare.safety.model_files.signatures import check_signatures
 from compare.styles import MODEL_NAMES
 
 PARTS = {

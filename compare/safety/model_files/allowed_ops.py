@@ -1,9 +1,9 @@
 """What a fresh raw_tf_impl/export.py export holds, listed once: the ops each part of
-its graph uses and the kinds of its saved objects (compare/saved/provenance.py refuses
+its graph uses and the kinds of its saved objects (compare/safety/model_files/provenance.py refuses
 anything else). Tied to the TensorFlow release that made it; a test derives the lists
 again from the installed TensorFlow and compares."""
 
-# Made by `python -m compare.saved.provenance` (TensorFlow 2.21): the ops each part of a fresh
+# Made by `python -m compare.safety.model_files.provenance` (TensorFlow 2.21): the ops each part of a fresh
 # raw_tf_impl/export.py export of cnn and of cnn_bn_dropout uses, joined. A test checks that a
 # fresh export uses exactly these, so the list cannot grow unnoticed.
 ALLOWED_OPS = {

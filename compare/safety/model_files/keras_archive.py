@@ -1,5 +1,5 @@
 """Is a .keras file one this project exported? Read from the zip's directory, its config
-and its HDF5 structure before Keras reads any of it (compare/saved/provenance.py does the same
+and its HDF5 structure before Keras reads any of it (compare/safety/model_files/provenance.py does the same
 for SavedModels); Keras' own safe_mode would refuse configs that carry code.
 """
 
@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 from compare.language import _, number
-from compare.saved.architectures import (
+from compare.safety.model_files.architectures import (
     MAX_WEIGHTS,
     ModelError,
     keras_config_model,
