@@ -15,7 +15,7 @@ from compare.views import whole_lines
 from compare.views.concepts import (
     CONCEPTS,
     MAP_MARKERS,
-    MAP_PAGE,
+    MAP_PAGES,
     concept_map_entries,
     concept_map_markdown,
     concept_map_rows,
@@ -229,14 +229,15 @@ def test_markdown_cells_give_each_snippet_its_file_and_line():
         assert raw.split("<br>") == [f"`{text}` ({where})" for text, where in row.raw]
 
 
-def test_manual_block_is_the_map_the_code_gives():
-    """The table between the concept-map page's markers (`python -m compare.views.concepts`
-    writes it)."""
-    page = (ROOT / MAP_PAGE).read_text()
+@pytest.mark.parametrize("lang", ["en", "pt"])
+def test_manual_block_is_the_map_the_code_gives(lang):
+    """The table between the concept-map page's markers, in the page's language
+    (`python -m compare.views.concepts` writes them)."""
+    page = (ROOT / MAP_PAGES[lang]).read_text()
     begin, end = MAP_MARKERS
     block = page.split(begin, 1)[1].split(end, 1)[0]
-    assert block.strip("\n") == concept_map_markdown("en")
-    assert with_concept_map(page) == page
+    assert block.strip("\n") == concept_map_markdown(lang)
+    assert with_concept_map(page, lang) == page
 
 
 def test_the_report_page_shows_each_snippet_with_its_file_and_line():

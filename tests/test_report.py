@@ -19,9 +19,10 @@ ROOT = Path(__file__).parents[1]
 def test_manual_concept_map_matches_the_code():
     """The manual's concept map (docs/concept-map.md) is the one the report shows
     (regenerate it with `python -m compare.views.concepts` if this fails)."""
-    from compare.views.concepts import MAP_PAGE, concept_map_markdown
+    from compare.views.concepts import MAP_PAGES, concept_map_markdown
 
-    assert concept_map_markdown("en") in (ROOT / MAP_PAGE).read_text()
+    for lang, page in MAP_PAGES.items():
+        assert concept_map_markdown(lang) in (ROOT / page).read_text()
 
 
 # Portuguese -------------------------------------------------------------------------------

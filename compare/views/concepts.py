@@ -277,23 +277,27 @@ def concept_map_markdown(lang="en"):
     )
 
 
-MAP_PAGE = "docs/concept-map.md"  # the manual's page that holds the map
+MAP_PAGES = {  # the manual's pages that hold the map, by language
+    "en": "docs/concept-map.md",
+    "pt": "docs/pt/mapa-de-conceitos.md",
+}
 MAP_MARKERS = (
     "<!-- concept map: python -m compare.views.concepts writes this table -->",
     "<!-- end of the concept map -->",
 )
 
 
-def with_concept_map(page):
-    """The page's text with the table between MAP_MARKERS written anew."""
+def with_concept_map(page, lang="en"):
+    """The page's text with the table (in `lang`) between MAP_MARKERS written anew."""
     begin, end = MAP_MARKERS
     head, rest = page.split(begin, 1)
     _, tail = rest.split(end, 1)
-    return f"{head}{begin}\n\n{concept_map_markdown('en')}\n\n{end}{tail}"
+    return f"{head}{begin}\n\n{concept_map_markdown(lang)}\n\n{end}{tail}"
 
 
-if __name__ == "__main__":  # rewrite the manual's copy of the map
+if __name__ == "__main__":  # rewrite the manual's copies of the map
     from compare.styles import ROOT
 
-    page = ROOT / MAP_PAGE
-    page.write_text(with_concept_map(page.read_text()))
+    for lang, name in MAP_PAGES.items():
+        page = ROOT / name
+        page.write_text(with_concept_map(page.read_text(), lang))
