@@ -10,6 +10,7 @@ from pathlib import Path
 
 from compare.errors import CompareError
 from compare.language import _
+from compare.saved.export import check_export
 from compare.styles import MODEL_NAMES, STYLES
 
 
@@ -152,8 +153,6 @@ def check_request(request):
             flag=flag,
         )
     if request.export:
-        from compare.saved.export import check_export
-
         check_export(request.export, request.styles, request.models)
 
 

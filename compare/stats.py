@@ -2,6 +2,8 @@
 
 import statistics
 
+import numpy as np
+
 
 def spread(values):
     """{"median", "min", "max"} of measured values."""
@@ -55,7 +57,6 @@ def median_interval(values, confidence=0.95, resamples=2000, seed=0):
     """{"median", "low", "high", "min", "max"}: the median of `values` and a bootstrap
     interval for it (the values resampled with replacement `resamples` times, from a
     fixed seed so that the same values give the same interval). One value: its own."""
-    import numpy as np
 
     values = np.asarray(values, dtype=float)
     draws = np.random.default_rng(seed).choice(values, (resamples, len(values)))

@@ -16,6 +16,7 @@ import numpy as np
 
 from compare.errors import CompareError
 from compare.language import _
+from compare.saved.convert import keras_and_raw_pair, weight_pairs
 from compare.styles import STYLES
 
 # float32 rounds each result to within 2^-24 (6.0E-8) of its magnitude.
@@ -252,8 +253,6 @@ def step(dataset, request, say):
     """The step's report on `dataset` (compare.data.Dataset); `request` is a
     compare.request.Request (its batch_size, lr, seed and model)."""
     import tensorflow as tf
-
-    from compare.saved.convert import keras_and_raw_pair, weight_pairs
 
     check_keras_on_tensorflow()
     tf.config.experimental.enable_op_determinism()  # same flags, same numbers

@@ -10,14 +10,22 @@ import dataclasses
 import statistics
 import sys
 
+from compare.data import files_read, load_dataset
 from compare.errors import CompareError
+from compare.harness.backends import run_on_backend
+from compare.harness.distribute import (
+    KERAS_ENGINES,
+    check_even_shares,
+    jax_engine,
+    strategy_for,
+)
 from compare.language import N_, _, language, number
+from compare.stats import median_interval, throughput_ratio
 from compare.views.i18n import TEXT
 
 
 def load_and_describe(request, say, batch_sizes=None):
     """The dataset, checked against the batch sizes, and one line saying what it is."""
-    from compare.data import load_dataset
 
     dataset = load_dataset(
         request.dataset, request.data_dir, request.train_samples, request.test_samples
@@ -60,22 +68,17 @@ def compare(request, say, weights=None):
     `weights` receives each style's final weights."""
     import tensorflow as tf
 
-    from compare.data import files_read
-    from compare.harness.backends import run_on_backend
     from compare.harness.checkpointing import (
         StopOnSignal,
         data_record,
         prepare_folder,
         style_folder,
     )
-    from compare.harness.distribute import KERAS_ENGINES, jax_engine
     from compare.harness.training import run
 
     tf.config.experimental.enable_op_determinism()  # same seed, same numbers
     dataset = load_and_describe(request, say)
     if request.strategy == "mirrored":  # the shares Keras can run, before any training
-        from compare.harness.distribute import check_even_shares, strategy_for
-
         strategy = strategy_for(request)
         check_even_shares(
             strategy.num_replicas_in_sync, request.batch_size, len(dataset.x_test)
@@ -265,7 +268,6 @@ def time_to_accuracy(result, target):
 
 def report_of(request, dataset, runs, keras_backends):
     from compare.harness.training import median_of_runs
-    from compare.stats import median_interval, throughput_ratio
 
     report = {
         "dataset": {
@@ -278,8 +280,6 @@ def report_of(request, dataset, runs, keras_backends):
         "results": [median_of_runs(model_runs) for model_runs in runs.values()],
     }
     if request.strategy != "none":
-        from compare.harness.distribute import strategy_for
-
         report["config"]["replicas"] = strategy_for(request).num_replicas_in_sync
     # Keras for the ratio: on TensorFlow where it ran there, else the first backend.
     reference = "tensorflow" if "tensorflow" in keras_backends else keras_backends[0]

@@ -159,3 +159,61 @@ def test_every_style_of_the_registry_has_a_trainer():
         and isinstance(statement.value, ast.Name)
     }
     assert styles == {"KERAS", "RAW_TF"}
+
+
+# What a module may import inside a function, deferring it: libraries that take long to
+# load or are optional, and the lessons and compare modules that load one at import.
+HEAVY = {
+    "tensorflow", "keras", "jax", "torch", "matplotlib", "h5py", "sklearn", "babel",
+    "pygments", "google", "keras_impl", "raw_tf_impl", "exercises",
+}  # fmt: skip
+
+
+def top_imports(name):
+    """The modules compare module `name` imports at its top level."""
+    found = set()
+    for node in ast.parse(MODULES[name].read_text()).body:
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def loads_heavy(name, seen=frozenset()):
+    """Whether importing `name` loads one of HEAVY (through compare's top imports)."""
+    if name.split(".")[0] in HEAVY:
+        return True
+    if name not in MODULES or name in seen:
+        return False
+    return any(loads_heavy(other, seen | {name}) for other in top_imports(name))
+
+
+def deferred_imports(path):
+    """(line, names) of the imports inside functions of `path`."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Import):
+                    yield inner.lineno, [alias.name for alias in inner.names]
+                elif isinstance(inner, ast.ImportFrom) and inner.level == 0:
+                    yield (
+                        inner.lineno,
+                        [inner.module]
+                        + [f"{inner.module}.{alias.name}" for alias in inner.names],
+                    )
+
+
+def test_an_import_inside_a_function_defers_a_heavy_one():
+    """Imports sit at the top, where a reader sees whom a module calls; one inside a
+    function defers TensorFlow or another slow or optional library (directly, or a
+    compare module or lesson that loads one), so that `--help` and the code view start
+    fast and a missing extra fails only the feature that needs it."""
+    light = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in MODULES.values()
+        for line, names in deferred_imports(path)
+        if not any(loads_heavy(name) for name in names)
+    ]
+    assert not light, "imports that could sit at the top: " + ", ".join(light)

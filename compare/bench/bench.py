@@ -16,8 +16,10 @@ import platform
 import statistics
 
 from compare.bench.flops import training_flops_per_sample
+from compare.bench.roofline import roofline_seconds_per_epoch
 from compare.bench.variants import MACHINE, VARIANTS
 from compare.bench.worker import Worker
+from compare.data import load_dataset
 from compare.language import _, number
 from compare.stats import spread, trace_over_runs
 
@@ -82,7 +84,6 @@ def summarise(variant, batch_size, runs, rss_mb, flops_per_sample, roofline_at=N
 def bench_batch_size(config, batch_size, say):
     """All variants at one batch size, in fresh workers, then the machine worker's
     floors and pairs: (rows, the machine's figures)."""
-    from compare.bench.roofline import roofline_seconds_per_epoch
 
     context = multiprocessing.get_context("spawn")
     roles = (*config.variants, MACHINE)
@@ -148,7 +149,6 @@ def bench_batch_size(config, batch_size, say):
 
 def runs_samples(config):
     """The training images each run trains on per epoch."""
-    from compare.data import load_dataset
 
     dataset = load_dataset(
         config.dataset, config.data_dir, config.train_samples, config.test_samples

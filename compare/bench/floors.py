@@ -15,6 +15,7 @@ Every measurement is repeated and reported as {"median", "min", "max"}; the roof
 import statistics
 import time
 
+import numpy as np
 from tabulate import tabulate
 
 from compare.stats import spread
@@ -130,7 +131,6 @@ def triad_numpy(elements=2**25, repeats=5):
     read, a written). The temporary is allocated once, outside the timing, so that
     the page faults of a fresh 128 MiB array are not measured.
     """
-    import numpy as np
 
     rng = np.random.default_rng(0)
     b, c = rng.random(elements, np.float32), rng.random(elements, np.float32)

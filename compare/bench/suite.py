@@ -47,6 +47,7 @@ On a CPU use a reduced grid (tests/test_suite.py): float16 convolutions there ar
 about 20 times slower than float32 ones, and XLA compiles slowly.
 """
 
+import argparse
 import contextlib
 import dataclasses
 import json
@@ -56,6 +57,7 @@ import numpy as np
 from tabulate import tabulate
 
 from compare.bench.suite_raw import raw_one_epoch, raw_step, raw_step_name
+from compare.data import load_dataset
 from compare.harness.pairs import (
     PAIRS,
     PairSettings,
@@ -337,9 +339,6 @@ def markdown(result):
 
 
 def main(argv=None):
-    import argparse
-
-    from compare.data import load_dataset
 
     parser = argparse.ArgumentParser(
         description="The matched pairs over XLA x batch x precision."

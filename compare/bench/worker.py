@@ -10,9 +10,15 @@ import signal
 import tempfile
 import time
 
+from compare.bench.floors import measure_floors
+from compare.bench.profile import profile_steps
+from compare.bench.torch_reference import torch_available, train_torch
 from compare.bench.variants import EPOCH, NO_TORCH, VARIANTS, BenchError
+from compare.data import load_dataset
 from compare.harness.backends import missing as missing_backend
 from compare.language import _, language, set_language
+from compare.quiet import load_tensorflow_quietly
+from compare.request import Request
 from compare.safety.children import die_with_parent
 from compare.styles import STYLES
 
@@ -83,7 +89,6 @@ def train_tensorflow_variant(variant, dataset, batch_size, epochs, seed, model="
     timer, unless the variant changes one of them."""
     from compare.harness.trainers import trainer
     from compare.harness.training import timed_training
-    from compare.request import Request
 
     style, options, _ = VARIANTS[variant]
     steps = options.get("steps_per_execution")
@@ -122,8 +127,6 @@ def train_tensorflow_variant(variant, dataset, batch_size, epochs, seed, model="
 def measure_machine(dataset, config, batch_size):
     """The machine worker's measurements: the floors, graph sizes, the matched pairs
     and, where a folder is named, a profiler trace of each style's step."""
-    from compare.bench.floors import measure_floors
-    from compare.bench.profile import profile_steps
     from compare.harness.pairs import (
         PairSettings,
         graph_ops,
@@ -170,13 +173,8 @@ def serve(connection, role, config, batch_size, lang="en", parent=None):
 
 def answer_commands(connection, role, config, batch_size):
     try:
-        from compare.data import load_dataset
-        from compare.quiet import load_tensorflow_quietly
-
         backend = VARIANTS.get(role, ("", {}))[1].get("backend")
         if role == "torch":
-            from compare.bench.torch_reference import torch_available, train_torch
-
             if not torch_available():
                 connection.send(("unavailable", NO_TORCH))
                 return

@@ -5,7 +5,13 @@ import argparse
 import json
 from pathlib import Path
 
-from compare.bench.variants import DEFAULT_VARIANTS, VARIANTS
+from compare.bench.bench import bench
+from compare.bench.variants import (
+    BENCH_REPORTED,
+    DEFAULT_VARIANTS,
+    VARIANTS,
+    BenchConfig,
+)
 from compare.commands.options import (
     MAX_COUNT,
     MAX_SEED,
@@ -18,8 +24,11 @@ from compare.commands.options import (
 )
 from compare.errors import CompareError
 from compare.language import _
+from compare.request import Request
 from compare.safety.paths import check_new_folder
+from compare.study import load_and_describe, say_if_fewer_pairs
 from compare.styles import MODEL_NAMES
+from compare.views.bench_view import render_bench
 
 NAME = "bench"
 INPUTS = ("data_dir",)
@@ -153,11 +162,6 @@ def add_parser(commands):
 
 def run(args, say):
     """The benchmark in fresh worker processes; returns the rendered table."""
-    from compare.bench.bench import bench
-    from compare.bench.variants import BENCH_REPORTED, BenchConfig
-    from compare.request import Request
-    from compare.study import load_and_describe, say_if_fewer_pairs
-    from compare.views.bench_view import render_bench
 
     data = ("dataset", "data_dir", "train_samples", "test_samples")
     request = Request(**{name: getattr(args, name) for name in data})

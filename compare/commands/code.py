@@ -9,7 +9,13 @@ from compare.errors import CompareError
 from compare.language import _
 from compare.loc import STEPS
 from compare.styles import MODEL_NAMES
-from compare.views.code_view import MIN_SIDE_BY_SIDE_WIDTH
+from compare.views.code_view import (
+    MIN_SIDE_BY_SIDE_WIDTH,
+    code_sections,
+    render_code,
+    section_names,
+    view_titles,
+)
 from compare.views.i18n import LANGUAGES
 from compare.views.themes import THEMES, terminal_theme
 
@@ -130,12 +136,6 @@ def terminal_width():
 
 def run(args, say):
     """The code view as text, coloured for a terminal where asked."""
-    from compare.views.code_view import (
-        code_sections,
-        render_code,
-        section_names,
-        view_titles,
-    )
 
     width = args.width or max(MIN_WIDTH, min(terminal_width(), MAX_WIDTH))
     colour = args.color == "always" or (

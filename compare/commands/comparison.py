@@ -25,13 +25,23 @@ from compare.commands.options import (
     seeds_and_speed_options,
 )
 from compare.errors import CompareError
-from compare.harness.distribute import MAX_DEVICES, STRATEGIES, read_tf_config
+from compare.harness.backends import BACKENDS
+from compare.harness.distribute import (
+    MAX_DEVICES,
+    STRATEGIES,
+    merge_worker_reports,
+    read_tf_config,
+    save_worker_report,
+)
+from compare.harness.local_workers import run_local_workers, worker_argv
 from compare.language import _
 from compare.quiet import load_tensorflow_quietly
 from compare.request import Request, check_request
 from compare.safety.paths import check_empty_folder
+from compare.study import compare
 from compare.styles import MODEL_NAMES, chosen
 from compare.views.i18n import LANGUAGES
+from compare.views.report import render
 
 # The paths this command reads, writes, creates (safety/paths.py).
 INPUTS = ("data_dir",)
@@ -40,7 +50,6 @@ CREATES = ("export", "checkpoint_dir", "tensorboard")
 
 
 def backend_list(text):
-    from compare.harness.backends import BACKENDS
 
     names = tuple(text.split(","))
     unknown = [name for name in names if name not in BACKENDS]
@@ -239,20 +248,15 @@ def request_of(args):
 
 def run(args, say):
     """The comparison; returns the rendered report (None for a --workers worker)."""
-    from compare.views.report import render
 
     request = request_of(args)
     check_request(request)
     check_worker_flags(args)
     check_empty_folder(args.tensorboard, "--tensorboard")
     if args.workers:  # this process only watches: the workers train
-        from compare.harness.distribute import merge_worker_reports
-        from compare.harness.local_workers import run_local_workers, worker_argv
-
         argv, timeout = worker_argv(args.argv), args.worker_timeout + 120
         reports = run_local_workers(argv, args.workers, timeout, say)
         return render(merge_worker_reports(reports), args.format, args.lang, args.width)
-    from compare.study import compare
 
     load_tensorflow_quietly()  # after parsing: --help and bad flags answer at once
     weights = {} if args.worker_report else None
@@ -260,8 +264,6 @@ def run(args, say):
         report = compare(request, say, weights)
         text = render(report, args.format, args.lang, args.width)
     if args.worker_report:  # a worker of --workers: its report goes to the parent
-        from compare.harness.distribute import save_worker_report
-
         save_worker_report(report, weights, args.worker_report)
         return None
     args.then = [lambda: write_figures(report, args, say)]  # after the results

@@ -9,6 +9,7 @@ from tabulate import tabulate
 
 from compare.language import _
 from compare.quiet import load_tensorflow_quietly
+from compare.saved.convert import convert
 from compare.styles import FLAGS
 
 NAME = "convert"
@@ -53,8 +54,6 @@ def add_parser(commands):
 
 def run(args, say):
     """Convert and save; returns the weight mapping as a table."""
-
-    from compare.saved.convert import convert
 
     load_tensorflow_quietly()
     # Keras' messages go to stderr: they never mix with the table.

@@ -8,6 +8,7 @@ from compare.commands.options import Parser, at_most
 from compare.language import _
 from compare.safety import atomic
 from compare.views import fitted
+from compare.views.plots import png_bytes, training_curves
 
 
 def table_width(text):
@@ -71,8 +72,6 @@ def write_figures(report, args, say):
     """The --plot PNG and the --report HTML page, where asked for (and where
     --tensorboard's curves are)."""
     if args.plot:
-        from compare.views.plots import png_bytes, training_curves
-
         png = png_bytes(training_curves(report["results"], args.lang))
         atomic.replace(args.plot, png, "--plot")
         say(_("Wrote {path}").format(path=args.plot))

@@ -10,6 +10,9 @@ import numpy as np
 from compare.commands.options import output_options
 from compare.language import _, language, number, quantity
 from compare.quiet import load_tensorflow_quietly
+from compare.saved.predict import check_reads_digits, load_classifier, read_images
+from compare.views.i18n import TEXT
+from compare.views.report import report_text
 
 NAME = "predict"
 INPUTS = ("model", "images")
@@ -58,8 +61,6 @@ def run(args, say):
 
 
 def prediction_text(args, say):
-    from compare.saved.predict import check_reads_digits, load_classifier, read_images
-    from compare.views.report import report_text
 
     classifier = load_classifier(args.model)
     check_reads_digits(classifier)
@@ -130,7 +131,6 @@ def prediction_report(classifier, names, probabilities, labels=None):
 
 
 def prediction_summary(report):
-    from compare.views.i18n import TEXT
 
     count = len(report["predictions"])
     described = {

@@ -9,6 +9,9 @@ import shlex
 import sys
 from pathlib import Path
 
+from compare.bench import floors, profile, roofline
+from compare.bench.bench import bench
+from compare.bench.variants import BenchConfig
 from compare.commands.options import (
     MAX_COUNT,
     at_least_two,
@@ -19,6 +22,13 @@ from compare.commands.options import (
 )
 from compare.errors import CompareError
 from compare.language import _, language
+from compare.quiet import load_tensorflow_quietly
+from compare.request import Request
+from compare.safety.paths import check_new_folder
+from compare.study import compare
+from compare.views.bench_view import render_bench
+from compare.views.report import render
+from compare.views.speed import seeds_table
 
 NAME = "record"
 INPUTS = ("data_dir",)
@@ -73,17 +83,6 @@ def add_parser(commands):
 
 def run(args, say):
     """Measure; returns the Markdown."""
-
-    from compare.bench import floors, profile, roofline
-    from compare.bench.bench import bench
-    from compare.bench.variants import BenchConfig
-    from compare.quiet import load_tensorflow_quietly
-    from compare.request import Request
-    from compare.safety.paths import check_new_folder
-    from compare.study import compare
-    from compare.views.bench_view import render_bench
-    from compare.views.report import render
-    from compare.views.speed import seeds_table
 
     if language() != "en":
         raise CompareError(

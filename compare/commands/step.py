@@ -13,7 +13,11 @@ from compare.commands.options import (
     positive_float,
 )
 from compare.quiet import load_tensorflow_quietly
+from compare.request import Request
+from compare.step import step
+from compare.study import load_and_describe
 from compare.styles import MODEL_NAMES
+from compare.views.step_view import render_step
 
 NAME = "step"
 INPUTS = ("data_dir",)
@@ -76,10 +80,6 @@ def add_parser(commands):
 
 def run(args, say):
     """The step, in the language main set from --lang; returns the rendered report."""
-    from compare.request import Request
-    from compare.step import step
-    from compare.study import load_and_describe
-    from compare.views.step_view import render_step
 
     request = Request(
         dataset=args.dataset,

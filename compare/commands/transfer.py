@@ -19,10 +19,13 @@ from compare.commands.options import (
     positive_float,
     positive_int,
 )
+from compare.data import load_dataset
 from compare.errors import CompareError
 from compare.language import _, number
 from compare.quiet import load_tensorflow_quietly
 from compare.styles import chosen
+from compare.transfer.config import DEFAULT_SAMPLES, TransferConfig
+from compare.views.transfer_report import render_transfer
 
 NAME = "transfer"
 INPUTS = ("data_dir", "weights")  # the paths this command reads and writes
@@ -94,7 +97,6 @@ def stage_list(text):
 
 
 def add_parser(commands):
-    from compare.transfer.config import DEFAULT_SAMPLES, TransferConfig
 
     defaults = TransferConfig()
     transfer = commands.add_parser(
@@ -250,10 +252,7 @@ def run(args, say):
     load_tensorflow_quietly()
     import tensorflow as tf
 
-    from compare.data import load_dataset
-    from compare.transfer.config import TransferConfig
     from compare.transfer.transfer import transfer
-    from compare.views.transfer_report import render_transfer
 
     tf.config.experimental.enable_op_determinism()
     # Each phase compiles anew: Keras' retracing warnings are expected.

@@ -5,17 +5,24 @@ Keras-on-JAX column (keras_impl/distributed_jax.py), whose request may hold a "c
 first and a path for its final weights."""
 
 import json
+import socket
 import sys
+
+import numpy as np
+
+from compare.data import load_dataset
+from compare.errors import CompareError
+from compare.language import _, set_language
+from compare.quiet import load_tensorflow_quietly
+from compare.request import Request
+from compare.safety.children import die_with_parent
 
 EXPLAINED = 3  # the exit code after a one-line error of the harness's own
 
 
 def main():
-    from compare.safety.children import die_with_parent
-
     die_with_parent()  # never an orphan training on (compare/safety/children.py)
     message = json.load(sys.stdin)
-    from compare.quiet import load_tensorflow_quietly
 
     load_tensorflow_quietly()  # raw_tf_impl sits beside keras_impl in compare.harness.training
     import tensorflow as tf
@@ -23,11 +30,7 @@ def main():
     tf.config.experimental.enable_op_determinism()
     import keras
 
-    from compare.data import load_dataset
-    from compare.errors import CompareError
     from compare.harness.training import run
-    from compare.language import set_language
-    from compare.request import Request
 
     set_language(message.get("language", "en"))
 
@@ -54,8 +57,6 @@ def main():
         print(str(error), file=sys.stderr)  # a whole line already: passed on as it is
         raise SystemExit(EXPLAINED) from None
     if weights is not None:
-        import numpy as np
-
         np.savez(message["weights_path"], **weights)
     print(json.dumps({**result, "backend": keras.backend.backend()}))
 
@@ -64,8 +65,6 @@ def join_cluster(coordinator, processes, process_id, timeout):
     """jax.distributed.initialize, through the lesson; a coordinator that cannot be reached or
     served is one line. (A peer that never comes aborts the process inside JAX after `timeout`
     seconds: compare/harness/backends.py explains that exit.)"""
-    from compare.errors import CompareError
-    from compare.language import _
     from keras_impl.distributed_jax import join_cluster
 
     if process_id == 0:
@@ -89,10 +88,6 @@ def join_cluster(coordinator, processes, process_id, timeout):
 def check_port_free(address, process_id):
     """Process 0 serves the coordinator: a port another program holds makes JAX crash
     (SIGSEGV, no message), so it is tried first and named."""
-    import socket
-
-    from compare.errors import CompareError
-    from compare.language import _
 
     host, _colon, port = address.rpartition(":")
     try:

@@ -23,6 +23,8 @@ from compare.harness.keras_saves import train_with_atomic_saves
 from compare.harness.raw_loop import train_raw
 from compare.harness.tensorboard import KerasCurves, RawCurves
 from compare.loc import lesson_lines
+from compare.saved.convert import build_model as build_keras
+from compare.saved.convert import copy_weights
 from compare.styles import KERAS, RAW_TF, STYLES
 
 
@@ -209,9 +211,6 @@ class RawTrainer(Trainer):
         """Adam over the variables trainable now. With `request.same_start`, the model
         first takes Keras' Glorot draw from the same seed."""
         if request and request.same_start:
-            from compare.saved.convert import build_model as build_keras
-            from compare.saved.convert import copy_weights
-
             keras_model = build_keras("keras", request.model, seed=request.seed)
             copy_weights(request.model, keras_model, model, "raw_tf", "--same-start")
         return self.lesson().compile_model(model, lr)

@@ -26,6 +26,7 @@ from compare.harness.callbacks import (
 from compare.harness.timing import EpochTimer
 from compare.harness.trainers import trainer
 from compare.language import _, number
+from compare.saved.export import export_model
 from compare.stats import trace_over_runs
 
 
@@ -126,8 +127,6 @@ def run(
     check_finite(style, history, scores["loss"], request.lr)
     extra = {}
     if export_dir:
-        from compare.saved.export import export_model
-
         extra["exported_to"] = str(
             export_model(
                 style,

@@ -23,6 +23,8 @@ import struct
 import subprocess
 import sys
 
+from compare.safety.children import die_with_parent
+
 CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 LISTEN = "0A"  # the TCP state in /proc/net/tcp
@@ -70,7 +72,6 @@ def enter_network(holder_pid):
 def hold():
     """The namespace's holder: "ready" or "unavailable: REASON" on stdout, then wait
     until stdin closes (the parent is gone or done)."""
-    from compare.safety.children import die_with_parent
 
     die_with_parent()
     try:

@@ -17,6 +17,7 @@ from compare.language import _, speaking
 from compare.loc import EXTRAS, STEPS, heading_section
 from compare.styles import ROOT, STYLES
 from compare.views.code_lines import Painter, read_lines, without_comments, wrap
+from compare.views.i18n import step_titles
 
 MIN_SIDE_BY_SIDE_WIDTH = 100  # two columns of 48 and a separator, at the least
 SEPARATOR = " │ "
@@ -179,7 +180,6 @@ def section_names(sections):
 
 def view_titles(lang):
     """The headings of the code view: compare/views/i18n.py's, and the imports'."""
-    from compare.views.i18n import step_titles
 
     with speaking(lang):
         return {**step_titles(lang), SETUP: _("Imports (and the file's docstring)")}

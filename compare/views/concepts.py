@@ -15,6 +15,7 @@ from tabulate import tabulate
 
 from compare.language import N_, _, language, speaking
 from compare.styles import ROOT
+from compare.views.i18n import TEXT
 from compare.views.whole_lines import locate
 
 CONCEPTS = [  # in the order of keras_impl/cnn.py
@@ -265,8 +266,6 @@ def concept_map_rows(lang=None):
 
 def concept_map_markdown(lang="en"):
     """The map as a Markdown table, as the manual shows it (docs/concept-map.md)."""
-
-    from compare.views.i18n import TEXT
 
     words = TEXT[lang]
     return tabulate(
