@@ -10,7 +10,7 @@ import dataclasses
 import statistics
 import sys
 
-from compare.data import files_read, load_dataset
+from compare import data
 from compare.errors import CompareError
 from compare.harness.backends import run_on_backend
 from compare.harness.distribute import (
@@ -27,7 +27,7 @@ from compare.views.i18n import TEXT
 def load_and_describe(request, say, batch_sizes=None):
     """The dataset, checked against the batch sizes, and one line saying what it is."""
 
-    dataset = load_dataset(
+    dataset = data.load_dataset(
         request.dataset, request.data_dir, request.train_samples, request.test_samples
     )
     flag = "--batch-sizes" if batch_sizes else "--batch-size"
@@ -107,7 +107,9 @@ def compare(request, say, weights=None):
             "seed": request.seed,
             "model": request.model,
             "epochs": request.epochs,
-            "data": data_record(dataset, files_read(request.dataset, request.data_dir)),
+            "data": data_record(
+                dataset, data.files_read(request.dataset, request.data_dir)
+            ),
         }
         trainees = [(style, model) for model, style, backend in runs if not backend]
         prepare_folder(request.checkpoint_dir, request.resume, settings, trainees)

@@ -35,7 +35,9 @@ def compare_imports(path):
     """The compare.* modules `path` imports, at the top or inside functions."""
     names = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        if isinstance(node, ast.ImportFrom) and node.module == "compare":
+            names.update(f"compare.{alias.name}" for alias in node.names)  # a module
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
         elif isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)

@@ -15,11 +15,11 @@ import os
 import platform
 import statistics
 
+from compare import data
 from compare.bench.flops import training_flops_per_sample
 from compare.bench.roofline import roofline_seconds_per_epoch
 from compare.bench.variants import MACHINE, VARIANTS
 from compare.bench.worker import Worker
-from compare.data import load_dataset
 from compare.language import _, number
 from compare.stats import spread, trace_over_runs
 
@@ -150,7 +150,7 @@ def bench_batch_size(config, batch_size, say):
 def runs_samples(config):
     """The training images each run trains on per epoch."""
 
-    dataset = load_dataset(
+    dataset = data.load_dataset(
         config.dataset, config.data_dir, config.train_samples, config.test_samples
     )
     return len(dataset.x_train)

@@ -56,8 +56,8 @@ import time
 import numpy as np
 from tabulate import tabulate
 
+from compare import data
 from compare.bench.suite_raw import raw_one_epoch, raw_step, raw_step_name
-from compare.data import load_dataset
 from compare.harness.pairs import (
     PAIRS,
     PairSettings,
@@ -348,7 +348,7 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=SuiteOptions.rounds)
     parser.add_argument("--json", help="also write the result here")
     args = parser.parse_args(argv)
-    dataset = load_dataset(args.dataset)
+    dataset = data.load_dataset(args.dataset)
     options = SuiteOptions(steps=args.steps, rounds=args.rounds)
     result = run_suite(dataset.x_train, dataset.y_train, options, say=print)
     if args.json:

@@ -10,11 +10,11 @@ import signal
 import tempfile
 import time
 
+from compare import data
 from compare.bench.floors import measure_floors
 from compare.bench.profile import profile_steps
 from compare.bench.torch_reference import torch_available, train_torch
 from compare.bench.variants import EPOCH, NO_TORCH, VARIANTS, BenchError
-from compare.data import load_dataset
 from compare.harness.backends import missing as missing_backend
 from compare.language import _, language, set_language
 from compare.quiet import load_tensorflow_quietly
@@ -191,7 +191,7 @@ def answer_commands(connection, role, config, batch_size):
                 "jit_compile"
             ):  # Keras refuses XLA under it
                 tf.config.experimental.enable_op_determinism()
-        dataset = load_dataset(
+        dataset = data.load_dataset(
             config.dataset, config.data_dir, config.train_samples, config.test_samples
         )
         connection.send(("ready", None))

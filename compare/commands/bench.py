@@ -5,6 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
+from compare import study
 from compare.bench.bench import bench
 from compare.bench.variants import (
     BENCH_REPORTED,
@@ -26,7 +27,6 @@ from compare.errors import CompareError
 from compare.language import _
 from compare.request import Request
 from compare.safety.paths import check_new_folder
-from compare.study import load_and_describe, say_if_fewer_pairs
 from compare.styles import MODEL_NAMES
 from compare.views.bench_view import render_bench
 
@@ -169,9 +169,11 @@ def run(args, say):
         check_suite_flags(args)
     check_new_folder(args.profile_dir, "--profile-dir")
     # Fails fast, before any worker starts.
-    dataset = load_and_describe(request, say, batch_sizes=args.batch_sizes)
+    dataset = study.load_and_describe(request, say, batch_sizes=args.batch_sizes)
     for batch_size in args.batch_sizes:
-        say_if_fewer_pairs(args.pair_steps, len(dataset.x_train) // batch_size, say)
+        study.say_if_fewer_pairs(
+            args.pair_steps, len(dataset.x_train) // batch_size, say
+        )
     if args.suite:
         return gpu_suite(args, dataset, say)
     settings = {name: getattr(args, name) for name in BENCH_REPORTED}

@@ -7,8 +7,7 @@ from pathlib import Path
 from compare.commands.options import Parser, at_most
 from compare.language import _
 from compare.safety import atomic
-from compare.views import fitted
-from compare.views.plots import png_bytes, training_curves
+from compare.views import fitted, plots
 
 
 def table_width(text):
@@ -72,7 +71,7 @@ def write_figures(report, args, say):
     """The --plot PNG and the --report HTML page, where asked for (and where
     --tensorboard's curves are)."""
     if args.plot:
-        png = png_bytes(training_curves(report["results"], args.lang))
+        png = plots.png_bytes(plots.training_curves(report["results"], args.lang))
         atomic.replace(args.plot, png, "--plot")
         say(_("Wrote {path}").format(path=args.plot))
     if args.report:

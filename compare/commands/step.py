@@ -4,6 +4,7 @@ side by side (compare/step.py, worded by compare/views/step_view.py)."""
 import contextlib
 import sys
 
+from compare import study
 from compare.commands.options import (
     MAX_SEED,
     at_most,
@@ -15,7 +16,6 @@ from compare.commands.options import (
 from compare.quiet import load_tensorflow_quietly
 from compare.request import Request
 from compare.step import step
-from compare.study import load_and_describe
 from compare.styles import MODEL_NAMES
 from compare.views.step_view import render_step
 
@@ -90,7 +90,7 @@ def run(args, say):
         seed=args.seed,
         model=args.model,
     )
-    dataset = load_and_describe(request, say)  # checks --batch-size against it
+    dataset = study.load_and_describe(request, say)  # checks --batch-size against it
     load_tensorflow_quietly()  # after parsing and the data: bad input answers at once
     with contextlib.redirect_stdout(sys.stderr):  # Keras' prints never mix with it
         report = step(dataset, request, say)

@@ -7,6 +7,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from compare import data
 from compare.commands.options import (
     MAX_COUNT,
     MAX_IMAGE_SIZE,
@@ -19,7 +20,6 @@ from compare.commands.options import (
     positive_float,
     positive_int,
 )
-from compare.data import load_dataset
 from compare.errors import CompareError
 from compare.language import _, number
 from compare.quiet import load_tensorflow_quietly
@@ -257,7 +257,7 @@ def run(args, say):
     tf.config.experimental.enable_op_determinism()
     # Each phase compiles anew: Keras' retracing warnings are expected.
     tf.get_logger().setLevel("ERROR")
-    dataset = load_dataset(args.dataset, args.data_dir)
+    dataset = data.load_dataset(args.dataset, args.data_dir)
     say(
         _("Dataset: {name} from {source}").format(
             name=dataset.name, source=_(dataset.source)

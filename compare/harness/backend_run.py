@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 
-from compare.data import load_dataset
+from compare import data
 from compare.errors import CompareError
 from compare.language import _, set_language
 from compare.quiet import load_tensorflow_quietly
@@ -38,7 +38,7 @@ def main():
         if message.get("cluster"):
             join_cluster(**message["cluster"])
         request = Request.from_fields(message["request"])
-        dataset = load_dataset(
+        dataset = data.load_dataset(
             request.dataset,
             request.data_dir,
             request.train_samples,
